@@ -1,0 +1,69 @@
+//! Rhai scripts calling ordinary `async fn`s.
+//!
+//! Put [`#[script_async]`](script_async) on an `async fn` and scripts run by [`run`] or a
+//! [`Bridge`] can call it like any function. The script runs on an engine thread; the call is sent
+//! as a typed command to a worker thread running a tokio runtime, which awaits the real function;
+//! the engine thread blocks on the reply, so to the script it is a normal call.
+//!
+//! ```
+//! use bridge_runtime::script_async;
+//! use serde::Serialize;
+//!
+//! #[derive(Serialize)]
+//! struct User {
+//!     id: i64,
+//!     name: String,
+//! }
+//!
+//! #[script_async]
+//! async fn fetch_user(id: i64) -> Result<User, String> {
+//!     tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+//!     match id {
+//!         7 => Ok(User { id, name: "Ada".into() }),
+//!         _ => Err(format!("no user {id}")),
+//!     }
+//! }
+//!
+//! let name = bridge_runtime::run(r#" let u = fetch_user(7); u.name "#)?;
+//! assert_eq!(name, "Ada");
+//!
+//! let error = bridge_runtime::run("fetch_user(8)").unwrap_err();
+//! assert_eq!(error.to_string(), "fetch_user failed: no user 8 (line 1, position 1)");
+//! # Ok::<(), bridge_runtime::Error>(())
+//! ```
+//!
+//! # What the async functions may do
+//! They run as local tasks on the worker's current-thread tokio runtime: their futures need not be
+//! `Send`, and `tokio::time`, `tokio::net`, `tokio::fs` and `tokio::spawn` work inside them. They
+//! share that one thread, so blocking work belongs in `tokio::task::spawn_blocking`. Their
+//! parameters must be `Deserialize + Send + 'static` (or `&str`, `&[T]`, `&T` of such), their
+//! return value `Serialize + Send + 'static`.
+
+mod bridge;
+mod call;
+mod catch_unwind;
+mod command;
+mod convert;
+mod engine;
+mod error;
+mod pool;
+mod registry;
+mod reply;
+mod worker;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use bridge::{run, Bridge, BridgeBuilder};
+pub use call::ScriptCall;
+pub use command::ScriptCommand;
+pub use convert::MAX_VALUE_DEPTH;
+pub use error::{CallError, CallErrorKind, Error, ScriptPosition};
+pub use registry::{registered_functions, ScriptFunction, ScriptParam};
+
+/// Lets Rhai scripts call an `async fn`.
+///
+/// `#[script_async]` keeps the function as it is and registers it under its own name;
+/// `#[script_async(name = "script_name")]` registers it under another. See the crate
+/// documentation for what it generates and what parameter and return types it accepts.
+pub use bridge_macros::script_async;

@@ -1,0 +1,191 @@
+//! Engine threads: each owns one Rhai engine (Rhai values are not `Send`) and runs scripts from a
+//! shared queue.
+//!
+//! A script blocks its engine thread while it waits on a call, so concurrent scripts need one
+//! thread each: the pool starts a thread when a script arrives and none is idle (up to a bound,
+//! queueing beyond it), and lets threads that stay idle for a while exit, keeping one warm.
+
+use crate::engine::{build_engine, run_script, EngineEnv};
+use crate::registry::ScriptFunction;
+use crate::reply::ReplySender;
+use crate::worker::CommandSender;
+use crate::Error;
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// How a script ends, as the caller receives it.
+pub(crate) type Outcome = Result<serde_json::Value, Error>;
+
+/// Where a script's outcome goes: a blocked caller or an awaiting future.
+pub(crate) enum OutcomeSender {
+    /// `Bridge::run`: the caller's thread waits on a reply slot.
+    Blocking(ReplySender<Outcome>),
+    /// `Bridge::run_async`: a future awaits a oneshot channel.
+    Async(tokio::sync::oneshot::Sender<Outcome>),
+}
+
+impl OutcomeSender {
+    fn send(self, outcome: Outcome) {
+        match self {
+            Self::Blocking(slot) => slot.send(outcome),
+            // The receiver is gone only if the caller stopped waiting; nobody wants the outcome.
+            Self::Async(sender) => drop(sender.send(outcome)),
+        }
+    }
+}
+
+/// One script to run.
+pub(crate) struct ScriptJob {
+    pub(crate) script: String,
+    pub(crate) outcome: OutcomeSender,
+}
+
+/// What every engine thread of one bridge needs to build its engine.
+pub(crate) struct EngineSettings {
+    pub(crate) functions: Vec<&'static ScriptFunction>,
+    pub(crate) commands: CommandSender,
+    /// Set when the bridge shuts down: running scripts end at their next operation.
+    pub(crate) stop: Arc<AtomicBool>,
+    pub(crate) max_threads: usize,
+    pub(crate) idle_timeout: Duration,
+}
+
+/// Engine thread accounting, kept under one lock so a queued script always has a thread coming.
+#[derive(Default)]
+struct ThreadCounts {
+    /// Threads alive.
+    live: usize,
+    /// Threads waiting for a script that no queued script has been promised to.
+    idle: usize,
+    /// Queued scripts that no idle thread was promised to (all threads were busy, at the bound).
+    backlog: usize,
+}
+
+struct PoolShared {
+    settings: EngineSettings,
+    queue: Receiver<ScriptJob>,
+    counts: Mutex<ThreadCounts>,
+}
+
+impl PoolShared {
+    fn counts(&self) -> MutexGuard<'_, ThreadCounts> {
+        self.counts.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The engine threads of one bridge.
+pub(crate) struct EnginePool {
+    jobs: Option<Sender<ScriptJob>>,
+    shared: Arc<PoolShared>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// Engine threads get the stack a main thread has: deep script recursion needs it in debug builds.
+const ENGINE_STACK_SIZE: usize = 8 * 1024 * 1024;
+
+impl EnginePool {
+    pub(crate) fn new(settings: EngineSettings) -> Self {
+        let (jobs, queue) = crossbeam_channel::unbounded();
+        Self {
+            jobs: Some(jobs),
+            shared: Arc::new(PoolShared {
+                settings,
+                queue,
+                counts: Mutex::new(ThreadCounts::default()),
+            }),
+            threads: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Queues a script, starting an engine thread for it if none is free and the bound allows.
+    pub(crate) fn submit(&self, job: ScriptJob) -> Result<(), Error> {
+        let jobs = self.jobs.as_ref().ok_or(Error::Shutdown)?;
+        {
+            let mut counts = self.shared.counts();
+            if counts.idle > 0 {
+                counts.idle -= 1;
+            } else if counts.live < self.shared.settings.max_threads {
+                self.spawn_thread()?;
+                counts.live += 1;
+            } else {
+                counts.backlog += 1;
+            }
+        }
+        jobs.send(job).map_err(|_| Error::Shutdown)
+    }
+
+    fn spawn_thread(&self) -> Result<(), Error> {
+        let shared = self.shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("bridge-engine".to_owned())
+            .stack_size(ENGINE_STACK_SIZE)
+            .spawn(move || engine_thread(&shared))
+            .map_err(|e| Error::Startup(format!("engine thread: {e}")))?;
+        let mut threads = self.threads.lock().unwrap_or_else(PoisonError::into_inner);
+        threads.retain(|thread| !thread.is_finished());
+        threads.push(thread);
+        Ok(())
+    }
+
+    /// Closes the queue (scripts already queued still get an outcome) and joins every thread.
+    pub(crate) fn shutdown(&mut self) {
+        self.jobs = None;
+        let threads = std::mem::take(self.threads.get_mut().unwrap_or_else(PoisonError::into_inner));
+        for thread in threads {
+            // Scripts run under `catch_unwind`, so an engine thread does not panic.
+            let _ = thread.join();
+        }
+    }
+
+    /// How many engine threads are alive now.
+    pub(crate) fn live_threads(&self) -> usize {
+        self.shared.counts().live
+    }
+}
+
+impl Drop for EnginePool {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn engine_thread(shared: &PoolShared) {
+    let settings = &shared.settings;
+    let env = Rc::new(EngineEnv::for_current_thread(settings.commands.clone()));
+    let engine = build_engine(&settings.functions, env, settings.stop.clone());
+    loop {
+        match shared.queue.recv_timeout(settings.idle_timeout) {
+            Ok(job) => {
+                let outcome = if settings.stop.load(Ordering::Relaxed) {
+                    Err(Error::Shutdown)
+                } else {
+                    catch_unwind(AssertUnwindSafe(|| run_script(&engine, &job.script))).unwrap_or_else(
+                        |panic| Err(Error::Internal(crate::catch_unwind::panic_message(panic.as_ref()))),
+                    )
+                };
+                job.outcome.send(outcome);
+                let mut counts = shared.counts();
+                if counts.backlog > 0 {
+                    counts.backlog -= 1;
+                } else {
+                    counts.idle += 1;
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                let mut counts = shared.counts();
+                // Idle here means no queued script was promised to this thread.
+                if counts.idle > 0 && counts.live > 1 {
+                    counts.idle -= 1;
+                    counts.live -= 1;
+                    return;
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+    }
+}
