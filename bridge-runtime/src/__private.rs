@@ -10,4 +10,5 @@ pub use serde;
 pub use serde_json;
 
 /// What a proxy returns: the call's script value, or the script error to raise.
-pub type ProxyResult = ::core::result::Result<rhai::Dynamic, ::std::boxed::Box<rhai::EvalAltResult>>;
+pub type ProxyResult =
+    ::core::result::Result<rhai::Dynamic, ::std::boxed::Box<rhai::EvalAltResult>>;

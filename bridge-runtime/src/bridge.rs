@@ -153,5 +153,8 @@ pub fn run(script: &str) -> Result<serde_json::Value, Error> {
 
 fn default_bridge() -> Result<&'static Bridge, Error> {
     static DEFAULT: OnceLock<Result<Bridge, Error>> = OnceLock::new();
-    DEFAULT.get_or_init(Bridge::new).as_ref().map_err(Clone::clone)
+    DEFAULT
+        .get_or_init(Bridge::new)
+        .as_ref()
+        .map_err(Clone::clone)
 }

@@ -55,7 +55,11 @@ impl<'a> ScriptCall<'a> {
         }
         match receiver.wait() {
             Ok(Ok(output)) => to_script_value(&output).map_err(|e| {
-                self.raise(CallErrorKind::Return, format!("the return value {e}"), None)
+                self.raise(
+                    CallErrorKind::Return,
+                    format!("the return value has no script form: {e}"),
+                    None,
+                )
             }),
             Ok(Err(CallFailure::Error(message))) => {
                 Err(self.raise(CallErrorKind::Error, message, None))

@@ -86,7 +86,7 @@ pub(crate) struct EnginePool {
 }
 
 /// Engine threads get the stack a main thread has: deep script recursion needs it in debug builds.
-const ENGINE_STACK_SIZE: usize = 8 * 1024 * 1024;
+const ENGINE_STACK_SIZE: usize = 64 * 1024 * 1024;
 
 impl EnginePool {
     pub(crate) fn new(settings: EngineSettings) -> Self {
@@ -135,7 +135,11 @@ impl EnginePool {
     /// Closes the queue (scripts already queued still get an outcome) and joins every thread.
     pub(crate) fn shutdown(&mut self) {
         self.jobs = None;
-        let threads = std::mem::take(self.threads.get_mut().unwrap_or_else(PoisonError::into_inner));
+        let threads = std::mem::take(
+            self.threads
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
         for thread in threads {
             // Scripts run under `catch_unwind`, so an engine thread does not panic.
             let _ = thread.join();
@@ -164,17 +168,24 @@ fn engine_thread(shared: &PoolShared) {
                 let outcome = if settings.stop.load(Ordering::Relaxed) {
                     Err(Error::Shutdown)
                 } else {
-                    catch_unwind(AssertUnwindSafe(|| run_script(&engine, &job.script))).unwrap_or_else(
-                        |panic| Err(Error::Internal(crate::catch_unwind::panic_message(panic.as_ref()))),
-                    )
+                    catch_unwind(AssertUnwindSafe(|| run_script(&engine, &job.script)))
+                        .unwrap_or_else(|panic| {
+                            Err(Error::Internal(crate::catch_unwind::panic_message(
+                                panic.as_ref(),
+                            )))
+                        })
                 };
-                job.outcome.send(outcome);
-                let mut counts = shared.counts();
-                if counts.backlog > 0 {
-                    counts.backlog -= 1;
-                } else {
-                    counts.idle += 1;
+                // Counted as free before the caller hears back, so a caller that submits its
+                // next script at once finds this thread instead of starting another.
+                {
+                    let mut counts = shared.counts();
+                    if counts.backlog > 0 {
+                        counts.backlog -= 1;
+                    } else {
+                        counts.idle += 1;
+                    }
                 }
+                job.outcome.send(outcome);
             }
             Err(RecvTimeoutError::Timeout) => {
                 let mut counts = shared.counts();

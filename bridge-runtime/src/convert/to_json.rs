@@ -30,9 +30,9 @@ fn convert(value: &Dynamic, depth: usize) -> Result<Value, ConversionError> {
         return Ok(Value::Number(int.into()));
     }
     if let Ok(float) = value.as_float() {
-        return Number::from_f64(float).map(Value::Number).ok_or_else(|| {
-            ConversionError::new(format!("the float {float} has no JSON form"))
-        });
+        return Number::from_f64(float)
+            .map(Value::Number)
+            .ok_or_else(|| ConversionError::new(format!("the float {float} has no JSON form")));
     }
     if let Ok(ch) = value.as_char() {
         return Ok(Value::String(ch.to_string()));

@@ -13,7 +13,9 @@ use serde::ser::{self, Serialize};
 /// Structs and maps become object maps, sequences and tuples arrays, `None` and `()` become `()`,
 /// unit enum variants their name, and other variants a one-entry map `#{ Variant: data }` (serde's
 /// external tagging, as in JSON).
-pub(crate) fn to_script_value<T: Serialize + ?Sized>(value: &T) -> Result<Dynamic, ConversionError> {
+pub(crate) fn to_script_value<T: Serialize + ?Sized>(
+    value: &T,
+) -> Result<Dynamic, ConversionError> {
     value.serialize(ScriptValueSerializer { depth: 0 })
 }
 
@@ -32,7 +34,9 @@ impl ScriptValueSerializer {
     }
 }
 
-fn integer<T: TryInto<INT> + std::fmt::Display + Copy>(value: T) -> Result<Dynamic, ConversionError> {
+fn integer<T: TryInto<INT> + std::fmt::Display + Copy>(
+    value: T,
+) -> Result<Dynamic, ConversionError> {
     value.try_into().map(Dynamic::from_int).map_err(|_| {
         ConversionError::new(format!(
             "the integer {value} does not fit a script integer (i64)"
@@ -288,7 +292,11 @@ impl MapBuilder {
         }
     }
 
-    fn insert<T: Serialize + ?Sized>(&mut self, key: String, value: &T) -> Result<(), ConversionError> {
+    fn insert<T: Serialize + ?Sized>(
+        &mut self,
+        key: String,
+        value: &T,
+    ) -> Result<(), ConversionError> {
         let item = value
             .serialize(ScriptValueSerializer { depth: self.depth })
             .map_err(|e| e.inside(format!(".{key}")))?;
@@ -356,7 +364,9 @@ impl ser::SerializeStructVariant for MapBuilder {
 
 /// Object map keys are strings; like JSON, integer, char and bool keys are written as text.
 fn map_key<T: Serialize + ?Sized>(key: &T) -> Result<String, ConversionError> {
-    let key = key.serialize(ScriptValueSerializer { depth: MAX_VALUE_DEPTH })?;
+    let key = key.serialize(ScriptValueSerializer {
+        depth: MAX_VALUE_DEPTH,
+    })?;
     if key.is_string() || key.is_int() || key.is_char() || key.is_bool() {
         Ok(key.to_string())
     } else {
@@ -393,14 +403,23 @@ mod tests {
 
     #[test]
     fn structs_become_maps() {
-        let value = to_script_value(&Point { x: 1, y: 2.5, label: None }).unwrap();
+        let value = to_script_value(&Point {
+            x: 1,
+            y: 2.5,
+            label: None,
+        })
+        .unwrap();
         assert_eq!(show(&value), "#{\"label\": (), \"x\": 1, \"y\": 2.5}");
     }
 
     #[test]
     fn enums_use_external_tagging() {
-        let value = to_script_value(&vec![Shape::Empty, Shape::Circle(1.0), Shape::Rect { w: 2, h: 3 }])
-            .unwrap();
+        let value = to_script_value(&vec![
+            Shape::Empty,
+            Shape::Circle(1.0),
+            Shape::Rect { w: 2, h: 3 },
+        ])
+        .unwrap();
         assert_eq!(
             show(&value),
             "[\"Empty\", #{\"Circle\": 1.0}, #{\"Rect\": #{\"h\": 3, \"w\": 2}}]"

@@ -1,0 +1,152 @@
+//! The macro's model of one function: syn's tree read into what the expansion needs, with
+//! references to the user's own tokens so every error can point at them.
+
+use crate::attr::ScriptAsyncArgs;
+use proc_macro2::Span;
+use syn::{FnArg, GenericArgument, Ident, ItemFn, Pat, PathArguments, Receiver, ReturnType, Type};
+
+/// One `#[script_async] async fn`.
+pub(crate) struct ScriptFn<'a> {
+    /// The function as written; emitted unchanged.
+    pub(crate) item: &'a ItemFn,
+    /// The name scripts call it by.
+    pub(crate) script_name: ScriptName,
+    /// A `self` receiver, which is an error.
+    pub(crate) receiver: Option<&'a Receiver>,
+    /// The other parameters, in order.
+    pub(crate) params: Vec<Param<'a>>,
+    /// What it returns.
+    pub(crate) output: Output<'a>,
+}
+
+/// The script name and where it came from.
+pub(crate) struct ScriptName {
+    pub(crate) value: String,
+    /// The `name = "..."` literal, or the function's identifier.
+    pub(crate) span: Span,
+    /// Given with `name = "..."` rather than taken from the function.
+    pub(crate) explicit: bool,
+}
+
+/// One parameter.
+pub(crate) struct Param<'a> {
+    pub(crate) pat: &'a Pat,
+    pub(crate) ty: &'a Type,
+}
+
+impl Param<'_> {
+    /// The parameter's name, if its pattern is a plain name (`x` or `mut x`).
+    pub(crate) fn ident(&self) -> Option<&Ident> {
+        match self.pat {
+            Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => Some(&pat.ident),
+            _ => None,
+        }
+    }
+
+    /// The name as scripts' error messages show it (without `r#`).
+    pub(crate) fn name(&self) -> String {
+        self.ident().map(unraw).unwrap_or_default()
+    }
+
+    /// A parameter taken by reference, `&T`, borrows from an owned field in the command.
+    pub(crate) fn borrowed(&self) -> Option<&Type> {
+        match self.ty {
+            Type::Reference(reference) if reference.mutability.is_none() => Some(&reference.elem),
+            _ => None,
+        }
+    }
+}
+
+/// The return type, as the expansion treats it.
+pub(crate) enum Output<'a> {
+    /// No return type: the script gets `()`.
+    Unit,
+    /// `-> T`: the script gets `T` converted.
+    Value(&'a Type),
+    /// `-> Result<T, E>` (recognised by the last path segment being `Result`): the script gets `T`,
+    /// or an `Err` becomes a script error. `ok` is `None` if no `T` is written (`-> Result`).
+    Result {
+        full: &'a Type,
+        ok: Option<&'a Type>,
+    },
+}
+
+impl<'a> ScriptFn<'a> {
+    /// Reads `item`; shapes the bridge cannot support are kept for [`crate::valid`] to report.
+    pub(crate) fn from_syn(item: &'a ItemFn, args: ScriptAsyncArgs) -> Self {
+        let script_name = match args.name {
+            Some(name) => ScriptName {
+                value: name.value(),
+                span: name.span(),
+                explicit: true,
+            },
+            None => ScriptName {
+                value: unraw(&item.sig.ident),
+                span: item.sig.ident.span(),
+                explicit: false,
+            },
+        };
+        let mut receiver = None;
+        let mut params = Vec::new();
+        for input in &item.sig.inputs {
+            match input {
+                FnArg::Receiver(found) => receiver = Some(found),
+                FnArg::Typed(typed) => params.push(Param {
+                    pat: &typed.pat,
+                    ty: &typed.ty,
+                }),
+            }
+        }
+        Self {
+            item,
+            script_name,
+            receiver,
+            params,
+            output: Output::from_syn(&item.sig.output),
+        }
+    }
+
+    /// The Rust function's name.
+    pub(crate) fn ident(&self) -> &Ident {
+        &self.item.sig.ident
+    }
+}
+
+impl<'a> Output<'a> {
+    fn from_syn(output: &'a ReturnType) -> Self {
+        let ty = match output {
+            ReturnType::Default => return Self::Unit,
+            ReturnType::Type(_, ty) => &**ty,
+        };
+        match ty {
+            Type::Tuple(tuple) if tuple.elems.is_empty() => Self::Unit,
+            Type::Path(path) if path.qself.is_none() => {
+                let last = path.path.segments.last();
+                match last {
+                    Some(segment) if segment.ident == "Result" => Self::Result {
+                        full: ty,
+                        ok: first_type_argument(&segment.arguments),
+                    },
+                    _ => Self::Value(ty),
+                }
+            }
+            _ => Self::Value(ty),
+        }
+    }
+}
+
+fn first_type_argument(arguments: &PathArguments) -> Option<&Type> {
+    match arguments {
+        PathArguments::AngleBracketed(angle) => angle.args.iter().find_map(|arg| match arg {
+            GenericArgument::Type(ty) => Some(ty),
+            _ => None,
+        }),
+        _ => None,
+    }
+}
+
+/// An identifier's text without a leading `r#`.
+pub(crate) fn unraw(ident: &Ident) -> String {
+    let text = ident.to_string();
+    text.strip_prefix("r#").map(str::to_owned).unwrap_or(text)
+}

@@ -1,0 +1,219 @@
+//! Writes the expansion for a checked function: its command type, the worker-side dispatch, the
+//! script-side proxy and the registration record, inside `const _: () = { ... };` so none of these
+//! names reach the user's namespace.
+
+use crate::ast::{unraw, Output, Param, ScriptFn};
+use crate::type_text::type_text;
+use proc_macro2::{Literal, Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Ident, Type};
+
+/// Everything generated for `function` (the function itself is emitted by the caller, unchanged).
+pub(crate) fn expand(function: &ScriptFn<'_>) -> TokenStream {
+    let names = Names::of(function);
+    let command = command_type(function, &names);
+    let dispatch = dispatch_impl(function, &names);
+    let proxy = proxy_fn(function, &names);
+    let registration = registration(function, &names);
+    quote! {
+        const _: () = {
+            #command
+            #dispatch
+            #proxy
+            #registration
+        };
+    }
+}
+
+/// The names of the generated items.
+struct Names {
+    function: Ident,
+    command: Ident,
+    proxy: Ident,
+    script_name: String,
+}
+
+impl Names {
+    fn of(function: &ScriptFn<'_>) -> Self {
+        let rust_name = unraw(function.ident());
+        let span = function.ident().span();
+        Self {
+            function: function.ident().clone(),
+            command: Ident::new(&format!("{}Command", upper_camel_case(&rust_name)), span),
+            proxy: format_ident!("{}_proxy", rust_name, span = span),
+            script_name: function.script_name.value.clone(),
+        }
+    }
+}
+
+fn command_type(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
+    let Names {
+        function: rust_fn,
+        command,
+        ..
+    } = names;
+    let doc = format!(
+        " One script call of [`{rust_fn}`]: its arguments as owned fields, serializable so that a \
+         call can be logged or replayed as JSON."
+    );
+    let fields = function.params.iter().map(|param| {
+        let name = param_ident(param);
+        let ty = field_type(param);
+        quote! { #name: #ty }
+    });
+    quote! {
+        #[doc = #doc]
+        #[derive(::bridge_runtime::__private::serde::Serialize, ::bridge_runtime::__private::serde::Deserialize)]
+        #[serde(crate = "::bridge_runtime::__private::serde")]
+        struct #command {
+            #(#fields,)*
+        }
+    }
+}
+
+fn dispatch_impl(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
+    let Names {
+        function: rust_fn,
+        command,
+        script_name,
+        ..
+    } = names;
+    let args = function.params.iter().map(|param| {
+        let name = param_ident(param);
+        match param.borrowed() {
+            Some(_) => quote! { &self.#name },
+            None => quote! { self.#name },
+        }
+    });
+    let call = quote! { #rust_fn(#(#args),*).await };
+    let (output, body) = match &function.output {
+        Output::Unit => (quote! { () }, quote! { ::core::result::Result::Ok(#call) }),
+        Output::Value(ty) => (quote! { #ty }, quote! { ::core::result::Result::Ok(#call) }),
+        Output::Result { full, ok } => {
+            let ok = ok.map_or_else(|| quote! { () }, |ok| quote! { #ok });
+            // Spanned on the return type: an error type without `Display` is reported there.
+            let describe = quote_spanned! {full.span()=>
+                ::bridge_runtime::__private::describe_error
+            };
+            (ok, quote! { #call.map_err(#describe) })
+        }
+    };
+    let doc = format!(" Worker side: awaits [`{rust_fn}`] with this command's arguments.");
+    quote! {
+        #[automatically_derived]
+        impl ::bridge_runtime::__private::ScriptCommand for #command {
+            const SCRIPT_NAME: &'static str = #script_name;
+            type Output = #output;
+            #[doc = #doc]
+            async fn dispatch(self) -> ::core::result::Result<Self::Output, ::std::string::String> {
+                #body
+            }
+        }
+    }
+}
+
+fn proxy_fn(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
+    let Names {
+        function: rust_fn,
+        command,
+        proxy,
+        ..
+    } = names;
+    let fields = function.params.iter().enumerate().map(|(index, param)| {
+        let name = param_ident(param);
+        let text = param.name();
+        let index = Literal::usize_unsuffixed(index);
+        quote! { #name: call.argument(#index, #text)? }
+    });
+    let doc = format!(
+        " Script side of [`{rust_fn}`]: converts the arguments, sends a `{command}` to the worker, \
+         waits for the reply."
+    );
+    quote! {
+        #[doc = #doc]
+        fn #proxy(
+            call: &mut ::bridge_runtime::__private::ScriptCall<'_>,
+        ) -> ::bridge_runtime::__private::ProxyResult {
+            let command = #command {
+                #(#fields,)*
+            };
+            call.send_and_wait(command)
+        }
+    }
+}
+
+fn registration(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
+    let Names {
+        function: rust_fn,
+        proxy,
+        script_name,
+        ..
+    } = names;
+    let rust_name = unraw(rust_fn);
+    let params = function.params.iter().map(|param| {
+        let name = param.name();
+        let rust_type = type_text(param.ty);
+        quote! {
+            ::bridge_runtime::__private::ScriptParam { name: #name, rust_type: #rust_type }
+        }
+    });
+    let returns = match &function.output {
+        Output::Unit => "()".to_owned(),
+        Output::Value(ty) | Output::Result { full: ty, .. } => type_text(ty),
+    };
+    let doc = format!(" How scripts find [`{rust_fn}`]: submitted to the bridge's registry.");
+    quote! {
+        #[doc = #doc]
+        const REGISTRATION: ::bridge_runtime::__private::ScriptFunction =
+            ::bridge_runtime::__private::ScriptFunction::new(
+                #script_name,
+                ::core::concat!(::core::module_path!(), "::", #rust_name),
+                &[#(#params),*],
+                #returns,
+                #proxy,
+            );
+        ::bridge_runtime::__private::inventory::submit!(REGISTRATION);
+    }
+}
+
+/// The parameter's name; [`crate::valid`] has made sure there is one.
+fn param_ident(param: &Param<'_>) -> Ident {
+    param
+        .ident()
+        .cloned()
+        .unwrap_or_else(|| Ident::new("_invalid", Span::call_site()))
+}
+
+/// The owned type a command field holds: the parameter's type, or for `&T` what `T` borrows from
+/// (`&str` → `String`, `&[T]` → `Vec<T>`, `&T` → `T`).
+fn field_type(param: &Param<'_>) -> TokenStream {
+    let Some(borrowed) = param.borrowed() else {
+        let ty = param.ty;
+        return quote! { #ty };
+    };
+    match borrowed {
+        Type::Path(path) if path.qself.is_none() && path.path.is_ident("str") => {
+            quote_spanned! {borrowed.span()=> ::std::string::String }
+        }
+        Type::Slice(slice) => {
+            let elem = &slice.elem;
+            quote_spanned! {borrowed.span()=> ::std::vec::Vec<#elem> }
+        }
+        other => quote! { #other },
+    }
+}
+
+/// `fetch_user` → `FetchUser`.
+fn upper_camel_case(snake: &str) -> String {
+    snake
+        .split('_')
+        .filter(|word| !word.is_empty())
+        .map(|word| {
+            let mut chars = word.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_uppercase().chain(chars).collect()
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,176 @@
+//! Checks the model: every shape the bridge cannot support is reported, each with one message on
+//! the offending tokens that says what to write instead.
+
+use crate::ast::{Output, ScriptFn};
+use crate::errors::Errors;
+use crate::reserved::script_name_problem;
+use syn::visit::Visit;
+use syn::{GenericParam, Type, TypeImplTrait};
+
+/// Rhai resolves at most this many wildcard (`Dynamic`) parameters.
+pub(crate) const MAX_PARAMS: usize = 16;
+
+/// Records every problem with `function` in `errors`.
+pub(crate) fn check(function: &ScriptFn<'_>, errors: &mut Errors) {
+    check_signature(function, errors);
+    check_generics(function, errors);
+    check_params(function, errors);
+    check_output(function, errors);
+    check_script_name(function, errors);
+}
+
+fn check_signature(function: &ScriptFn<'_>, errors: &mut Errors) {
+    let sig = &function.item.sig;
+    if let Some(constness) = &sig.constness {
+        errors.at(
+            constness,
+            "a script function cannot be `const`: remove `const` (#[script_async] needs an `async fn`)",
+        );
+    }
+    if sig.asyncness.is_none() {
+        errors.at(
+            sig.fn_token,
+            "#[script_async] needs an `async fn`: write `async fn`, or register a synchronous \
+             function on a Rhai engine directly",
+        );
+    }
+    if let Some(unsafety) = &sig.unsafety {
+        errors.at(
+            unsafety,
+            "a script cannot uphold an `unsafe fn`'s contract: remove `unsafe`, or call it from a \
+             safe `async fn` that does",
+        );
+    }
+    if let Some(abi) = &sig.abi {
+        errors.at(
+            abi,
+            "script functions use the Rust ABI: remove the `extern` qualifier",
+        );
+    }
+    if let Some(variadic) = &sig.variadic {
+        errors.at(
+            variadic,
+            "a script cannot call a variadic function: take a `Vec<T>` parameter instead",
+        );
+    }
+    if let Some(receiver) = function.receiver {
+        errors.at(
+            receiver,
+            "#[script_async] needs a free function, not a method: write a free `async fn` that \
+             takes what `self` holds as a parameter",
+        );
+    }
+}
+
+fn check_generics(function: &ScriptFn<'_>, errors: &mut Errors) {
+    let generics = &function.item.sig.generics;
+    for param in &generics.params {
+        let what = match param {
+            GenericParam::Lifetime(_) => continue,
+            GenericParam::Type(_) => "type",
+            GenericParam::Const(_) => "const",
+        };
+        errors.at(
+            param,
+            format!(
+                "a script function cannot have generic {what} parameters: a script argument must \
+                 convert to one concrete type; write the concrete type (one #[script_async] \
+                 function per type you need)"
+            ),
+        );
+    }
+    if let Some(where_clause) = &generics.where_clause {
+        if !where_clause.predicates.is_empty() {
+            errors.at(
+                where_clause,
+                "a script function cannot have a `where` clause: write concrete types instead",
+            );
+        }
+    }
+}
+
+fn check_params(function: &ScriptFn<'_>, errors: &mut Errors) {
+    for (index, param) in function.params.iter().enumerate() {
+        if index == MAX_PARAMS {
+            errors.at(
+                param.pat,
+                format!(
+                    "a script function takes at most {MAX_PARAMS} parameters (Rhai resolves at \
+                     most {MAX_PARAMS} dynamically typed ones): group some into a struct"
+                ),
+            );
+        }
+        if param.ident().is_none() {
+            errors.at(
+                param.pat,
+                "name this parameter (`point: Point`) and destructure it in the body: a script \
+                 argument needs a name for error messages and for its command field",
+            );
+        }
+        if let Type::Reference(reference) = param.ty {
+            if reference.mutability.is_some() {
+                errors.at(
+                    param.ty,
+                    "a script function cannot take `&mut`: the script's value is converted into a \
+                     new Rust value, so changes could never reach the script; take the value and \
+                     return the changed one",
+                );
+            }
+        }
+        if let Some(impl_trait) = find_impl_trait(param.ty) {
+            errors.at(
+                impl_trait,
+                "a script function cannot take `impl Trait`: a script argument must convert to \
+                 one concrete type; write that type",
+            );
+        }
+    }
+}
+
+fn check_output(function: &ScriptFn<'_>, errors: &mut Errors) {
+    let ty = match &function.output {
+        Output::Unit => return,
+        Output::Value(ty) => ty,
+        Output::Result { full, ok: None } => {
+            errors.at(
+                full,
+                "write the success type of the `Result` (`Result<T, E>`): the bridge converts `T` \
+                 for the script and turns `Err(e)` into a script error",
+            );
+            full
+        }
+        Output::Result { full, .. } => full,
+    };
+    if let Some(impl_trait) = find_impl_trait(ty) {
+        errors.at(
+            impl_trait,
+            "a script function cannot return `impl Trait`: write the concrete type, which must \
+             implement `Serialize`",
+        );
+    }
+}
+
+fn check_script_name(function: &ScriptFn<'_>, errors: &mut Errors) {
+    let name = &function.script_name;
+    if let Some(problem) = script_name_problem(&name.value) {
+        let fix = if name.explicit {
+            "choose another name"
+        } else {
+            "give it another script name with #[script_async(name = \"...\")]"
+        };
+        errors.push(syn::Error::new(name.span, format!("{problem}: {fix}")));
+    }
+}
+
+/// The first `impl Trait` anywhere inside `ty` (`Vec<impl Display>` counts too).
+fn find_impl_trait(ty: &Type) -> Option<&TypeImplTrait> {
+    struct Finder<'ast>(Option<&'ast TypeImplTrait>);
+    impl<'ast> Visit<'ast> for Finder<'ast> {
+        fn visit_type_impl_trait(&mut self, found: &'ast TypeImplTrait) {
+            self.0.get_or_insert(found);
+        }
+    }
+    let mut finder = Finder(None);
+    finder.visit_type(ty);
+    finder.0
+}

@@ -1,0 +1,57 @@
+use bridge_runtime::script_async;
+/// Two integers in, one out.
+async fn add(a: i64, b: i64) -> i64 {
+    a + b
+}
+const _: () = {
+    /// One script call of [`add`]: its arguments as owned fields, serializable so that a call can be logged or replayed as JSON.
+    #[derive(
+        ::bridge_runtime::__private::serde::Serialize,
+        ::bridge_runtime::__private::serde::Deserialize
+    )]
+    #[serde(crate = "::bridge_runtime::__private::serde")]
+    struct AddCommand {
+        a: i64,
+        b: i64,
+    }
+    #[automatically_derived]
+    impl ::bridge_runtime::__private::ScriptCommand for AddCommand {
+        const SCRIPT_NAME: &'static str = "add";
+        type Output = i64;
+        /// Worker side: awaits [`add`] with this command's arguments.
+        async fn dispatch(
+            self,
+        ) -> ::core::result::Result<Self::Output, ::std::string::String> {
+            ::core::result::Result::Ok(add(self.a, self.b).await)
+        }
+    }
+    /// Script side of [`add`]: converts the arguments, sends a `AddCommand` to the worker, waits for the reply.
+    fn add_proxy(
+        call: &mut ::bridge_runtime::__private::ScriptCall<'_>,
+    ) -> ::bridge_runtime::__private::ProxyResult {
+        let command = AddCommand {
+            a: call.argument(0, "a")?,
+            b: call.argument(1, "b")?,
+        };
+        call.send_and_wait(command)
+    }
+    /// How scripts find [`add`]: submitted to the bridge's registry.
+    const REGISTRATION: ::bridge_runtime::__private::ScriptFunction = ::bridge_runtime::__private::ScriptFunction::new(
+        "add",
+        ::core::concat!(::core::module_path!(), "::", "add"),
+        &[
+            ::bridge_runtime::__private::ScriptParam {
+                name: "a",
+                rust_type: "i64",
+            },
+            ::bridge_runtime::__private::ScriptParam {
+                name: "b",
+                rust_type: "i64",
+            },
+        ],
+        "i64",
+        add_proxy,
+    );
+    ::bridge_runtime::__private::inventory::submit!(REGISTRATION);
+};
+fn main() {}

@@ -1,0 +1,68 @@
+use bridge_runtime::script_async;
+use serde::{Deserialize, Serialize};
+#[derive(Serialize, Deserialize)]
+pub struct User {
+    pub id: i64,
+    pub name: String,
+}
+/// A `Result` return, borrowed parameters and a rename.
+pub async fn lookup_user(name: &str, ids: &[i64]) -> Result<User, String> {
+    match ids.first() {
+        Some(&id) => Ok(User { id, name: name.to_owned() }),
+        None => Err(format!("no ids given for {name}")),
+    }
+}
+const _: () = {
+    /// One script call of [`lookup_user`]: its arguments as owned fields, serializable so that a call can be logged or replayed as JSON.
+    #[derive(
+        ::bridge_runtime::__private::serde::Serialize,
+        ::bridge_runtime::__private::serde::Deserialize
+    )]
+    #[serde(crate = "::bridge_runtime::__private::serde")]
+    struct LookupUserCommand {
+        name: ::std::string::String,
+        ids: ::std::vec::Vec<i64>,
+    }
+    #[automatically_derived]
+    impl ::bridge_runtime::__private::ScriptCommand for LookupUserCommand {
+        const SCRIPT_NAME: &'static str = "find_user";
+        type Output = User;
+        /// Worker side: awaits [`lookup_user`] with this command's arguments.
+        async fn dispatch(
+            self,
+        ) -> ::core::result::Result<Self::Output, ::std::string::String> {
+            lookup_user(&self.name, &self.ids)
+                .await
+                .map_err(::bridge_runtime::__private::describe_error)
+        }
+    }
+    /// Script side of [`lookup_user`]: converts the arguments, sends a `LookupUserCommand` to the worker, waits for the reply.
+    fn lookup_user_proxy(
+        call: &mut ::bridge_runtime::__private::ScriptCall<'_>,
+    ) -> ::bridge_runtime::__private::ProxyResult {
+        let command = LookupUserCommand {
+            name: call.argument(0, "name")?,
+            ids: call.argument(1, "ids")?,
+        };
+        call.send_and_wait(command)
+    }
+    /// How scripts find [`lookup_user`]: submitted to the bridge's registry.
+    const REGISTRATION: ::bridge_runtime::__private::ScriptFunction = ::bridge_runtime::__private::ScriptFunction::new(
+        "find_user",
+        ::core::concat!(::core::module_path!(), "::", "lookup_user"),
+        &[
+            ::bridge_runtime::__private::ScriptParam {
+                name: "name",
+                rust_type: "&str",
+            },
+            ::bridge_runtime::__private::ScriptParam {
+                name: "ids",
+                rust_type: "&[i64]",
+            },
+        ],
+        "Result<User, String>",
+        lookup_user_proxy,
+    );
+    ::bridge_runtime::__private::inventory::submit!(REGISTRATION);
+};
+fn main() {}

@@ -1,0 +1,40 @@
+use bridge_runtime::script_async;
+/// No parameters, no return value.
+async fn tick() {}
+const _: () = {
+    /// One script call of [`tick`]: its arguments as owned fields, serializable so that a call can be logged or replayed as JSON.
+    #[derive(
+        ::bridge_runtime::__private::serde::Serialize,
+        ::bridge_runtime::__private::serde::Deserialize
+    )]
+    #[serde(crate = "::bridge_runtime::__private::serde")]
+    struct TickCommand {}
+    #[automatically_derived]
+    impl ::bridge_runtime::__private::ScriptCommand for TickCommand {
+        const SCRIPT_NAME: &'static str = "tick";
+        type Output = ();
+        /// Worker side: awaits [`tick`] with this command's arguments.
+        async fn dispatch(
+            self,
+        ) -> ::core::result::Result<Self::Output, ::std::string::String> {
+            ::core::result::Result::Ok(tick().await)
+        }
+    }
+    /// Script side of [`tick`]: converts the arguments, sends a `TickCommand` to the worker, waits for the reply.
+    fn tick_proxy(
+        call: &mut ::bridge_runtime::__private::ScriptCall<'_>,
+    ) -> ::bridge_runtime::__private::ProxyResult {
+        let command = TickCommand {};
+        call.send_and_wait(command)
+    }
+    /// How scripts find [`tick`]: submitted to the bridge's registry.
+    const REGISTRATION: ::bridge_runtime::__private::ScriptFunction = ::bridge_runtime::__private::ScriptFunction::new(
+        "tick",
+        ::core::concat!(::core::module_path!(), "::", "tick"),
+        &[],
+        "()",
+        tick_proxy,
+    );
+    ::bridge_runtime::__private::inventory::submit!(REGISTRATION);
+};
+fn main() {}
