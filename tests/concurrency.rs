@@ -130,3 +130,10 @@ fn scripts_beyond_the_concurrency_bound_wait_their_turn() {
         bridge.engine_threads()
     );
 }
+
+#[test]
+fn bridge_and_error_can_be_shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+    assert_send_sync::<Bridge>();
+    assert_send_sync::<bridge_runtime::Error>();
+}

@@ -93,10 +93,10 @@ fn dispatch_impl(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
         Output::Result { full, ok } => {
             let ok = ok.map_or_else(|| quote! { () }, |ok| quote! { #ok });
             // Spanned on the return type: an error type without `Display` is reported there.
-            let describe = quote_spanned! {full.span()=>
-                ::bridge_runtime::__private::describe_error
+            let describe_err = quote_spanned! {full.span()=>
+                ::bridge_runtime::__private::describe_err(result)
             };
-            (ok, quote! { #call.map_err(#describe) })
+            (ok, quote! { let result = #call; #describe_err })
         }
     };
     let doc = format!(" Worker side: awaits [`{rust_fn}`] with this command's arguments.");
@@ -124,7 +124,9 @@ fn proxy_fn(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
         let name = param_ident(param);
         let text = param.name();
         let index = Literal::usize_unsuffixed(index);
-        quote! { #name: call.argument(#index, #text)? }
+        // Spanned on the parameter's type: a type that cannot cross to the worker is reported there.
+        let conversion = quote_spanned! {param.ty.span()=> call.argument(#index, #text)? };
+        quote! { #name: #conversion }
     });
     let doc = format!(
         " Script side of [`{rust_fn}`]: converts the arguments, sends a `{command}` to the worker, \

@@ -34,9 +34,12 @@ fn expand_fixture(source: &str) -> String {
 }
 
 fn take_script_async(attrs: &mut Vec<Attribute>) -> Option<Attribute> {
-    let index = attrs
-        .iter()
-        .position(|attr| attr.path().is_ident("script_async"))?;
+    let index = attrs.iter().position(|attr| {
+        attr.path()
+            .segments
+            .last()
+            .is_some_and(|segment| segment.ident == "script_async")
+    })?;
     Some(attrs.remove(index))
 }
 

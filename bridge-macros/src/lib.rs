@@ -59,3 +59,18 @@ fn expand_item(attr: TokenStream2, item: TokenStream2) -> syn::Result<TokenStrea
     tokens.extend(expand::expand(&model));
     Ok(tokens)
 }
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    #[test]
+    fn on_error_the_original_function_is_still_emitted() {
+        let item = quote! { fn not_async(x: i64) -> i64 { x } };
+        let output = super::script_async_tokens(quote! { name = "let" }, item.clone()).to_string();
+        assert!(output.starts_with(&item.to_string()), "{output}");
+        assert!(output.contains("compile_error"), "{output}");
+        // Both mistakes are reported at once.
+        assert_eq!(output.matches("compile_error").count(), 2, "{output}");
+    }
+}

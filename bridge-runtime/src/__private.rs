@@ -2,7 +2,7 @@
 //! serde, serde_json or inventory. Not a public API: it changes without notice.
 
 pub use crate::call::ScriptCall;
-pub use crate::command::{describe_error, ScriptCommand};
+pub use crate::command::{describe_err, ScriptCommand};
 pub use crate::registry::{ScriptFunction, ScriptParam};
 pub use inventory;
 pub use rhai;

@@ -7,6 +7,7 @@ use crate::error::CallErrorKind;
 use crate::reply::reply_slot;
 use rhai::{Dynamic, EvalAltResult, Map, NativeCallContext};
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 /// One call from a script to an async function, as its proxy sees it.
 ///
@@ -32,7 +33,10 @@ impl<'a> ScriptCall<'a> {
     /// The script value goes through JSON's data model, so an integer is accepted where a float is
     /// expected, an object map where a struct is, and an integer that does not fit (300 for a `u8`)
     /// is an error naming `param`, never a silent wrap.
-    pub fn argument<T: DeserializeOwned>(
+    ///
+    /// `T` must also be `Serialize` (commands can be logged as JSON) and `Send` (they cross to the
+    /// worker); requiring both here makes a type that lacks them an error at the parameter.
+    pub fn argument<T: DeserializeOwned + Serialize + Send + 'static>(
         &self,
         index: usize,
         param: &'static str,

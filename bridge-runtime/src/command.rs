@@ -69,7 +69,8 @@ impl<C: ScriptCommand> ErasedCall for PendingCall<C> {
     }
 }
 
-/// The `Display` of a function's error, taken on the worker so the error itself need not be `Send`.
-pub fn describe_error<E: Display>(error: E) -> String {
-    error.to_string()
+/// Replaces a function's error with its `Display`, taken on the worker so the error type itself
+/// need not be `Send`.
+pub fn describe_err<T, E: Display>(result: Result<T, E>) -> Result<T, String> {
+    result.map_err(|error| error.to_string())
 }

@@ -67,3 +67,8 @@ pub use registry::{registered_functions, ScriptFunction, ScriptParam};
 /// `#[script_async(name = "script_name")]` registers it under another. See the crate
 /// documentation for what it generates and what parameter and return types it accepts.
 pub use bridge_macros::script_async;
+
+/// The README's examples, compiled and run as doctests so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

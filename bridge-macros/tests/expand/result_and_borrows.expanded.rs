@@ -1,6 +1,7 @@
-use bridge_runtime::script_async;
+//! Golden fixture: compiled with every warning denied, so the expansion must be lint-clean.
+#![deny(warnings, unused_qualifications, unsafe_code, missing_debug_implementations)]
 use serde::{Deserialize, Serialize};
-#[derive(Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct User {
     pub id: i64,
     pub name: String,
@@ -31,9 +32,8 @@ const _: () = {
         async fn dispatch(
             self,
         ) -> ::core::result::Result<Self::Output, ::std::string::String> {
-            lookup_user(&self.name, &self.ids)
-                .await
-                .map_err(::bridge_runtime::__private::describe_error)
+            let result = lookup_user(&self.name, &self.ids).await;
+            ::bridge_runtime::__private::describe_err(result)
         }
     }
     /// Script side of [`lookup_user`]: converts the arguments, sends a `LookupUserCommand` to the worker, waits for the reply.
