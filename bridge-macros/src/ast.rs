@@ -3,7 +3,10 @@
 
 use crate::attr::ScriptAsyncArgs;
 use proc_macro2::Span;
-use syn::{FnArg, GenericArgument, Ident, ItemFn, Pat, PathArguments, Receiver, ReturnType, Type};
+use syn::{
+    FnArg, GenericArgument, Ident, ItemFn, LitInt, LitStr, Pat, PathArguments, Receiver,
+    ReturnType, Type,
+};
 
 /// One `#[script_async] async fn`.
 pub(crate) struct ScriptFn<'a> {
@@ -11,6 +14,10 @@ pub(crate) struct ScriptFn<'a> {
     pub(crate) item: &'a ItemFn,
     /// The name scripts call it by.
     pub(crate) script_name: ScriptName,
+    /// `group = "..."`.
+    pub(crate) group: Option<LitStr>,
+    /// `timeout_ms = N`.
+    pub(crate) timeout_ms: Option<LitInt>,
     /// A `self` receiver, which is an error.
     pub(crate) receiver: Option<&'a Receiver>,
     /// The other parameters, in order.
@@ -32,6 +39,21 @@ pub(crate) struct ScriptName {
 pub(crate) struct Param<'a> {
     pub(crate) pat: &'a Pat,
     pub(crate) ty: &'a Type,
+    pub(crate) kind: ParamKind<'a>,
+}
+
+/// Where a parameter's value comes from.
+///
+/// The macro sees tokens, not types: a parameter whose type is written `State<T>` or
+/// `ScriptContext<T>` (any path ending so, with one type argument) takes that value from the
+/// bridge or the script run; every other parameter is a script argument.
+pub(crate) enum ParamKind<'a> {
+    /// An argument the script passes.
+    Script,
+    /// `State<T>`: the bridge's shared state of type `T`.
+    State(&'a Type),
+    /// `ScriptContext<T>`: the script run's context of type `T`.
+    Context(&'a Type),
 }
 
 impl Param<'_> {
@@ -94,12 +116,15 @@ impl<'a> ScriptFn<'a> {
                 FnArg::Typed(typed) => params.push(Param {
                     pat: &typed.pat,
                     ty: &typed.ty,
+                    kind: ParamKind::of(&typed.ty),
                 }),
             }
         }
         Self {
             item,
             script_name,
+            group: args.group,
+            timeout_ms: args.timeout_ms,
             receiver,
             params,
             output: Output::from_syn(&item.sig.output),
@@ -109,6 +134,35 @@ impl<'a> ScriptFn<'a> {
     /// The Rust function's name.
     pub(crate) fn ident(&self) -> &Ident {
         &self.item.sig.ident
+    }
+
+    /// The parameters scripts pass, in order.
+    pub(crate) fn script_params(&self) -> impl Iterator<Item = &Param<'a>> {
+        self.params
+            .iter()
+            .filter(|param| matches!(param.kind, ParamKind::Script))
+    }
+}
+
+impl<'a> ParamKind<'a> {
+    fn of(ty: &'a Type) -> Self {
+        let Type::Path(path) = ty else {
+            return Self::Script;
+        };
+        let Some(last) = path.path.segments.last() else {
+            return Self::Script;
+        };
+        let inner = match &last.arguments {
+            PathArguments::AngleBracketed(angle) if angle.args.len() == 1 => {
+                first_type_argument(&last.arguments)
+            }
+            _ => None,
+        };
+        match (last.ident.to_string().as_str(), inner) {
+            ("State", Some(inner)) => Self::State(inner),
+            ("ScriptContext", Some(inner)) => Self::Context(inner),
+            _ => Self::Script,
+        }
     }
 }
 

@@ -1,19 +1,26 @@
-//! The attribute's own arguments: `#[script_async]` or `#[script_async(name = "script_name")]`.
+//! The attribute's own arguments: `#[script_async(name = "...", group = "...", timeout_ms = N)]`,
+//! each optional.
 
 use crate::errors::Errors;
 use proc_macro2::TokenStream;
+use quote::ToTokens;
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
-use syn::{Expr, ExprLit, Lit, LitStr, Meta, Token};
+use syn::{Expr, ExprLit, Lit, LitInt, LitStr, Meta, Token};
 
 /// What the attribute said.
 #[derive(Default)]
 pub(crate) struct ScriptAsyncArgs {
     /// `name = "..."`: the name scripts call the function by.
     pub(crate) name: Option<LitStr>,
+    /// `group = "..."`: the group `allow_group` exposes it with.
+    pub(crate) group: Option<LitStr>,
+    /// `timeout_ms = N`: the call's own time limit.
+    pub(crate) timeout_ms: Option<LitInt>,
 }
 
-const USAGE: &str = "#[script_async] takes `name = \"script_name\"`";
+const USAGE: &str = "#[script_async] takes `name = \"script_name\"`, `group = \"group_name\"` \
+                     and `timeout_ms = 2000`";
 
 /// Reads the arguments, recording every problem in `errors` and keeping what was understood.
 pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> ScriptAsyncArgs {
@@ -26,37 +33,78 @@ pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> ScriptAsyncArgs
         }
     };
     for meta in metas {
-        if meta.path().is_ident("name") {
-            match string_value(&meta) {
-                Some(name) if args.name.is_some() => {
-                    errors.at(name, "`name` is given twice; keep one")
+        let key = meta.path().get_ident().map(ToString::to_string);
+        match key.as_deref() {
+            Some("name") => set_once(&mut args.name, string_value(&meta), &meta, "name", errors),
+            Some("group") => set_once(&mut args.group, string_value(&meta), &meta, "group", errors),
+            Some("timeout_ms") => {
+                let millis = int_value(&meta);
+                if let Some(millis) = &millis {
+                    if millis
+                        .base10_parse::<u64>()
+                        .map_or(true, |value| value == 0)
+                    {
+                        errors.at(
+                            millis,
+                            "`timeout_ms` is a whole number of milliseconds, above 0",
+                        );
+                    }
                 }
-                Some(name) => args.name = Some(name),
-                None => errors.at(
-                    &meta,
-                    "write the script name as a string: `name = \"script_name\"`",
-                ),
+                set_once(&mut args.timeout_ms, millis, &meta, "timeout_ms", errors);
             }
-        } else {
-            let path = meta.path();
-            let shown = path
-                .get_ident()
-                .map_or_else(|| "this".to_owned(), |i| format!("`{i}`"));
-            errors.at(path, format!("unknown argument {shown}; {USAGE}"));
+            _ => {
+                let shown = key.map_or_else(|| "this".to_owned(), |key| format!("`{key}`"));
+                errors.at(meta.path(), format!("unknown argument {shown}; {USAGE}"));
+            }
         }
     }
     args
 }
 
-fn string_value(meta: &Meta) -> Option<LitStr> {
+/// Stores `value` in `slot`, or records why it cannot (missing, of the wrong kind, or repeated).
+fn set_once<T: ToTokens>(
+    slot: &mut Option<T>,
+    value: Option<T>,
+    meta: &Meta,
+    key: &str,
+    errors: &mut Errors,
+) {
+    match value {
+        Some(value) if slot.is_some() => {
+            errors.at(value, format!("`{key}` is given twice; keep one"))
+        }
+        Some(value) => *slot = Some(value),
+        None => {
+            let example = if key == "timeout_ms" {
+                "2000"
+            } else {
+                "\"...\""
+            };
+            errors.at(meta, format!("write it as `{key} = {example}`"));
+        }
+    }
+}
+
+fn literal(meta: &Meta) -> Option<&Lit> {
     match meta {
         Meta::NameValue(pair) => match &pair.value {
-            Expr::Lit(ExprLit {
-                lit: Lit::Str(name),
-                ..
-            }) => Some(name.clone()),
+            Expr::Lit(ExprLit { lit, .. }) => Some(lit),
             _ => None,
         },
+        _ => None,
+    }
+}
+
+fn string_value(meta: &Meta) -> Option<LitStr> {
+    match literal(meta)? {
+        Lit::Str(text) => Some(text.clone()),
+        _ => None,
+    }
+}
+
+fn int_value(meta: &Meta) -> Option<LitInt> {
+    match literal(meta)? {
+        Lit::Int(number) => Some(number.clone()),
         _ => None,
     }
 }

@@ -2,7 +2,7 @@
 //! script-side proxy and the registration record, inside `const _: () = { ... };` so none of these
 //! names reach the user's namespace.
 
-use crate::ast::{unraw, Output, Param, ScriptFn};
+use crate::ast::{unraw, Output, Param, ParamKind, ScriptFn};
 use crate::type_text::type_text;
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -57,7 +57,7 @@ fn command_type(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
         " One script call of [`{rust_fn}`]: its arguments as owned fields, serializable so that a \
          call can be logged or replayed as JSON."
     );
-    let fields = function.params.iter().map(|param| {
+    let fields = function.script_params().map(|param| {
         let name = param_ident(param);
         let ty = field_type(param);
         quote! { #name: #ty }
@@ -81,9 +81,11 @@ fn dispatch_impl(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
     } = names;
     let args = function.params.iter().map(|param| {
         let name = param_ident(param);
-        match param.borrowed() {
-            Some(_) => quote! { &self.#name },
-            None => quote! { self.#name },
+        match (&param.kind, param.borrowed()) {
+            (ParamKind::State(_), _) => quote! { env.state()? },
+            (ParamKind::Context(_), _) => quote! { env.context()? },
+            (ParamKind::Script, Some(_)) => quote! { &self.#name },
+            (ParamKind::Script, None) => quote! { self.#name },
         }
     });
     let call = quote! { #rust_fn(#(#args),*).await };
@@ -99,6 +101,15 @@ fn dispatch_impl(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
             (ok, quote! { let result = #call; #describe_err })
         }
     };
+    let uses_env = function
+        .params
+        .iter()
+        .any(|param| !matches!(param.kind, ParamKind::Script));
+    let env = if uses_env {
+        quote! { env }
+    } else {
+        quote! { _env }
+    };
     let doc = format!(" Worker side: awaits [`{rust_fn}`] with this command's arguments.");
     quote! {
         #[automatically_derived]
@@ -106,7 +117,10 @@ fn dispatch_impl(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
             const SCRIPT_NAME: &'static str = #script_name;
             type Output = #output;
             #[doc = #doc]
-            async fn dispatch(self) -> ::core::result::Result<Self::Output, ::std::string::String> {
+            async fn dispatch(
+                self,
+                #env: ::bridge_runtime::__private::CallEnv,
+            ) -> ::core::result::Result<Self::Output, ::bridge_runtime::__private::CallFailure> {
                 #body
             }
         }
@@ -120,7 +134,7 @@ fn proxy_fn(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
         proxy,
         ..
     } = names;
-    let fields = function.params.iter().enumerate().map(|(index, param)| {
+    let fields = function.script_params().enumerate().map(|(index, param)| {
         let name = param_ident(param);
         let text = param.name();
         let index = Literal::usize_unsuffixed(index);
@@ -153,7 +167,7 @@ fn registration(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
         ..
     } = names;
     let rust_name = unraw(rust_fn);
-    let params = function.params.iter().map(|param| {
+    let params = function.script_params().map(|param| {
         let name = param.name();
         let rust_type = type_text(param.ty);
         quote! {
@@ -164,6 +178,28 @@ fn registration(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
         Output::Unit => "()".to_owned(),
         Output::Value(ty) | Output::Result { full: ty, .. } => type_text(ty),
     };
+    let mut options = TokenStream::new();
+    if let Some(group) = &function.group {
+        options.extend(quote! { .with_group(#group) });
+    }
+    if let Some(millis) = &function.timeout_ms {
+        let millis = Literal::u64_unsuffixed(millis.base10_parse().unwrap_or_default());
+        options.extend(quote! { .with_timeout_ms(#millis) });
+    }
+    let states = required_types(function, |kind| match kind {
+        ParamKind::State(inner) => Some(inner),
+        _ => None,
+    });
+    if !states.is_empty() {
+        options.extend(quote! { .with_states(&[#(#states),*]) });
+    }
+    let contexts = required_types(function, |kind| match kind {
+        ParamKind::Context(inner) => Some(inner),
+        _ => None,
+    });
+    if !contexts.is_empty() {
+        options.extend(quote! { .with_contexts(&[#(#contexts),*]) });
+    }
     let doc = format!(" How scripts find [`{rust_fn}`]: submitted to the bridge's registry.");
     quote! {
         #[doc = #doc]
@@ -174,9 +210,31 @@ fn registration(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
                 &[#(#params),*],
                 #returns,
                 #proxy,
-            );
+            )
+            #options;
         ::bridge_runtime::__private::inventory::submit!(REGISTRATION);
     }
+}
+
+/// `RequiredType` records for the parameters `select` picks (`State<T>` or `ScriptContext<T>`).
+fn required_types<'a>(
+    function: &'a ScriptFn<'_>,
+    select: impl Fn(&ParamKind<'a>) -> Option<&'a Type>,
+) -> Vec<TokenStream> {
+    function
+        .params
+        .iter()
+        .filter_map(|param| select(&param.kind))
+        .map(|inner| {
+            let name = type_text(inner);
+            quote! {
+                ::bridge_runtime::__private::RequiredType {
+                    name: #name,
+                    type_id: ::core::any::TypeId::of::<#inner>,
+                }
+            }
+        })
+        .collect()
 }
 
 /// The parameter's name; [`crate::valid`] has made sure there is one.

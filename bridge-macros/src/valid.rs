@@ -17,6 +17,18 @@ pub(crate) fn check(function: &ScriptFn<'_>, errors: &mut Errors) {
     check_params(function, errors);
     check_output(function, errors);
     check_script_name(function, errors);
+    check_group(function, errors);
+}
+
+fn check_group(function: &ScriptFn<'_>, errors: &mut Errors) {
+    if let Some(group) = &function.group {
+        if group.value().trim().is_empty() {
+            errors.at(
+                group,
+                "a group name cannot be empty: write `group = \"fs\"` or leave it out",
+            );
+        }
+    }
 }
 
 fn check_signature(function: &ScriptFn<'_>, errors: &mut Errors) {
@@ -90,7 +102,7 @@ fn check_generics(function: &ScriptFn<'_>, errors: &mut Errors) {
 }
 
 fn check_params(function: &ScriptFn<'_>, errors: &mut Errors) {
-    for (index, param) in function.params.iter().enumerate() {
+    for (index, param) in function.script_params().enumerate() {
         if index == MAX_PARAMS {
             errors.at(
                 param.pat,
@@ -100,6 +112,8 @@ fn check_params(function: &ScriptFn<'_>, errors: &mut Errors) {
                 ),
             );
         }
+    }
+    for param in &function.params {
         if param.ident().is_none() {
             errors.at(
                 param.pat,

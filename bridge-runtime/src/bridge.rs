@@ -1,8 +1,12 @@
 //! [`Bridge`]: the worker, the engine threads and the channels between them, and [`run`].
 
-use crate::pool::{EnginePool, EngineSettings, Outcome, OutcomeSender, ScriptJob};
-use crate::registry::unique_functions;
-use crate::reply::reply_slot;
+use crate::control::ScriptControl;
+use crate::engine::EngineSettings;
+use crate::handle::{CancelOnDrop, ScriptHandle};
+use crate::limits::ScriptLimits;
+use crate::pool::{EnginePool, ScriptJob};
+use crate::registry::{unique_functions, ScriptFunction};
+use crate::state::TypeMap;
 use crate::worker::Worker;
 use crate::Error;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,10 +34,11 @@ use std::time::Duration;
 /// # Ok::<(), bridge_runtime::Error>(())
 /// ```
 pub struct Bridge {
-    // Field order is drop order: see `Drop`.
-    stop: Arc<AtomicBool>,
+    bridge_stopped: Arc<AtomicBool>,
     worker: Worker,
     pool: EnginePool,
+    script_timeout: Option<Duration>,
+    functions: Vec<&'static ScriptFunction>,
 }
 
 impl Bridge {
@@ -49,28 +54,73 @@ impl Bridge {
         BridgeBuilder::default()
     }
 
+    /// A builder preset for untrusted scripts. Each limit can still be changed on the builder:
+    ///
+    /// | setting | value |
+    /// |---|---|
+    /// | `max_operations` | 1,000,000 |
+    /// | `max_call_depth` | 32 |
+    /// | `max_string_size` | 64 KiB |
+    /// | `max_array_size`, `max_map_size` | 10,000 |
+    /// | expression nesting | 64 (32 inside functions) |
+    /// | `script_timeout` | 5 s |
+    /// | `call_timeout` | 2 s |
+    /// | `max_concurrent_scripts` | 64 |
+    /// | `eval` | disabled |
+    /// | `import` | refused (no module resolver) |
+    ///
+    /// It does not choose which functions scripts may call: add `allow_function` /
+    /// `allow_group`, or every registered function is exposed.
+    pub fn sandboxed() -> BridgeBuilder {
+        let mut builder = BridgeBuilder::default()
+            .max_operations(1_000_000)
+            .max_call_depth(32)
+            .max_string_size(64 * 1024)
+            .max_array_size(10_000)
+            .max_map_size(10_000)
+            .script_timeout(Duration::from_secs(5))
+            .call_timeout(Duration::from_secs(2))
+            .max_concurrent_scripts(64);
+        builder.limits.max_expr_depths = Some((64, 32));
+        builder.limits.disable_eval = true;
+        builder.limits.disable_imports = true;
+        builder
+    }
+
     /// Runs `script` and returns its final value as JSON (`()` is `null`), blocking this thread.
     ///
     /// Safe to call from any thread, including one inside a tokio runtime (it only blocks that
     /// thread); from async code prefer [`run_async`](Self::run_async).
     pub fn run(&self, script: &str) -> Result<serde_json::Value, Error> {
-        let (sender, receiver) = reply_slot(std::thread::current());
-        self.pool.submit(ScriptJob {
-            script: script.to_owned(),
-            outcome: OutcomeSender::Blocking(sender),
-        })?;
-        receiver.wait().unwrap_or_else(|_| Err(engine_lost()))
+        self.script(script).run()
     }
 
     /// Runs `script` without blocking the calling thread: works from any tokio runtime,
-    /// current-thread or multi-thread (or any other executor).
+    /// current-thread or multi-thread (or any other executor). Dropping the future cancels the
+    /// script.
     pub async fn run_async(&self, script: &str) -> Result<serde_json::Value, Error> {
-        let (sender, receiver) = tokio::sync::oneshot::channel::<Outcome>();
-        self.pool.submit(ScriptJob {
+        self.script(script).run_async().await
+    }
+
+    /// Starts `script` and returns at once with a handle to cancel, join or await it.
+    pub fn spawn(&self, script: &str) -> ScriptHandle {
+        self.script(script).spawn()
+    }
+
+    /// Prepares a run of `script` with per-script settings (its [`ScriptContext`](crate::ScriptContext)
+    /// values, its own time limit).
+    pub fn script<'a>(&'a self, script: &str) -> ScriptRun<'a> {
+        ScriptRun {
+            bridge: self,
             script: script.to_owned(),
-            outcome: OutcomeSender::Async(sender),
-        })?;
-        receiver.await.unwrap_or_else(|_| Err(engine_lost()))
+            context: TypeMap::default(),
+            timeout: self.script_timeout,
+        }
+    }
+
+    /// The functions this bridge's scripts can call, sorted by name.
+    pub fn functions(&self) -> &[&'static ScriptFunction] {
+        &self.functions
     }
 
     /// How many engine threads are alive now (one per concurrently running script, plus idle ones
@@ -80,25 +130,73 @@ impl Bridge {
     }
 }
 
-fn engine_lost() -> Error {
-    Error::Internal("the engine thread ended without reporting the script's outcome".to_owned())
-}
-
 impl Drop for Bridge {
     /// Stops running scripts at their next operation, drops calls in flight (their scripts end
     /// with an error), gives queued scripts a shutdown error, and joins every thread.
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        self.bridge_stopped.store(true, Ordering::Relaxed);
         self.worker.shutdown();
         self.pool.shutdown();
     }
 }
 
-/// Settings for a [`Bridge`]; start with [`Bridge::builder`].
-#[derive(Clone, Debug)]
+/// One run of a script, with its per-script settings; start it with [`Bridge::script`].
+#[must_use = "a ScriptRun does nothing until run, run_async or spawn"]
+pub struct ScriptRun<'a> {
+    bridge: &'a Bridge,
+    script: String,
+    context: TypeMap,
+    timeout: Option<Duration>,
+}
+
+impl ScriptRun<'_> {
+    /// Gives this run a value that functions taking `ScriptContext<T>` receive (one per type).
+    pub fn context<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.context.insert(value);
+        self
+    }
+
+    /// This run's wall-clock limit, instead of the bridge's `script_timeout`.
+    pub fn timeout(mut self, limit: Duration) -> Self {
+        self.timeout = Some(limit);
+        self
+    }
+
+    /// Runs the script, blocking this thread until it ends.
+    pub fn run(self) -> Result<serde_json::Value, Error> {
+        self.spawn().join()
+    }
+
+    /// Runs the script without blocking; dropping the future cancels it.
+    pub async fn run_async(self) -> Result<serde_json::Value, Error> {
+        CancelOnDrop(self.spawn()).await
+    }
+
+    /// Starts the script and returns at once with its handle.
+    pub fn spawn(self) -> ScriptHandle {
+        let control = Arc::new(ScriptControl::new(self.timeout));
+        let (handle, outcome) = ScriptHandle::new(control.clone());
+        let job = ScriptJob {
+            script: self.script,
+            control,
+            context: Arc::new(self.context),
+            outcome,
+        };
+        self.bridge.pool.submit(job);
+        handle
+    }
+}
+
+/// Settings for a [`Bridge`]; start with [`Bridge::builder`] or [`Bridge::sandboxed`].
 pub struct BridgeBuilder {
     max_concurrent_scripts: usize,
     engine_idle_timeout: Duration,
+    states: TypeMap,
+    allowed_functions: Vec<String>,
+    allowed_groups: Vec<String>,
+    limits: ScriptLimits,
+    call_timeout: Option<Duration>,
+    script_timeout: Option<Duration>,
 }
 
 impl Default for BridgeBuilder {
@@ -106,11 +204,84 @@ impl Default for BridgeBuilder {
         Self {
             max_concurrent_scripts: 1024,
             engine_idle_timeout: Duration::from_secs(10),
+            states: TypeMap::default(),
+            allowed_functions: Vec::new(),
+            allowed_groups: Vec::new(),
+            limits: ScriptLimits::default(),
+            call_timeout: None,
+            script_timeout: None,
         }
     }
 }
 
 impl BridgeBuilder {
+    /// Shared state for functions that take a `State<T>` parameter (one value per type).
+    /// A function whose state is not given is not exposed (or, if allowed by name or group,
+    /// fails [`build`](Self::build)).
+    pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.states.insert(value);
+        self
+    }
+
+    /// Exposes the function scripts call `name`. Once any `allow_*` is given, only allowed
+    /// functions exist for this bridge's scripts; calling another is Rhai's ordinary "function
+    /// not found" error.
+    pub fn allow_function(mut self, name: &str) -> Self {
+        self.allowed_functions.push(name.to_owned());
+        self
+    }
+
+    /// Exposes every function of `group` (`#[script_async(group = "...")]`). See
+    /// [`allow_function`](Self::allow_function).
+    pub fn allow_group(mut self, group: &str) -> Self {
+        self.allowed_groups.push(group.to_owned());
+        self
+    }
+
+    /// At most this many Rhai operations per script (Rhai's `set_max_operations`).
+    pub fn max_operations(mut self, limit: u64) -> Self {
+        self.limits.max_operations = Some(limit);
+        self
+    }
+
+    /// At most this deep a chain of script function calls (Rhai's `set_max_call_levels`).
+    pub fn max_call_depth(mut self, limit: usize) -> Self {
+        self.limits.max_call_depth = Some(limit);
+        self
+    }
+
+    /// Strings at most this many bytes long.
+    pub fn max_string_size(mut self, limit: usize) -> Self {
+        self.limits.max_string_size = Some(limit);
+        self
+    }
+
+    /// Arrays at most this many items long.
+    pub fn max_array_size(mut self, limit: usize) -> Self {
+        self.limits.max_array_size = Some(limit);
+        self
+    }
+
+    /// Object maps with at most this many entries.
+    pub fn max_map_size(mut self, limit: usize) -> Self {
+        self.limits.max_map_size = Some(limit);
+        self
+    }
+
+    /// Each call's time limit, for functions without `#[script_async(timeout_ms = ...)]`. A call
+    /// past it is dropped on the worker and raises a catchable error of kind `"timeout"`.
+    pub fn call_timeout(mut self, limit: Duration) -> Self {
+        self.call_timeout = Some(limit);
+        self
+    }
+
+    /// Each script's wall-clock limit. A script past it ends promptly with [`Error::Timeout`],
+    /// even while it waits on a call, and its calls in flight are dropped.
+    pub fn script_timeout(mut self, limit: Duration) -> Self {
+        self.script_timeout = Some(limit);
+        self
+    }
+
     /// At most this many scripts run at once (each running script holds one engine thread);
     /// more wait in a queue. Default 1024.
     pub fn max_concurrent_scripts(mut self, limit: usize) -> Self {
@@ -124,24 +295,40 @@ impl BridgeBuilder {
         self
     }
 
-    /// Starts the bridge: checks the registry, starts the worker.
+    /// Starts the bridge: checks the registry and the settings, starts the worker.
     pub fn build(self) -> Result<Bridge, Error> {
-        let functions = unique_functions()?;
-        let worker = Worker::start()?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let pool = EnginePool::new(EngineSettings {
-            functions,
+        let functions = crate::exposure::exposed_functions(
+            unique_functions()?,
+            &self.allowed_functions,
+            &self.allowed_groups,
+            &self.states,
+        )?;
+        let worker = Worker::start(self.states)?;
+        let bridge_stopped = Arc::new(AtomicBool::new(false));
+        let settings = EngineSettings {
+            functions: functions.clone(),
             commands: worker.commands(),
-            stop: stop.clone(),
-            max_threads: self.max_concurrent_scripts,
-            idle_timeout: self.engine_idle_timeout,
-        });
-        Ok(Bridge { stop, worker, pool })
+            bridge_stopped: bridge_stopped.clone(),
+            limits: self.limits,
+            call_timeout: self.call_timeout,
+        };
+        let pool = EnginePool::new(
+            settings,
+            self.max_concurrent_scripts,
+            self.engine_idle_timeout,
+        );
+        Ok(Bridge {
+            bridge_stopped,
+            worker,
+            pool,
+            script_timeout: self.script_timeout,
+            functions,
+        })
     }
 }
 
 /// Runs `script` on a shared default [`Bridge`], created on first use, and returns its final
-/// value as JSON.
+/// value as JSON. The default bridge exposes every registered function that needs no `State`.
 ///
 /// ```
 /// assert_eq!(bridge_runtime::run("40 + 2")?, 42);

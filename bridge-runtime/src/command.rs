@@ -5,10 +5,15 @@
 //! its typed command boxed together with the slot its reply goes to: no encoding on the way.
 
 use crate::catch_unwind::CatchUnwind;
+use crate::error::CallErrorKind;
 use crate::reply::ReplySender;
+use crate::state::{CallEnv, CallFailure, TypeMap};
 use std::fmt::Display;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 /// One function's call, as plain data, and how the worker performs it.
 ///
@@ -20,22 +25,13 @@ pub trait ScriptCommand: Send + 'static {
     /// The function's value on success, sent back to the engine thread.
     type Output: serde::Serialize + Send + 'static;
 
-    /// Worker side: awaits the real function with this command's arguments. `Err` holds the
-    /// `Display` of the function's own error.
-    fn dispatch(self) -> impl Future<Output = Result<Self::Output, String>>;
+    /// Worker side: awaits the real function with this command's arguments, and the state and
+    /// context it asks for from `env`.
+    fn dispatch(self, env: CallEnv) -> impl Future<Output = Result<Self::Output, CallFailure>>;
 }
 
 /// What the worker sends back for one call.
 pub(crate) type Reply<C> = Result<<C as ScriptCommand>::Output, CallFailure>;
-
-/// How a call failed on the worker.
-#[derive(Debug)]
-pub(crate) enum CallFailure {
-    /// The function returned `Err`; its `Display`.
-    Error(String),
-    /// The function panicked; the panic message.
-    Panic(String),
-}
 
 /// A message on the command channel.
 pub(crate) enum Command {
@@ -45,32 +41,81 @@ pub(crate) enum Command {
 
 /// A typed call with its reply slot, with the type erased so one channel carries every function.
 pub(crate) trait ErasedCall: Send {
-    /// The future that performs the call and delivers its reply; polled on the worker thread.
-    fn into_future(self: Box<Self>) -> Pin<Box<dyn Future<Output = ()>>>;
+    /// The future that performs the call and delivers its reply; polled on the worker thread,
+    /// where the bridge's `states` live.
+    fn into_future(self: Box<Self>, states: &Arc<TypeMap>) -> Pin<Box<dyn Future<Output = ()>>>;
 }
 
-/// A command on its way to the worker, with the slot its reply goes to.
+/// A command on its way to the worker, with everything the worker needs to run it.
 pub(crate) struct PendingCall<C: ScriptCommand> {
     pub(crate) command: C,
     pub(crate) reply: ReplySender<Reply<C>>,
+    /// The calling script's context values.
+    pub(crate) context: Arc<TypeMap>,
+    /// Cancelled when the calling script stops or ends: the call is dropped unfinished.
+    pub(crate) script_stopped: CancellationToken,
+    /// The call's own time limit.
+    pub(crate) timeout: Option<Duration>,
 }
 
 impl<C: ScriptCommand> ErasedCall for PendingCall<C> {
-    fn into_future(self: Box<Self>) -> Pin<Box<dyn Future<Output = ()>>> {
-        let PendingCall { command, reply } = *self;
+    fn into_future(self: Box<Self>, states: &Arc<TypeMap>) -> Pin<Box<dyn Future<Output = ()>>> {
+        let PendingCall {
+            command,
+            reply,
+            context,
+            script_stopped,
+            timeout,
+        } = *self;
+        let env = CallEnv {
+            states: states.clone(),
+            context,
+        };
         Box::pin(async move {
-            let outcome = match CatchUnwind::new(command.dispatch()).await {
-                Ok(Ok(output)) => Ok(output),
-                Ok(Err(message)) => Err(CallFailure::Error(message)),
-                Err(panic_message) => Err(CallFailure::Panic(panic_message)),
+            let call = CatchUnwind::new(command.dispatch(env));
+            let outcome = tokio::select! {
+                // Dropping `reply` unsent tells a waiter (if any is left) that no reply comes.
+                () = script_stopped.cancelled() => return,
+                outcome = within(timeout, call) => outcome,
             };
-            reply.send(outcome);
+            reply.send(match outcome {
+                Some(Ok(result)) => result,
+                Some(Err(panic_message)) => {
+                    Err(CallFailure::new(CallErrorKind::Panic, panic_message))
+                }
+                None => Err(CallFailure::new(
+                    CallErrorKind::Timeout,
+                    format!(
+                        "the call did not finish within {}",
+                        describe_duration(timeout)
+                    ),
+                )),
+            });
         })
+    }
+}
+
+/// Runs `future` to completion, or until `timeout` passes (then `None`, and it is dropped).
+async fn within<F: Future>(timeout: Option<Duration>, future: F) -> Option<F::Output> {
+    match timeout {
+        Some(limit) => tokio::time::timeout(limit, future).await.ok(),
+        None => Some(future.await),
+    }
+}
+
+/// `2 s`, `150 ms`: how durations appear in messages.
+pub(crate) fn describe_duration(duration: Option<Duration>) -> String {
+    match duration {
+        Some(duration) if duration.subsec_millis() == 0 && duration.as_secs() > 0 => {
+            format!("{} s", duration.as_secs())
+        }
+        Some(duration) => format!("{} ms", duration.as_millis()),
+        None => "its time limit".to_owned(),
     }
 }
 
 /// Replaces a function's error with its `Display`, taken on the worker so the error type itself
 /// need not be `Send`.
-pub fn describe_err<T, E: Display>(result: Result<T, E>) -> Result<T, String> {
-    result.map_err(|error| error.to_string())
+pub fn describe_err<T, E: Display>(result: Result<T, E>) -> Result<T, CallFailure> {
+    result.map_err(|error| CallFailure::new(CallErrorKind::Error, error.to_string()))
 }

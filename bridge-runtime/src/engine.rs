@@ -1,30 +1,57 @@
-//! One Rhai engine with every registered function, and running a script on it.
+//! One Rhai engine with every exposed function, and running a script on it.
 
-use crate::call::ScriptCall;
+use crate::call::{CallMode, ScriptCall};
+use crate::control::{ScriptControl, StopReason};
 use crate::convert::dynamic_to_json;
 use crate::error::{CallError, CallErrorKind, ScriptPosition};
+use crate::limits::ScriptLimits;
 use crate::registry::ScriptFunction;
+use crate::state::TypeMap;
 use crate::worker::CommandSender;
 use crate::Error;
 use rhai::{Dynamic, Engine, EvalAltResult, Map, ParseError};
 use std::any::TypeId;
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::Thread;
+use std::time::Duration;
 
-/// What the proxies on one engine thread share: where commands go and who waits for replies.
+/// What every engine thread of one bridge needs to build its engine.
+pub(crate) struct EngineSettings {
+    /// The functions this bridge exposes.
+    pub(crate) functions: Vec<&'static ScriptFunction>,
+    pub(crate) commands: CommandSender,
+    /// Set when the bridge shuts down: running scripts end at their next operation.
+    pub(crate) bridge_stopped: Arc<AtomicBool>,
+    pub(crate) limits: ScriptLimits,
+    /// The time limit of calls whose function sets none.
+    pub(crate) call_timeout: Option<Duration>,
+}
+
+/// The script an engine thread is running now.
+pub(crate) struct RunningScript {
+    pub(crate) control: Arc<ScriptControl>,
+    pub(crate) context: Arc<TypeMap>,
+}
+
+/// What the proxies on one engine thread share.
 pub(crate) struct EngineEnv {
     commands: CommandSender,
     waiter: Thread,
+    call_timeout: Option<Duration>,
+    running: RefCell<Option<Rc<RunningScript>>>,
 }
 
 impl EngineEnv {
     /// An environment for proxies that run on the current thread.
-    pub(crate) fn for_current_thread(commands: CommandSender) -> Self {
+    pub(crate) fn for_current_thread(settings: &EngineSettings) -> Self {
         Self {
-            commands,
+            commands: settings.commands.clone(),
             waiter: std::thread::current(),
+            call_timeout: settings.call_timeout,
+            running: RefCell::new(None),
         }
     }
 
@@ -35,42 +62,96 @@ impl EngineEnv {
     pub(crate) fn waiter(&self) -> &Thread {
         &self.waiter
     }
+
+    pub(crate) fn call_timeout(&self) -> Option<Duration> {
+        self.call_timeout
+    }
+
+    /// The script running now, if any.
+    pub(crate) fn running(&self) -> Option<Rc<RunningScript>> {
+        self.running.borrow().clone()
+    }
+
+    fn set_running(&self, script: Option<Rc<RunningScript>>) {
+        *self.running.borrow_mut() = script;
+    }
 }
 
-/// The value `on_progress` stops a script with when the bridge shuts down.
-const SHUTDOWN_TOKEN: &str = "bridge shutdown";
+/// Stop checks read the clock, so they run once per this many operations (a few microseconds).
+const OPERATIONS_PER_STOP_CHECK: u64 = 64;
 
-/// Builds an engine with Rhai's standard library and a proxy for each function.
+/// Builds an engine with Rhai's standard library, a proxy for each function, the in-flight call
+/// functions and the bridge's limits.
 ///
 /// Built once per engine thread and reused for every script it runs: `Engine::new()` rebuilds the
 /// standard library each time, which costs more than most scripts.
-pub(crate) fn build_engine(
-    functions: &[&'static ScriptFunction],
-    env: Rc<EngineEnv>,
-    stop: Arc<AtomicBool>,
-) -> Engine {
+pub(crate) fn build_engine(settings: &EngineSettings, env: &Rc<EngineEnv>) -> Engine {
     let mut engine = Engine::new();
-    for &function in functions {
+    for &function in &settings.functions {
         let env = env.clone();
         let proxy = function.proxy();
         // Every parameter is a wildcard; the proxy converts and checks each argument itself,
         // so a wrong type is an error naming the parameter rather than "function not found".
         let params = vec![TypeId::of::<Dynamic>(); function.params().len()];
         engine.register_raw_fn(function.name(), params, move |context, args| {
-            proxy(&mut ScriptCall::new(context, args, &env))
+            proxy(&mut ScriptCall::new(
+                context,
+                args,
+                &env,
+                function,
+                CallMode::Wait,
+            ))
         });
     }
-    engine.on_progress(move |_operations| {
-        stop.load(Ordering::Relaxed)
-            .then(|| Dynamic::from(SHUTDOWN_TOKEN))
+    crate::in_flight::register(&mut engine, env, &settings.functions);
+    settings.limits.apply(&mut engine);
+
+    let progress_env = env.clone();
+    let bridge_stopped = settings.bridge_stopped.clone();
+    engine.on_progress(move |operations| {
+        if operations % OPERATIONS_PER_STOP_CHECK != 0 {
+            return None;
+        }
+        let reason = if bridge_stopped.load(Ordering::Relaxed) {
+            Some(StopReason::Shutdown)
+        } else {
+            progress_env
+                .running()
+                .and_then(|script| script.control.stop_reason())
+        };
+        reason.map(|reason| Dynamic::from(format!("{reason:?}")))
     });
     engine
 }
 
-/// Compiles and evaluates `script`, returning its final value as JSON.
-pub(crate) fn run_script(engine: &Engine, script: &str) -> Result<serde_json::Value, Error> {
+/// Compiles and evaluates one script on this thread's engine, returning its final value as JSON.
+pub(crate) fn run_script(
+    engine: &Engine,
+    env: &EngineEnv,
+    script: &str,
+    running: RunningScript,
+) -> Result<serde_json::Value, Error> {
+    let running = Rc::new(running);
+    env.set_running(Some(running.clone()));
+    let outcome = evaluate(engine, script, &running.control);
+    env.set_running(None);
+    // Calls started and never waited on end with the script.
+    running.control.finish();
+    outcome
+}
+
+fn evaluate(
+    engine: &Engine,
+    script: &str,
+    control: &ScriptControl,
+) -> Result<serde_json::Value, Error> {
+    if let Some(reason) = control.stop_reason() {
+        return Err(stopped_error(reason, control));
+    }
     let ast = engine.compile(script).map_err(syntax_error)?;
-    let value: Dynamic = engine.eval_ast(&ast).map_err(|e| script_error(*e))?;
+    let value: Dynamic = engine
+        .eval_ast(&ast)
+        .map_err(|e| script_error(*e, control))?;
     dynamic_to_json(&value).map_err(|e| Error::Result {
         message: e.to_string(),
     })
@@ -83,17 +164,27 @@ fn syntax_error(error: ParseError) -> Error {
     }
 }
 
-/// Turns Rhai's error (which is not `Send`) into ours, recognising failed async calls.
-pub(crate) fn script_error(mut error: EvalAltResult) -> Error {
-    if let EvalAltResult::ErrorRuntime(value, position) = error.unwrap_inner() {
-        if let Some(call) = call_error_from_value(value, *position) {
-            return Error::Call(call);
-        }
+fn stopped_error(reason: StopReason, control: &ScriptControl) -> Error {
+    match (reason, control.timeout()) {
+        (StopReason::Cancelled, _) => Error::Cancelled,
+        (StopReason::TimedOut, Some(limit)) => Error::Timeout { limit },
+        (StopReason::TimedOut, None) | (StopReason::Shutdown, _) => Error::Shutdown,
     }
-    if let EvalAltResult::ErrorTerminated(token, _) = &error {
-        if token.clone().into_immutable_string().ok().as_deref() == Some(SHUTDOWN_TOKEN) {
-            return Error::Shutdown;
+}
+
+/// Turns Rhai's error (which is not `Send`) into ours, recognising failed async calls and stops.
+fn script_error(mut error: EvalAltResult, control: &ScriptControl) -> Error {
+    match error.unwrap_inner() {
+        EvalAltResult::ErrorRuntime(value, position) => {
+            if let Some(call) = call_error_from_value(value, *position) {
+                return Error::Call(call);
+            }
         }
+        EvalAltResult::ErrorTerminated(..) => {
+            let reason = control.stop_reason().unwrap_or(StopReason::Shutdown);
+            return stopped_error(reason, control);
+        }
+        _ => {}
     }
     let position = ScriptPosition::from_rhai(error.take_position());
     Error::Script {
@@ -102,7 +193,7 @@ pub(crate) fn script_error(mut error: EvalAltResult) -> Error {
     }
 }
 
-/// Reads back the error map a proxy raised (see `ScriptCall::raise`).
+/// Reads back the error map a proxy raised (see `call::call_error`).
 fn call_error_from_value(value: &Dynamic, position: rhai::Position) -> Option<CallError> {
     let map = value.read_lock::<Map>()?;
     let text = |key: &str| -> Option<String> {

@@ -65,6 +65,11 @@ pub enum CallErrorKind {
     /// The function's return value has no script form (an integer beyond `i64`, a map with
     /// non-string keys, or data nested deeper than [`MAX_VALUE_DEPTH`](crate::MAX_VALUE_DEPTH)).
     Return,
+    /// The call ran past its time limit (`#[script_async(timeout_ms = ...)]` or the bridge's
+    /// `call_timeout`); its future was dropped.
+    Timeout,
+    /// The function needs a `ScriptContext<T>` (or `State<T>`) that was not given.
+    Context,
     /// The bridge shut down before the call finished.
     Shutdown,
 }
@@ -77,6 +82,8 @@ impl CallErrorKind {
             Self::Panic => "panic",
             Self::Argument => "argument",
             Self::Return => "return",
+            Self::Timeout => "timeout",
+            Self::Context => "context",
             Self::Shutdown => "shutdown",
         }
     }
@@ -87,6 +94,8 @@ impl CallErrorKind {
             Self::Panic,
             Self::Argument,
             Self::Return,
+            Self::Timeout,
+            Self::Context,
             Self::Shutdown,
         ]
         .into_iter()
@@ -183,6 +192,20 @@ pub enum Error {
     /// The bridge could not start one of its threads or its tokio runtime.
     #[error("the bridge could not start: {0}")]
     Startup(String),
+    /// The script was cancelled (by its [`ScriptHandle`](crate::ScriptHandle), or by dropping the
+    /// future of `run_async`).
+    #[error("the script was cancelled")]
+    Cancelled,
+    /// The script ran past its wall-clock limit (`script_timeout`); its calls in flight were dropped.
+    #[error("the script did not finish within its time limit of {}", crate::command::describe_duration(Some(*limit)))]
+    Timeout {
+        /// The limit it ran past.
+        limit: std::time::Duration,
+    },
+    /// The bridge's settings are inconsistent: an allowed function or group that does not exist,
+    /// or a function whose state was never given.
+    #[error("invalid bridge settings: {0}")]
+    Config(String),
     /// The bridge shut down before the script finished.
     #[error("the bridge shut down before the script finished")]
     Shutdown,

@@ -43,23 +43,32 @@ mod bridge;
 mod call;
 mod catch_unwind;
 mod command;
+mod control;
 mod convert;
 mod engine;
 mod error;
+mod exposure;
+mod handle;
+mod in_flight;
+mod limits;
 mod pool;
 mod registry;
 mod reply;
+mod state;
+mod wait;
 mod worker;
 
 #[doc(hidden)]
 pub mod __private;
 
-pub use bridge::{run, Bridge, BridgeBuilder};
+pub use bridge::{run, Bridge, BridgeBuilder, ScriptRun};
 pub use call::ScriptCall;
 pub use command::ScriptCommand;
 pub use convert::MAX_VALUE_DEPTH;
 pub use error::{CallError, CallErrorKind, Error, ScriptPosition};
+pub use handle::ScriptHandle;
 pub use registry::{registered_functions, ScriptFunction, ScriptParam};
+pub use state::{CallEnv, RequiredType, ScriptContext, State};
 
 /// Lets Rhai scripts call an `async fn`.
 ///

@@ -5,54 +5,26 @@
 //! thread each: the pool starts a thread when a script arrives and none is idle (up to a bound,
 //! queueing beyond it), and lets threads that stay idle for a while exit, keeping one warm.
 
-use crate::engine::{build_engine, run_script, EngineEnv};
-use crate::registry::ScriptFunction;
-use crate::reply::ReplySender;
-use crate::worker::CommandSender;
+use crate::catch_unwind::panic_message;
+use crate::control::ScriptControl;
+use crate::engine::{build_engine, run_script, EngineEnv, EngineSettings, RunningScript};
+use crate::handle::OutcomeSender;
+use crate::state::TypeMap;
 use crate::Error;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-/// How a script ends, as the caller receives it.
-pub(crate) type Outcome = Result<serde_json::Value, Error>;
-
-/// Where a script's outcome goes: a blocked caller or an awaiting future.
-pub(crate) enum OutcomeSender {
-    /// `Bridge::run`: the caller's thread waits on a reply slot.
-    Blocking(ReplySender<Outcome>),
-    /// `Bridge::run_async`: a future awaits a oneshot channel.
-    Async(tokio::sync::oneshot::Sender<Outcome>),
-}
-
-impl OutcomeSender {
-    fn send(self, outcome: Outcome) {
-        match self {
-            Self::Blocking(slot) => slot.send(outcome),
-            // The receiver is gone only if the caller stopped waiting; nobody wants the outcome.
-            Self::Async(sender) => drop(sender.send(outcome)),
-        }
-    }
-}
-
 /// One script to run.
 pub(crate) struct ScriptJob {
     pub(crate) script: String,
+    pub(crate) control: Arc<ScriptControl>,
+    pub(crate) context: Arc<TypeMap>,
     pub(crate) outcome: OutcomeSender,
-}
-
-/// What every engine thread of one bridge needs to build its engine.
-pub(crate) struct EngineSettings {
-    pub(crate) functions: Vec<&'static ScriptFunction>,
-    pub(crate) commands: CommandSender,
-    /// Set when the bridge shuts down: running scripts end at their next operation.
-    pub(crate) stop: Arc<AtomicBool>,
-    pub(crate) max_threads: usize,
-    pub(crate) idle_timeout: Duration,
 }
 
 /// Engine thread accounting, kept under one lock so a queued script always has a thread coming.
@@ -68,6 +40,8 @@ struct ThreadCounts {
 
 struct PoolShared {
     settings: EngineSettings,
+    max_threads: usize,
+    idle_timeout: Duration,
     queue: Receiver<ScriptJob>,
     counts: Mutex<ThreadCounts>,
 }
@@ -89,12 +63,18 @@ pub(crate) struct EnginePool {
 const ENGINE_STACK_SIZE: usize = 64 * 1024 * 1024;
 
 impl EnginePool {
-    pub(crate) fn new(settings: EngineSettings) -> Self {
+    pub(crate) fn new(
+        settings: EngineSettings,
+        max_threads: usize,
+        idle_timeout: Duration,
+    ) -> Self {
         let (jobs, queue) = crossbeam_channel::unbounded();
         Self {
             jobs: Some(jobs),
             shared: Arc::new(PoolShared {
                 settings,
+                max_threads,
+                idle_timeout,
                 queue,
                 counts: Mutex::new(ThreadCounts::default()),
             }),
@@ -103,20 +83,27 @@ impl EnginePool {
     }
 
     /// Queues a script, starting an engine thread for it if none is free and the bound allows.
-    pub(crate) fn submit(&self, job: ScriptJob) -> Result<(), Error> {
-        let jobs = self.jobs.as_ref().ok_or(Error::Shutdown)?;
+    /// If it cannot be queued, its outcome is the reason.
+    pub(crate) fn submit(&self, job: ScriptJob) {
+        let Some(jobs) = self.jobs.as_ref() else {
+            return job.outcome.send(Err(Error::Shutdown));
+        };
         {
             let mut counts = self.shared.counts();
             if counts.idle > 0 {
                 counts.idle -= 1;
-            } else if counts.live < self.shared.settings.max_threads {
-                self.spawn_thread()?;
+            } else if counts.live < self.shared.max_threads {
+                if let Err(error) = self.spawn_thread() {
+                    return job.outcome.send(Err(error));
+                }
                 counts.live += 1;
             } else {
                 counts.backlog += 1;
             }
         }
-        jobs.send(job).map_err(|_| Error::Shutdown)
+        if let Err(unsent) = jobs.send(job) {
+            unsent.into_inner().outcome.send(Err(Error::Shutdown));
+        }
     }
 
     fn spawn_thread(&self) -> Result<(), Error> {
@@ -160,20 +147,26 @@ impl Drop for EnginePool {
 
 fn engine_thread(shared: &PoolShared) {
     let settings = &shared.settings;
-    let env = Rc::new(EngineEnv::for_current_thread(settings.commands.clone()));
-    let engine = build_engine(&settings.functions, env, settings.stop.clone());
+    let env = Rc::new(EngineEnv::for_current_thread(settings));
+    let engine = build_engine(settings, &env);
     loop {
-        match shared.queue.recv_timeout(settings.idle_timeout) {
+        match shared.queue.recv_timeout(shared.idle_timeout) {
             Ok(job) => {
-                let outcome = if settings.stop.load(Ordering::Relaxed) {
+                let ScriptJob {
+                    script,
+                    control,
+                    context,
+                    outcome,
+                } = job;
+                control.attach(std::thread::current());
+                let outcome_value = if settings.bridge_stopped.load(Ordering::Relaxed) {
                     Err(Error::Shutdown)
                 } else {
-                    catch_unwind(AssertUnwindSafe(|| run_script(&engine, &job.script)))
-                        .unwrap_or_else(|panic| {
-                            Err(Error::Internal(crate::catch_unwind::panic_message(
-                                panic.as_ref(),
-                            )))
-                        })
+                    let running = RunningScript { control, context };
+                    catch_unwind(AssertUnwindSafe(|| {
+                        run_script(&engine, &env, &script, running)
+                    }))
+                    .unwrap_or_else(|panic| Err(Error::Internal(panic_message(panic.as_ref()))))
                 };
                 // Counted as free before the caller hears back, so a caller that submits its
                 // next script at once finds this thread instead of starting another.
@@ -185,7 +178,7 @@ fn engine_thread(shared: &PoolShared) {
                         counts.idle += 1;
                     }
                 }
-                job.outcome.send(outcome);
+                outcome.send(outcome_value);
             }
             Err(RecvTimeoutError::Timeout) => {
                 let mut counts = shared.counts();

@@ -4,8 +4,10 @@
 //! reads them all when it starts, so no hand wiring is needed.
 
 use crate::call::ScriptCall;
+use crate::state::RequiredType;
 use crate::Error;
 use std::collections::HashMap;
+use std::time::Duration;
 
 /// The script side of one function: converts the arguments, sends the command, waits, converts the
 /// reply. Written by `#[script_async]`.
@@ -28,6 +30,10 @@ pub struct ScriptFunction {
     params: &'static [ScriptParam],
     returns: &'static str,
     proxy: ProxyFn,
+    group: Option<&'static str>,
+    timeout: Option<Duration>,
+    states: &'static [RequiredType],
+    contexts: &'static [RequiredType],
 }
 
 impl ScriptFunction {
@@ -46,7 +52,39 @@ impl ScriptFunction {
             params,
             returns,
             proxy,
+            group: None,
+            timeout: None,
+            states: &[],
+            contexts: &[],
         }
+    }
+
+    /// Used by the code `#[script_async(group = "...")]` writes.
+    #[doc(hidden)]
+    pub const fn with_group(mut self, group: &'static str) -> Self {
+        self.group = Some(group);
+        self
+    }
+
+    /// Used by the code `#[script_async(timeout_ms = ...)]` writes.
+    #[doc(hidden)]
+    pub const fn with_timeout_ms(mut self, millis: u64) -> Self {
+        self.timeout = Some(Duration::from_millis(millis));
+        self
+    }
+
+    /// Used by the code `#[script_async]` writes for `State<T>` parameters.
+    #[doc(hidden)]
+    pub const fn with_states(mut self, states: &'static [RequiredType]) -> Self {
+        self.states = states;
+        self
+    }
+
+    /// Used by the code `#[script_async]` writes for `ScriptContext<T>` parameters.
+    #[doc(hidden)]
+    pub const fn with_contexts(mut self, contexts: &'static [RequiredType]) -> Self {
+        self.contexts = contexts;
+        self
     }
 
     /// The name scripts call it by.
@@ -59,7 +97,7 @@ impl ScriptFunction {
         self.rust_path
     }
 
-    /// Its script parameters, in order.
+    /// Its script parameters, in order (`State` and `ScriptContext` parameters are not among them).
     pub fn params(&self) -> &'static [ScriptParam] {
         self.params
     }
@@ -67,6 +105,26 @@ impl ScriptFunction {
     /// Its Rust return type, as written (`()` when it has none).
     pub fn returns(&self) -> &'static str {
         self.returns
+    }
+
+    /// The group it joined with `#[script_async(group = "...")]`.
+    pub fn group(&self) -> Option<&'static str> {
+        self.group
+    }
+
+    /// Its own call time limit, from `#[script_async(timeout_ms = ...)]`.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// The `State<T>` types it needs from the bridge.
+    pub fn states(&self) -> &'static [RequiredType] {
+        self.states
+    }
+
+    /// The `ScriptContext<T>` types it needs from each script run.
+    pub fn contexts(&self) -> &'static [RequiredType] {
+        self.contexts
     }
 
     pub(crate) fn proxy(&self) -> ProxyFn {

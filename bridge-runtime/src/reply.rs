@@ -1,11 +1,9 @@
 //! The one-shot slot a call's reply comes back through.
 //!
-//! The engine thread waits on it; the worker fills it. Waiting spins briefly, then parks: parking
-//! and waking a thread costs tens of microseconds on a virtual machine, while most replies of a
-//! quick async function arrive within a few. Hand-written rather than a channel because the wait
-//! must be one place we control (how long to spin, and later: cancellation and deadlines).
+//! The worker fills it and unparks the waiting engine thread; the engine thread looks at it from
+//! [`crate::wait::block_until`]. Hand-written rather than a channel because a script may wait on
+//! several at once (`wait_any`) and the waiting itself must be one place we control.
 
-use crossbeam_utils::Backoff;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::Thread;
@@ -70,40 +68,46 @@ impl<T> Slot<T> {
 #[derive(Debug)]
 pub(crate) struct Abandoned;
 
-/// The engine thread's end.
+/// The engine thread's end. Waiting is [`crate::wait::block_until`]'s job; this only looks.
 pub(crate) struct ReplyReceiver<T> {
     slot: Arc<Slot<T>>,
 }
 
 impl<T> ReplyReceiver<T> {
-    /// Blocks the calling thread (the slot's waiter) until the reply arrives or is abandoned.
-    pub(crate) fn wait(self) -> Result<T, Abandoned> {
-        debug_assert_eq!(std::thread::current().id(), self.slot.waiter.id());
-        let backoff = Backoff::new();
-        loop {
-            match self.slot.state.load(Ordering::Acquire) {
-                READY => return self.take(),
-                ABANDONED => return Err(Abandoned),
-                _ if backoff.is_completed() => std::thread::park(),
-                _ => backoff.snooze(),
-            }
-        }
+    /// Whether the reply arrived or was abandoned.
+    pub(crate) fn is_finished(&self) -> bool {
+        self.slot.state.load(Ordering::Acquire) != EMPTY
     }
 
-    fn take(&self) -> Result<T, Abandoned> {
-        self.slot
-            .value
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-            .ok_or(Abandoned)
+    /// The reply, if it arrived; `Some(Err(Abandoned))` if it never will; `None` while pending.
+    pub(crate) fn try_take(&self) -> Option<Result<T, Abandoned>> {
+        match self.slot.state.load(Ordering::Acquire) {
+            EMPTY => None,
+            READY => Some(
+                self.slot
+                    .value
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .take()
+                    .ok_or(Abandoned),
+            ),
+            _ => Some(Err(Abandoned)),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::control::ScriptControl;
+    use crate::wait::block_until;
     use std::time::Duration;
+
+    fn wait<T>(receiver: &ReplyReceiver<T>) -> Result<T, Abandoned> {
+        let control = ScriptControl::new(None);
+        block_until(&control, || receiver.is_finished()).unwrap();
+        receiver.try_take().unwrap()
+    }
 
     #[test]
     fn a_reply_sent_from_another_thread_arrives() {
@@ -112,7 +116,7 @@ mod tests {
             std::thread::sleep(Duration::from_millis(20));
             sender.send(42);
         });
-        assert_eq!(receiver.wait().unwrap(), 42);
+        assert_eq!(wait(&receiver).unwrap(), 42);
         worker.join().unwrap();
     }
 
@@ -123,7 +127,14 @@ mod tests {
             std::thread::sleep(Duration::from_millis(20));
             drop(sender);
         });
-        assert!(receiver.wait().is_err());
+        assert!(wait(&receiver).is_err());
         worker.join().unwrap();
+    }
+
+    #[test]
+    fn a_pending_reply_is_not_finished() {
+        let (_sender, receiver) = reply_slot::<u8>(std::thread::current());
+        assert!(!receiver.is_finished());
+        assert!(receiver.try_take().is_none());
     }
 }

@@ -5,7 +5,9 @@
 //! so `tokio::time`, `tokio::net`, `tokio::fs` and `tokio::spawn` work.
 
 use crate::command::Command;
+use crate::state::TypeMap;
 use crate::Error;
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::LocalSet;
@@ -21,8 +23,8 @@ pub(crate) struct Worker {
 }
 
 impl Worker {
-    /// Builds the worker's runtime and starts its thread.
-    pub(crate) fn start() -> Result<Self, Error> {
+    /// Builds the worker's runtime and starts its thread, which owns the bridge's `states`.
+    pub(crate) fn start(states: TypeMap) -> Result<Self, Error> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -31,7 +33,7 @@ impl Worker {
         let (stop, stopped) = oneshot::channel();
         let thread = std::thread::Builder::new()
             .name("bridge-worker".to_owned())
-            .spawn(move || serve(runtime, received, stopped))
+            .spawn(move || serve(runtime, received, stopped, Arc::new(states)))
             .map_err(|e| Error::Startup(format!("worker thread: {e}")))?;
         Ok(Self {
             commands,
@@ -53,8 +55,8 @@ impl Worker {
             let _ = stop.send(());
         }
         if let Some(thread) = self.thread.take() {
-            // `serve` catches nothing itself, but every call runs under `CatchUnwind`, so a panic
-            // here is a bridge bug; there is no one left to report it to but the panic hook.
+            // Calls run under `CatchUnwind`, so the thread does not panic; if it somehow did, the
+            // panic hook has already reported it and there is nobody else to tell.
             let _ = thread.join();
         }
     }
@@ -70,12 +72,13 @@ fn serve(
     runtime: tokio::runtime::Runtime,
     received: mpsc::UnboundedReceiver<Command>,
     stopped: oneshot::Receiver<()>,
+    states: Arc<TypeMap>,
 ) {
     let calls = LocalSet::new();
     calls.block_on(&runtime, async move {
         tokio::select! {
             _ = stopped => {}
-            () = receive_commands(received) => {}
+            () = receive_commands(received, &states) => {}
         }
     });
     // Dropping the local set drops the futures of unfinished calls, and with them their reply
@@ -84,11 +87,11 @@ fn serve(
     drop(calls);
 }
 
-async fn receive_commands(mut received: mpsc::UnboundedReceiver<Command>) {
+async fn receive_commands(mut received: mpsc::UnboundedReceiver<Command>, states: &Arc<TypeMap>) {
     while let Some(command) = received.recv().await {
         match command {
             Command::Call(call) => {
-                tokio::task::spawn_local(call.into_future());
+                tokio::task::spawn_local(call.into_future(states));
             }
         }
     }

@@ -22,7 +22,11 @@ const _: () = {
         /// Worker side: awaits [`add`] with this command's arguments.
         async fn dispatch(
             self,
-        ) -> ::core::result::Result<Self::Output, ::std::string::String> {
+            _env: ::bridge_runtime::__private::CallEnv,
+        ) -> ::core::result::Result<
+            Self::Output,
+            ::bridge_runtime::__private::CallFailure,
+        > {
             ::core::result::Result::Ok(add(self.a, self.b).await)
         }
     }

@@ -31,7 +31,11 @@ const _: () = {
         /// Worker side: awaits [`lookup_user`] with this command's arguments.
         async fn dispatch(
             self,
-        ) -> ::core::result::Result<Self::Output, ::std::string::String> {
+            _env: ::bridge_runtime::__private::CallEnv,
+        ) -> ::core::result::Result<
+            Self::Output,
+            ::bridge_runtime::__private::CallFailure,
+        > {
             let result = lookup_user(&self.name, &self.ids).await;
             ::bridge_runtime::__private::describe_err(result)
         }

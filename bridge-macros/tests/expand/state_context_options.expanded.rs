@@ -1,0 +1,89 @@
+//! Golden fixture: compiled with every warning denied, so the expansion must be lint-clean.
+#![deny(warnings, unused_qualifications, unsafe_code, missing_debug_implementations)]
+/// A connection pool the bridge shares with every call.
+#[derive(Debug)]
+pub struct Db {
+    pub url: String,
+}
+/// Who submitted the script.
+#[derive(Debug)]
+pub struct Caller {
+    pub user_id: i64,
+}
+/// State and context parameters are not script arguments; a group and a time limit.
+async fn rename_user(
+    db: bridge_runtime::State<Db>,
+    caller: bridge_runtime::ScriptContext<Caller>,
+    new_name: String,
+) -> Result<String, String> {
+    Ok(format!("{} renamed by {} on {}", new_name, caller.user_id, db.url))
+}
+const _: () = {
+    /// One script call of [`rename_user`]: its arguments as owned fields, serializable so that a call can be logged or replayed as JSON.
+    #[derive(
+        ::bridge_runtime::__private::serde::Serialize,
+        ::bridge_runtime::__private::serde::Deserialize
+    )]
+    #[serde(crate = "::bridge_runtime::__private::serde")]
+    struct RenameUserCommand {
+        new_name: String,
+    }
+    #[automatically_derived]
+    impl ::bridge_runtime::__private::ScriptCommand for RenameUserCommand {
+        const SCRIPT_NAME: &'static str = "rename_user";
+        type Output = String;
+        /// Worker side: awaits [`rename_user`] with this command's arguments.
+        async fn dispatch(
+            self,
+            env: ::bridge_runtime::__private::CallEnv,
+        ) -> ::core::result::Result<
+            Self::Output,
+            ::bridge_runtime::__private::CallFailure,
+        > {
+            let result = rename_user(env.state()?, env.context()?, self.new_name).await;
+            ::bridge_runtime::__private::describe_err(result)
+        }
+    }
+    /// Script side of [`rename_user`]: converts the arguments, sends a `RenameUserCommand` to the worker, waits for the reply.
+    fn rename_user_proxy(
+        call: &mut ::bridge_runtime::__private::ScriptCall<'_>,
+    ) -> ::bridge_runtime::__private::ProxyResult {
+        let command = RenameUserCommand {
+            new_name: call.argument(0, "new_name")?,
+        };
+        call.send_and_wait(command)
+    }
+    /// How scripts find [`rename_user`]: submitted to the bridge's registry.
+    const REGISTRATION: ::bridge_runtime::__private::ScriptFunction = ::bridge_runtime::__private::ScriptFunction::new(
+            "rename_user",
+            ::core::concat!(::core::module_path!(), "::", "rename_user"),
+            &[
+                ::bridge_runtime::__private::ScriptParam {
+                    name: "new_name",
+                    rust_type: "String",
+                },
+            ],
+            "Result<String, String>",
+            rename_user_proxy,
+        )
+        .with_group("users")
+        .with_timeout_ms(1500)
+        .with_states(
+            &[
+                ::bridge_runtime::__private::RequiredType {
+                    name: "Db",
+                    type_id: ::core::any::TypeId::of::<Db>,
+                },
+            ],
+        )
+        .with_contexts(
+            &[
+                ::bridge_runtime::__private::RequiredType {
+                    name: "Caller",
+                    type_id: ::core::any::TypeId::of::<Caller>,
+                },
+            ],
+        );
+    ::bridge_runtime::__private::inventory::submit!(REGISTRATION);
+};
+fn main() {}

@@ -1,0 +1,115 @@
+//! How one script is stopped: cancelled by its handle, past its deadline, or by bridge shutdown.
+//!
+//! Shared by the script's handle (any thread), its engine thread (checked between operations and
+//! while waiting on a call) and the worker (its calls' futures end when the script stops).
+
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::thread::Thread;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+/// Why a script was stopped before it finished.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum StopReason {
+    Cancelled,
+    TimedOut,
+    Shutdown,
+}
+
+const RUNNING: u8 = 0;
+const CANCELLED: u8 = 1;
+const TIMED_OUT: u8 = 2;
+const SHUTDOWN: u8 = 3;
+
+/// The stop switch of one script.
+pub(crate) struct ScriptControl {
+    stop: AtomicU8,
+    deadline: Option<Instant>,
+    /// The script's wall-clock limit, for its error message.
+    timeout: Option<Duration>,
+    /// The engine thread running the script, once it started: woken when the script is stopped.
+    engine_thread: Mutex<Option<Thread>>,
+    /// Cancelled when the script stops or ends: its calls still on the worker are dropped.
+    calls: CancellationToken,
+}
+
+impl ScriptControl {
+    pub(crate) fn new(timeout: Option<Duration>) -> Self {
+        Self {
+            stop: AtomicU8::new(RUNNING),
+            deadline: timeout.and_then(|timeout| Instant::now().checked_add(timeout)),
+            timeout,
+            engine_thread: Mutex::new(None),
+            calls: CancellationToken::new(),
+        }
+    }
+
+    /// Records the engine thread that runs the script, so a stop can wake it.
+    pub(crate) fn attach(&self, thread: Thread) {
+        *self
+            .engine_thread
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(thread);
+    }
+
+    /// Stops the script (if it is still running) for `reason`.
+    pub(crate) fn stop(&self, reason: StopReason) {
+        let code = match reason {
+            StopReason::Cancelled => CANCELLED,
+            StopReason::TimedOut => TIMED_OUT,
+            StopReason::Shutdown => SHUTDOWN,
+        };
+        // The first reason wins: a script cancelled after its deadline stays timed out.
+        let _ = self
+            .stop
+            .compare_exchange(RUNNING, code, Ordering::AcqRel, Ordering::Acquire);
+        self.calls.cancel();
+        if let Some(thread) = &*self
+            .engine_thread
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+        {
+            thread.unpark();
+        }
+    }
+
+    /// Why the script must stop now, if it must. Passing the deadline stops it here.
+    pub(crate) fn stop_reason(&self) -> Option<StopReason> {
+        match self.stop.load(Ordering::Acquire) {
+            RUNNING => {
+                if self
+                    .deadline
+                    .is_some_and(|deadline| Instant::now() >= deadline)
+                {
+                    self.stop(StopReason::TimedOut);
+                    return self.stop_reason();
+                }
+                None
+            }
+            CANCELLED => Some(StopReason::Cancelled),
+            TIMED_OUT => Some(StopReason::TimedOut),
+            _ => Some(StopReason::Shutdown),
+        }
+    }
+
+    /// The deadline, if the script has one.
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// The script's time limit, if it has one.
+    pub(crate) fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// The token the script's calls on the worker watch.
+    pub(crate) fn calls(&self) -> &CancellationToken {
+        &self.calls
+    }
+
+    /// The script is over: drop whatever calls of it are still in flight.
+    pub(crate) fn finish(&self) {
+        self.calls.cancel();
+    }
+}

@@ -1,0 +1,190 @@
+//! Several calls in flight from one script: `start`, `wait`, `wait_all`, `wait_any`.
+//!
+//! `start(Fn("fetch"), [1])` (or `Fn("fetch").start([1])`) runs the function's proxy in start
+//! mode: the command goes to the worker and a handle comes back at once. Waiting on a handle
+//! takes the reply the way a plain call would, raising the same catchable errors. Handles never
+//! waited on are dropped on the worker when the script ends.
+
+use crate::call::{call_error, terminated, CallMode, ErasedReply, ProxyResult, ScriptCall};
+use crate::engine::EngineEnv;
+use crate::error::CallErrorKind;
+use crate::registry::ScriptFunction;
+use crate::wait::block_until;
+use rhai::{Array, Dynamic, Engine, EvalAltResult, FnPtr, Map, NativeCallContext, Position};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// A call started with `start`, as scripts hold it.
+#[derive(Clone)]
+pub(crate) struct CallHandle(Rc<RefCell<Option<Box<dyn ErasedReply>>>>);
+
+impl CallHandle {
+    pub(crate) fn new(reply: Box<dyn ErasedReply>) -> Self {
+        Self(Rc::new(RefCell::new(Some(reply))))
+    }
+
+    fn is_finished(&self) -> bool {
+        self.0
+            .borrow()
+            .as_ref()
+            .is_some_and(|reply| reply.is_finished())
+    }
+
+    fn take(&self, position: Position) -> Result<Box<dyn ErasedReply>, Box<EvalAltResult>> {
+        self.0.borrow_mut().take().ok_or_else(|| {
+            Box::new(EvalAltResult::ErrorRuntime(
+                "this call handle was already waited on".into(),
+                position,
+            ))
+        })
+    }
+}
+
+/// Registers `start`, `wait`, `wait_all` and `wait_any` on `engine`.
+pub(crate) fn register(
+    engine: &mut Engine,
+    env: &Rc<EngineEnv>,
+    functions: &[&'static ScriptFunction],
+) {
+    engine.register_type_with_name::<CallHandle>("CallHandle");
+
+    let by_name: HashMap<&str, &'static ScriptFunction> = functions
+        .iter()
+        .map(|function| (function.name(), *function))
+        .collect();
+    let start_env = env.clone();
+    engine.register_fn(
+        "start",
+        move |context: NativeCallContext, function: FnPtr, args: Array| {
+            start(context, &start_env, &by_name, &function, args)
+        },
+    );
+
+    let wait_env = env.clone();
+    engine.register_fn(
+        "wait",
+        move |context: NativeCallContext, handle: CallHandle| wait(&context, &wait_env, &handle),
+    );
+
+    let all_env = env.clone();
+    engine.register_fn(
+        "wait_all",
+        move |context: NativeCallContext, handles: Array| {
+            let handles = call_handles(&handles, context.call_position())?;
+            handles
+                .iter()
+                .map(|handle| wait(&context, &all_env, handle))
+                .collect::<Result<Array, _>>()
+        },
+    );
+
+    let any_env = env.clone();
+    engine.register_fn(
+        "wait_any",
+        move |context: NativeCallContext, handles: Array| wait_any(&context, &any_env, &handles),
+    );
+}
+
+fn start(
+    context: NativeCallContext,
+    env: &EngineEnv,
+    by_name: &HashMap<&str, &'static ScriptFunction>,
+    pointer: &FnPtr,
+    args: Array,
+) -> ProxyResult {
+    let position = context.call_position();
+    let name = pointer.fn_name();
+    let Some(function) = by_name.get(name).copied() else {
+        return Err(Box::new(EvalAltResult::ErrorRuntime(
+            format!("start() takes an async (#[script_async]) function; `{name}` is not one")
+                .into(),
+            position,
+        )));
+    };
+    let mut values: Array = pointer.curry().iter().cloned().chain(args).collect();
+    let expected = function.params().len();
+    if values.len() != expected {
+        let message = format!(
+            "{name} takes {expected} argument(s), start() was given {}",
+            values.len()
+        );
+        return Err(call_error(
+            name,
+            CallErrorKind::Argument,
+            message,
+            None,
+            position,
+        ));
+    }
+    let args: Vec<&mut Dynamic> = values.iter_mut().collect();
+    let mut call = ScriptCall::new(context, &args, env, function, CallMode::Start);
+    (function.proxy())(&mut call)
+}
+
+fn wait(context: &NativeCallContext, env: &EngineEnv, handle: &CallHandle) -> ProxyResult {
+    let position = context.call_position();
+    let reply = handle.take(position)?;
+    let running = env.running().ok_or_else(|| no_script(position))?;
+    reply.wait(&running, position)
+}
+
+fn wait_any(context: &NativeCallContext, env: &EngineEnv, handles: &Array) -> ProxyResult {
+    let position = context.call_position();
+    let handles = call_handles(handles, position)?;
+    if handles.is_empty() {
+        return Err(Box::new(EvalAltResult::ErrorRuntime(
+            "wait_any() needs at least one call handle".into(),
+            position,
+        )));
+    }
+    if let Some(index) = handles
+        .iter()
+        .position(|handle| handle.0.borrow().is_none())
+    {
+        return Err(Box::new(EvalAltResult::ErrorRuntime(
+            format!("the call handle at index {index} was already waited on").into(),
+            position,
+        )));
+    }
+    let running = env.running().ok_or_else(|| no_script(position))?;
+    block_until(&running.control, || {
+        handles.iter().any(CallHandle::is_finished)
+    })
+    .map_err(|reason| terminated(reason, position))?;
+    let index = handles
+        .iter()
+        .position(CallHandle::is_finished)
+        .unwrap_or_default();
+    let value = handles[index].take(position)?.finish(position)?;
+    let mut result = Map::new();
+    result.insert("index".into(), Dynamic::from_int(index as rhai::INT));
+    result.insert("value".into(), value);
+    Ok(result.into())
+}
+
+fn call_handles(values: &Array, position: Position) -> Result<Vec<CallHandle>, Box<EvalAltResult>> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(index, value)| {
+            value.clone().try_cast::<CallHandle>().ok_or_else(|| {
+                Box::new(EvalAltResult::ErrorRuntime(
+                    format!(
+                        "item {index} is a {}, not a call handle from start()",
+                        value.type_name()
+                    )
+                    .into(),
+                    position,
+                ))
+            })
+        })
+        .collect()
+}
+
+fn no_script(position: Position) -> Box<EvalAltResult> {
+    Box::new(EvalAltResult::ErrorRuntime(
+        "no script is running on this engine".into(),
+        position,
+    ))
+}

@@ -1,0 +1,164 @@
+//! Values an async function receives that are not script arguments: the bridge's shared
+//! [`State`] and the running script's [`ScriptContext`].
+
+use crate::error::CallErrorKind;
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::fmt;
+use std::ops::Deref;
+use std::sync::Arc;
+
+/// Shared application state, given once with [`BridgeBuilder::state`](crate::BridgeBuilder::state)
+/// and passed to every function that takes a `State<T>` parameter. Scripts do not see it.
+///
+/// ```
+/// use bridge_runtime::{script_async, Bridge, State};
+///
+/// struct Greeter {
+///     greeting: String,
+/// }
+///
+/// #[script_async]
+/// async fn greet(greeter: State<Greeter>, name: String) -> String {
+///     format!("{}, {name}", greeter.greeting)
+/// }
+///
+/// let bridge = Bridge::builder()
+///     .state(Greeter { greeting: "Hello".into() })
+///     .build()?;
+/// assert_eq!(bridge.run(r#"greet("Ada")"#)?, "Hello, Ada");
+/// # Ok::<(), bridge_runtime::Error>(())
+/// ```
+pub struct State<T: ?Sized>(Arc<T>);
+
+/// Per-script context, given with [`ScriptRun::context`](crate::ScriptRun::context) for one script
+/// run (the user who submitted it, a request id) and passed to every function that takes a
+/// `ScriptContext<T>` parameter. Scripts do not see it.
+///
+/// ```
+/// use bridge_runtime::{script_async, Bridge, ScriptContext};
+///
+/// struct Caller {
+///     user_id: i64,
+/// }
+///
+/// #[script_async]
+/// async fn whoami(caller: ScriptContext<Caller>) -> i64 {
+///     caller.user_id
+/// }
+///
+/// let bridge = Bridge::new()?;
+/// let id = bridge.script("whoami()").context(Caller { user_id: 7 }).run()?;
+/// assert_eq!(id, 7);
+/// # Ok::<(), bridge_runtime::Error>(())
+/// ```
+pub struct ScriptContext<T: ?Sized>(Arc<T>);
+
+macro_rules! shared_handle {
+    ($name:ident) => {
+        impl<T: ?Sized> Deref for $name<T> {
+            type Target = T;
+            fn deref(&self) -> &T {
+                &self.0
+            }
+        }
+
+        impl<T: ?Sized> Clone for $name<T> {
+            fn clone(&self) -> Self {
+                Self(self.0.clone())
+            }
+        }
+
+        impl<T: ?Sized + fmt::Debug> fmt::Debug for $name<T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_tuple(stringify!($name)).field(&&*self.0).finish()
+            }
+        }
+    };
+}
+
+shared_handle!(State);
+shared_handle!(ScriptContext);
+
+/// Values keyed by their type.
+#[derive(Clone, Default)]
+pub(crate) struct TypeMap {
+    values: HashMap<TypeId, Arc<dyn Any + Send + Sync>>,
+}
+
+impl TypeMap {
+    pub(crate) fn insert<T: Send + Sync + 'static>(&mut self, value: T) {
+        self.values.insert(TypeId::of::<T>(), Arc::new(value));
+    }
+
+    pub(crate) fn contains(&self, type_id: TypeId) -> bool {
+        self.values.contains_key(&type_id)
+    }
+
+    fn get<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
+        let value = self.values.get(&TypeId::of::<T>())?.clone();
+        value.downcast::<T>().ok()
+    }
+}
+
+/// A state or context type a function needs, as its registration records it.
+#[derive(Clone, Copy, Debug)]
+pub struct RequiredType {
+    /// The type as written in the signature.
+    pub name: &'static str,
+    /// Its `TypeId` (a function, because `TypeId::of` is not `const`).
+    pub type_id: fn() -> TypeId,
+}
+
+/// Why a call could not get what it needs.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct CallFailure {
+    pub(crate) kind: CallErrorKind,
+    pub(crate) message: String,
+}
+
+impl CallFailure {
+    pub(crate) fn new(kind: CallErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+/// What a call's dispatch can draw on besides its arguments: the bridge's state and the calling
+/// script's context. Passed to [`ScriptCommand::dispatch`](crate::ScriptCommand::dispatch).
+pub struct CallEnv {
+    pub(crate) states: Arc<TypeMap>,
+    pub(crate) context: Arc<TypeMap>,
+}
+
+impl CallEnv {
+    /// The bridge's `State<T>`.
+    pub fn state<T: Send + Sync + 'static>(&self) -> Result<State<T>, CallFailure> {
+        self.states.get::<T>().map(State).ok_or_else(|| {
+            CallFailure::new(
+                CallErrorKind::Context,
+                format!(
+                    "no state of type `{}` was given to this bridge",
+                    std::any::type_name::<T>()
+                ),
+            )
+        })
+    }
+
+    /// The running script's `ScriptContext<T>`.
+    pub fn context<T: Send + Sync + 'static>(&self) -> Result<ScriptContext<T>, CallFailure> {
+        self.context.get::<T>().map(ScriptContext).ok_or_else(|| {
+            CallFailure::new(
+                CallErrorKind::Context,
+                format!(
+                    "this script was given no context of type `{}`; pass one with \
+                     bridge.script(...).context(value)",
+                    std::any::type_name::<T>()
+                ),
+            )
+        })
+    }
+}
