@@ -74,6 +74,7 @@ impl<C: ScriptCommand> ErasedCall for PendingCall<C> {
         Box::pin(async move {
             let call = CatchUnwind::new(command.dispatch(env));
             let outcome = tokio::select! {
+                biased;
                 // Dropping `reply` unsent tells a waiter (if any is left) that no reply comes.
                 () = script_stopped.cancelled() => return,
                 outcome = within(timeout, call) => outcome,

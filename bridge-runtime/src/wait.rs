@@ -18,11 +18,14 @@ pub(crate) fn block_until(
 ) -> Result<(), StopReason> {
     let backoff = Backoff::new();
     loop {
-        if ready() {
-            return Ok(());
-        }
+        // Readiness is read before the stop flag: a stop abandons the script's replies after
+        // setting the flag, so a reply seen abandoned here always comes with the flag seen set.
+        let is_ready = ready();
         if let Some(reason) = control.stop_reason() {
             return Err(reason);
+        }
+        if is_ready {
+            return Ok(());
         }
         if !backoff.is_completed() {
             backoff.snooze();

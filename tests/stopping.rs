@@ -1,0 +1,237 @@
+//! Time limits and cancellation: calls and scripts end promptly, and their futures are dropped
+//! (seen through drop guards, not assumed). Bounds are generous: each is at least twice the
+//! ideal and far below the 10 s the stopped work would otherwise take.
+
+use bridge_runtime::{script_async, Bridge, CallErrorKind, Error, ScriptContext};
+use bridge_suite::observe::{assert_registered_once, DropCounter};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+/// Sleeps while holding a guard from the script's drop counter.
+#[script_async]
+async fn guarded_sleep(counter: ScriptContext<DropCounter>, ms: u64) -> u64 {
+    let _guard = counter.guard();
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    ms
+}
+
+/// Like `guarded_sleep`, with its own 100 ms limit.
+#[script_async(timeout_ms = 100)]
+async fn impatient_sleep(counter: ScriptContext<DropCounter>, ms: u64) -> u64 {
+    let _guard = counter.guard();
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    ms
+}
+
+#[script_async]
+async fn quick() -> i64 {
+    1
+}
+
+/// Waits (up to 5 s) for `count` guards to be dropped; the drop happens on the worker thread.
+fn wait_for_drops(counter: &DropCounter, count: usize) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while counter.dropped() < count && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(counter.dropped(), count, "the future was not dropped");
+}
+
+const PROMPT: Duration = Duration::from_secs(2);
+
+#[test]
+fn every_function_here_is_registered_once() {
+    assert_registered_once(&["guarded_sleep", "impatient_sleep", "quick"]);
+}
+
+#[test]
+fn a_call_past_the_bridge_call_timeout_is_dropped_and_raises_a_timeout() {
+    let bridge = Bridge::builder()
+        .call_timeout(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let counter = DropCounter::default();
+    let started = Instant::now();
+    let result = bridge
+        .script("guarded_sleep(10000)")
+        .context(counter.clone())
+        .run();
+    assert!(started.elapsed() < PROMPT, "took {:?}", started.elapsed());
+    match result {
+        Err(Error::Call(call)) => {
+            assert_eq!(call.kind, CallErrorKind::Timeout);
+            assert_eq!(call.message, "the call did not finish within 100 ms");
+        }
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    wait_for_drops(&counter, 1);
+}
+
+#[test]
+fn a_call_timeout_is_catchable_and_the_script_goes_on() {
+    let bridge = Bridge::new().unwrap();
+    let outcome = bridge
+        .script("let k = (); try { impatient_sleep(10000) } catch (e) { k = e.kind } [k, quick()]")
+        .context(DropCounter::default())
+        .run()
+        .unwrap();
+    assert_eq!(outcome, json!(["timeout", 1]));
+}
+
+#[test]
+fn a_function_timeout_overrides_the_bridge_default() {
+    let bridge = Bridge::builder()
+        .call_timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let result = bridge
+        .script("impatient_sleep(10000)")
+        .context(DropCounter::default())
+        .run();
+    assert!(matches!(result, Err(Error::Call(ref c)) if c.kind == CallErrorKind::Timeout));
+    assert!(started.elapsed() < PROMPT, "took {:?}", started.elapsed());
+}
+
+#[test]
+fn a_script_past_its_deadline_ends_promptly_while_blocked_on_a_call() {
+    let bridge = Bridge::builder()
+        .script_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let counter = DropCounter::default();
+    let started = Instant::now();
+    let result = bridge
+        .script("guarded_sleep(10000)")
+        .context(counter.clone())
+        .run();
+    let elapsed = started.elapsed();
+    assert_eq!(
+        result,
+        Err(Error::Timeout {
+            limit: Duration::from_millis(200)
+        })
+    );
+    assert!(
+        elapsed >= Duration::from_millis(200),
+        "ended early: {elapsed:?}"
+    );
+    assert!(elapsed < PROMPT, "took {elapsed:?}");
+    wait_for_drops(&counter, 1);
+    assert_eq!(
+        Error::Timeout {
+            limit: Duration::from_millis(200)
+        }
+        .to_string(),
+        "the script did not finish within its time limit of 200 ms"
+    );
+}
+
+#[test]
+fn a_script_past_its_deadline_ends_even_in_a_busy_loop() {
+    let bridge = Bridge::builder()
+        .script_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let result = bridge.run("let i = 0; loop { i += 1; }");
+    assert!(matches!(result, Err(Error::Timeout { .. })), "{result:?}");
+    assert!(started.elapsed() < PROMPT, "took {:?}", started.elapsed());
+}
+
+#[test]
+fn a_deadline_cannot_be_caught_by_the_script() {
+    let bridge = Bridge::new().unwrap();
+    let result = bridge
+        .script("try { guarded_sleep(10000) } catch (e) { 0 }")
+        .context(DropCounter::default())
+        .timeout(Duration::from_millis(100))
+        .run();
+    assert!(matches!(result, Err(Error::Timeout { .. })), "{result:?}");
+}
+
+#[test]
+fn cancelling_a_script_blocked_on_a_call_ends_it_at_once_and_drops_the_call() {
+    let bridge = Bridge::new().unwrap();
+    let counter = DropCounter::default();
+    let handle = bridge
+        .script("guarded_sleep(10000)")
+        .context(counter.clone())
+        .spawn();
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(!handle.is_finished());
+    let started = Instant::now();
+    handle.cancel();
+    assert_eq!(handle.join(), Err(Error::Cancelled));
+    assert!(started.elapsed() < PROMPT, "took {:?}", started.elapsed());
+    wait_for_drops(&counter, 1);
+    assert_eq!(bridge.run("quick()").unwrap(), json!(1));
+}
+
+#[test]
+fn cancelling_a_busy_script_ends_it() {
+    let bridge = Bridge::new().unwrap();
+    let handle = bridge.spawn("let i = 0; loop { i += 1; }");
+    std::thread::sleep(Duration::from_millis(50));
+    // Cancelled from another thread than the one that started it.
+    let canceller = std::thread::spawn(move || {
+        handle.cancel();
+        handle.join()
+    });
+    assert_eq!(canceller.join().unwrap(), Err(Error::Cancelled));
+}
+
+#[test]
+fn a_queued_script_can_be_cancelled_before_it_starts() {
+    let bridge = Bridge::builder().max_concurrent_scripts(1).build().unwrap();
+    let counter = DropCounter::default();
+    let first = bridge
+        .script("guarded_sleep(300)")
+        .context(counter.clone())
+        .spawn();
+    let second = bridge.spawn("quick()");
+    second.cancel();
+    assert_eq!(second.join(), Err(Error::Cancelled));
+    assert_eq!(first.join().unwrap(), json!(300));
+}
+
+#[test]
+fn cancelling_a_finished_script_changes_nothing() {
+    let bridge = Bridge::new().unwrap();
+    let handle = bridge.spawn("quick()");
+    while !handle.is_finished() {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    handle.cancel();
+    assert_eq!(handle.join().unwrap(), json!(1));
+}
+
+#[tokio::test]
+async fn a_script_handle_is_a_future() {
+    let bridge = Bridge::new().unwrap();
+    let handle = bridge
+        .script("guarded_sleep(20)")
+        .context(DropCounter::default())
+        .spawn();
+    assert_eq!(handle.await.unwrap(), json!(20));
+}
+
+#[tokio::test]
+async fn dropping_the_run_async_future_cancels_the_script() {
+    let bridge = Bridge::new().unwrap();
+    let counter = DropCounter::default();
+    let run = bridge
+        .script("guarded_sleep(10000)")
+        .context(counter.clone())
+        .run_async();
+    let started = Instant::now();
+    assert!(tokio::time::timeout(Duration::from_millis(100), run)
+        .await
+        .is_err());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while counter.dropped() == 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(counter.dropped(), 1, "the call's future was not dropped");
+    assert!(started.elapsed() < PROMPT, "took {:?}", started.elapsed());
+}
