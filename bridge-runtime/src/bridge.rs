@@ -7,6 +7,7 @@ use crate::limits::ScriptLimits;
 use crate::pool::{EnginePool, ScriptJob};
 use crate::registry::{unique_functions, ScriptFunction};
 use crate::state::TypeMap;
+use crate::wait::SpinGate;
 use crate::worker::Worker;
 use crate::Error;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -303,7 +304,8 @@ impl BridgeBuilder {
             &self.allowed_groups,
             &self.states,
         )?;
-        let worker = Worker::start(self.states)?;
+        let spin_gate = SpinGate::for_this_machine();
+        let worker = Worker::start(self.states, spin_gate.clone())?;
         let bridge_stopped = Arc::new(AtomicBool::new(false));
         let settings = EngineSettings {
             functions: functions.clone(),
@@ -311,6 +313,7 @@ impl BridgeBuilder {
             bridge_stopped: bridge_stopped.clone(),
             limits: self.limits,
             call_timeout: self.call_timeout,
+            spin_gate,
         };
         let pool = EnginePool::new(
             settings,

@@ -2,12 +2,12 @@
 
 use crate::command::{Command, PendingCall, Reply, ScriptCommand};
 use crate::control::StopReason;
-use crate::convert::{dynamic_to_json, to_script_value};
+use crate::convert::{from_script, into_script};
 use crate::engine::{EngineEnv, RunningScript};
 use crate::error::CallErrorKind;
 use crate::registry::ScriptFunction;
 use crate::reply::{reply_slot, ReplyReceiver};
-use crate::wait::block_until;
+use crate::wait::{block_until, SpinPolicy};
 use rhai::{Dynamic, EvalAltResult, Map, NativeCallContext, Position};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -64,9 +64,7 @@ impl<'a> ScriptCall<'a> {
         index: usize,
         param: &'static str,
     ) -> Result<T, Box<EvalAltResult>> {
-        let value: &Dynamic = self.args[index];
-        let json = dynamic_to_json(value).map_err(|e| self.argument_error(param, e.to_string()))?;
-        serde_json::from_value(json).map_err(|e| self.argument_error(param, e.to_string()))
+        from_script(self.args[index]).map_err(|message| self.argument_error(param, message))
     }
 
     /// Sends `command` to the worker and waits for its reply, converted to a script value (or a
@@ -99,7 +97,7 @@ impl<'a> ScriptCall<'a> {
             return Err(shutdown_error(self.function.name(), position));
         }
         match self.mode {
-            CallMode::Wait => Box::new(pending).wait(&running, position),
+            CallMode::Wait => Box::new(pending).wait(&running, self.env.spin(), position),
             CallMode::Start => Ok(Dynamic::from(crate::in_flight::CallHandle::new(Box::new(
                 pending,
             )))),
@@ -127,8 +125,13 @@ pub(crate) trait ErasedReply {
     fn finish(self: Box<Self>, position: Position) -> ProxyResult;
 
     /// Blocks until the reply arrives (or the script must stop), then [`finish`](Self::finish)es.
-    fn wait(self: Box<Self>, running: &RunningScript, position: Position) -> ProxyResult {
-        match block_until(&running.control, || self.is_finished()) {
+    fn wait(
+        self: Box<Self>,
+        running: &RunningScript,
+        spin: &SpinPolicy,
+        position: Position,
+    ) -> ProxyResult {
+        match block_until(&running.control, spin, || self.is_finished()) {
             Ok(()) => self.finish(position),
             Err(reason) => Err(terminated(reason, position)),
         }
@@ -149,7 +152,7 @@ impl<C: ScriptCommand> ErasedReply for PendingReply<C> {
     fn finish(self: Box<Self>, position: Position) -> ProxyResult {
         let function = self.function;
         match self.receiver.try_take() {
-            Some(Ok(Ok(output))) => to_script_value(&output).map_err(|e| {
+            Some(Ok(Ok(output))) => into_script(&output).map_err(|e| {
                 let message = format!("the return value has no script form: {e}");
                 call_error(function, CallErrorKind::Return, message, None, position)
             }),

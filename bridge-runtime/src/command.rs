@@ -5,6 +5,7 @@
 //! its typed command boxed together with the slot its reply goes to: no encoding on the way.
 
 use crate::catch_unwind::CatchUnwind;
+use crate::control::CallsStopped;
 use crate::error::CallErrorKind;
 use crate::reply::ReplySender;
 use crate::state::{CallEnv, CallFailure, TypeMap};
@@ -12,8 +13,8 @@ use std::fmt::Display;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
-use tokio_util::sync::CancellationToken;
 
 /// One function's call, as plain data, and how the worker performs it.
 ///
@@ -52,8 +53,8 @@ pub(crate) struct PendingCall<C: ScriptCommand> {
     pub(crate) reply: ReplySender<Reply<C>>,
     /// The calling script's context values.
     pub(crate) context: Arc<TypeMap>,
-    /// Cancelled when the calling script stops or ends: the call is dropped unfinished.
-    pub(crate) script_stopped: CancellationToken,
+    /// Set when the calling script stops or ends: the call is dropped unfinished.
+    pub(crate) script_stopped: Arc<CallsStopped>,
     /// The call's own time limit.
     pub(crate) timeout: Option<Duration>,
 }
@@ -72,12 +73,14 @@ impl<C: ScriptCommand> ErasedCall for PendingCall<C> {
             context,
         };
         Box::pin(async move {
+            // Returning without a reply drops `reply` unsent: a waiter (if any is left) learns
+            // that none is coming.
+            if script_stopped.is_set() {
+                return;
+            }
             let call = CatchUnwind::new(command.dispatch(env));
-            let outcome = tokio::select! {
-                biased;
-                // Dropping `reply` unsent tells a waiter (if any is left) that no reply comes.
-                () = script_stopped.cancelled() => return,
-                outcome = within(timeout, call) => outcome,
+            let Some(outcome) = until_stopped(within(timeout, call), &script_stopped).await else {
+                return;
             };
             reply.send(match outcome {
                 Some(Ok(result)) => result,
@@ -94,6 +97,25 @@ impl<C: ScriptCommand> ErasedCall for PendingCall<C> {
             });
         })
     }
+}
+
+/// Runs `call` until it finishes (`Some`) or the script stops (`None`, and it is dropped).
+///
+/// The call is polled first and the stop flag is only waited on once the call is pending, so a
+/// call that finishes on its first poll never registers a waiter.
+async fn until_stopped<F: Future>(call: F, stop: &CallsStopped) -> Option<F::Output> {
+    let mut call = std::pin::pin!(call);
+    let mut stopped = std::pin::pin!(stop.wait());
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(output) = call.as_mut().poll(cx) {
+            return Poll::Ready(Some(output));
+        }
+        match stopped.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await
 }
 
 /// Runs `future` to completion, or until `timeout` passes (then `None`, and it is dropped).

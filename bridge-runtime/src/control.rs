@@ -3,11 +3,11 @@
 //! Shared by the script's handle (any thread), its engine thread (checked between operations and
 //! while waiting on a call) and the worker (its calls' futures end when the script stops).
 
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
-use tokio_util::sync::CancellationToken;
+use tokio::sync::Notify;
 
 /// Why a script was stopped before it finished.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,8 +30,42 @@ pub(crate) struct ScriptControl {
     timeout: Option<Duration>,
     /// The engine thread running the script, once it started: woken when the script is stopped.
     engine_thread: Mutex<Option<Thread>>,
-    /// Cancelled when the script stops or ends: its calls still on the worker are dropped.
-    calls: CancellationToken,
+    /// Set when the script stops or ends: its calls still on the worker are dropped.
+    calls: Arc<CallsStopped>,
+}
+
+/// What a script's calls on the worker watch: set once, when the script stops or ends.
+///
+/// An atomic flag plus a `Notify`, rather than tokio-util's `CancellationToken`: a call checks it
+/// on the hot path, and the token takes a lock to clone, drop or even read.
+#[derive(Default)]
+pub(crate) struct CallsStopped {
+    stopped: AtomicBool,
+    wake: Notify,
+}
+
+impl CallsStopped {
+    pub(crate) fn is_set(&self) -> bool {
+        self.stopped.load(Ordering::Acquire)
+    }
+
+    fn set(&self) {
+        self.stopped.store(true, Ordering::Release);
+        self.wake.notify_waiters();
+    }
+
+    /// Completes once the flag is set.
+    pub(crate) async fn wait(&self) {
+        loop {
+            let notified = self.wake.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.is_set() {
+                return;
+            }
+            notified.await;
+        }
+    }
 }
 
 impl ScriptControl {
@@ -41,7 +75,7 @@ impl ScriptControl {
             deadline: timeout.and_then(|timeout| Instant::now().checked_add(timeout)),
             timeout,
             engine_thread: Mutex::new(None),
-            calls: CancellationToken::new(),
+            calls: Arc::default(),
         }
     }
 
@@ -64,7 +98,7 @@ impl ScriptControl {
         let _ = self
             .stop
             .compare_exchange(RUNNING, code, Ordering::AcqRel, Ordering::Acquire);
-        self.calls.cancel();
+        self.calls.set();
         if let Some(thread) = &*self
             .engine_thread
             .lock()
@@ -103,13 +137,13 @@ impl ScriptControl {
         self.timeout
     }
 
-    /// The token the script's calls on the worker watch.
-    pub(crate) fn calls(&self) -> &CancellationToken {
+    /// The flag the script's calls on the worker watch.
+    pub(crate) fn calls(&self) -> &Arc<CallsStopped> {
         &self.calls
     }
 
     /// The script is over: drop whatever calls of it are still in flight.
     pub(crate) fn finish(&self) {
-        self.calls.cancel();
+        self.calls.set();
     }
 }

@@ -5,9 +5,10 @@ use crate::control::{ScriptControl, StopReason};
 use crate::convert::dynamic_to_json;
 use crate::error::{CallError, CallErrorKind, ScriptPosition};
 use crate::limits::ScriptLimits;
+use crate::queue::CommandSender;
 use crate::registry::ScriptFunction;
 use crate::state::TypeMap;
-use crate::worker::CommandSender;
+use crate::wait::{SpinGate, SpinPolicy};
 use crate::Error;
 use rhai::{Dynamic, Engine, EvalAltResult, Map, ParseError};
 use std::any::TypeId;
@@ -28,6 +29,8 @@ pub(crate) struct EngineSettings {
     pub(crate) limits: ScriptLimits,
     /// The time limit of calls whose function sets none.
     pub(crate) call_timeout: Option<Duration>,
+    /// How many of this bridge's engine threads may spin while waiting.
+    pub(crate) spin_gate: Arc<SpinGate>,
 }
 
 /// The script an engine thread is running now.
@@ -42,6 +45,7 @@ pub(crate) struct EngineEnv {
     waiter: Thread,
     call_timeout: Option<Duration>,
     running: RefCell<Option<Rc<RunningScript>>>,
+    spin: SpinPolicy,
 }
 
 impl EngineEnv {
@@ -52,6 +56,7 @@ impl EngineEnv {
             waiter: std::thread::current(),
             call_timeout: settings.call_timeout,
             running: RefCell::new(None),
+            spin: SpinPolicy::new(settings.spin_gate.clone()),
         }
     }
 
@@ -65,6 +70,11 @@ impl EngineEnv {
 
     pub(crate) fn call_timeout(&self) -> Option<Duration> {
         self.call_timeout
+    }
+
+    /// How this thread spins while it waits.
+    pub(crate) fn spin(&self) -> &SpinPolicy {
+        &self.spin
     }
 
     /// The script running now, if any.

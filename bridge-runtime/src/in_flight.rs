@@ -126,7 +126,7 @@ fn wait(context: &NativeCallContext, env: &EngineEnv, handle: &CallHandle) -> Pr
     let position = context.call_position();
     let reply = handle.take(position)?;
     let running = env.running().ok_or_else(|| no_script(position))?;
-    reply.wait(&running, position)
+    reply.wait(&running, env.spin(), position)
 }
 
 fn wait_any(context: &NativeCallContext, env: &EngineEnv, handles: &Array) -> ProxyResult {
@@ -148,7 +148,7 @@ fn wait_any(context: &NativeCallContext, env: &EngineEnv, handles: &Array) -> Pr
         )));
     }
     let running = env.running().ok_or_else(|| no_script(position))?;
-    block_until(&running.control, || {
+    block_until(&running.control, env.spin(), || {
         handles.iter().any(CallHandle::is_finished)
     })
     .map_err(|reason| terminated(reason, position))?;

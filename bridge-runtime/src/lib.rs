@@ -52,6 +52,7 @@ mod handle;
 mod in_flight;
 mod limits;
 mod pool;
+mod queue;
 mod registry;
 mod reply;
 mod state;

@@ -100,12 +100,13 @@ impl<T> ReplyReceiver<T> {
 mod tests {
     use super::*;
     use crate::control::ScriptControl;
-    use crate::wait::block_until;
+    use crate::wait::{block_until, SpinGate, SpinPolicy};
     use std::time::Duration;
 
     fn wait<T>(receiver: &ReplyReceiver<T>) -> Result<T, Abandoned> {
         let control = ScriptControl::new(None);
-        block_until(&control, || receiver.is_finished()).unwrap();
+        let spin = SpinPolicy::new(SpinGate::for_this_machine());
+        block_until(&control, &spin, || receiver.is_finished()).unwrap();
         receiver.try_take().unwrap()
     }
 

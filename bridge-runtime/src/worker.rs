@@ -5,15 +5,18 @@
 //! so `tokio::time`, `tokio::net`, `tokio::fs` and `tokio::spawn` work.
 
 use crate::command::Command;
+use crate::queue::{command_queue, CommandReceiver, CommandSender};
 use crate::state::TypeMap;
+use crate::wait::SpinGate;
 use crate::Error;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::thread::JoinHandle;
-use tokio::sync::{mpsc, oneshot};
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
 use tokio::task::LocalSet;
-
-/// Where engine threads send commands.
-pub(crate) type CommandSender = mpsc::UnboundedSender<Command>;
 
 /// The running worker thread and the ends that control it.
 pub(crate) struct Worker {
@@ -24,16 +27,16 @@ pub(crate) struct Worker {
 
 impl Worker {
     /// Builds the worker's runtime and starts its thread, which owns the bridge's `states`.
-    pub(crate) fn start(states: TypeMap) -> Result<Self, Error> {
+    pub(crate) fn start(states: TypeMap, spin_gate: Arc<SpinGate>) -> Result<Self, Error> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| Error::Startup(format!("tokio runtime: {e}")))?;
-        let (commands, received) = mpsc::unbounded_channel();
+        let (commands, received) = command_queue();
         let (stop, stopped) = oneshot::channel();
         let thread = std::thread::Builder::new()
             .name("bridge-worker".to_owned())
-            .spawn(move || serve(runtime, received, stopped, Arc::new(states)))
+            .spawn(move || serve(runtime, received, stopped, Arc::new(states), spin_gate))
             .map_err(|e| Error::Startup(format!("worker thread: {e}")))?;
         Ok(Self {
             commands,
@@ -70,29 +73,105 @@ impl Drop for Worker {
 
 fn serve(
     runtime: tokio::runtime::Runtime,
-    received: mpsc::UnboundedReceiver<Command>,
+    received: CommandReceiver,
     stopped: oneshot::Receiver<()>,
     states: Arc<TypeMap>,
+    spin_gate: Arc<SpinGate>,
 ) {
     let calls = LocalSet::new();
-    calls.block_on(&runtime, async move {
+    calls.block_on(&runtime, async {
         tokio::select! {
             _ = stopped => {}
-            () = receive_commands(received, &states) => {}
+            () = receive_commands(&received, &states, &spin_gate) => {}
         }
     });
+    received.close();
     // Dropping the local set drops the futures of unfinished calls, and with them their reply
     // senders, inside the runtime's context.
     let _guard = runtime.enter();
     drop(calls);
 }
 
-async fn receive_commands(mut received: mpsc::UnboundedReceiver<Command>, states: &Arc<TypeMap>) {
-    while let Some(command) = received.recv().await {
-        match command {
-            Command::Call(call) => {
-                tokio::task::spawn_local(call.into_future(states));
+/// After its last command the worker keeps polling this long, or as long as an engine thread is
+/// spinning on a reply (its next call follows within moments), but at most `WORKER_MAX_SPIN`.
+/// When every script is parked on long calls, a command is a wake-up away anyway: don't spin.
+const WORKER_GRACE: Duration = Duration::from_micros(10);
+const WORKER_MAX_SPIN: Duration = Duration::from_micros(100);
+
+async fn receive_commands(received: &CommandReceiver, states: &Arc<TypeMap>, spin_gate: &SpinGate) {
+    let mut last_command = Instant::now();
+    let mut inline_streak = 0_u32;
+    loop {
+        match take_commands(received, states).await {
+            Taken::AllFinished if inline_streak < MAX_INLINE_STREAK => {
+                // Every call finished inline: nothing new for the runtime to run, so look for the
+                // next command at once (a trip through the scheduler costs a system call).
+                inline_streak += 1;
+                last_command = Instant::now();
+                continue;
+            }
+            Taken::AllFinished | Taken::SomePending => last_command = Instant::now(),
+            Taken::Nothing => {
+                let idle = last_command.elapsed();
+                let keep_polling =
+                    idle < WORKER_GRACE || (idle < WORKER_MAX_SPIN && spin_gate.anyone_spinning());
+                if !keep_polling {
+                    received.park().await;
+                    last_command = Instant::now();
+                    continue;
+                }
             }
         }
+        inline_streak = 0;
+        // Let spawned calls, timers and I/O run, then look again.
+        tokio::task::yield_now().await;
     }
+}
+
+/// Calls finished inline in a row before the worker yields to the runtime anyway, so timers and
+/// I/O of pending calls are never held up for long.
+const MAX_INLINE_STREAK: u32 = 256;
+
+/// What one look at the queue found.
+enum Taken {
+    Nothing,
+    /// Commands whose calls all finished on their first poll.
+    AllFinished,
+    /// Commands of which at least one became a task.
+    SomePending,
+}
+
+/// Starts every queued call: polled once right here (most quick calls finish on that first poll,
+/// without becoming a task), spawned as a local task if not finished. Polls the queue a little
+/// before giving up, since the next command is often a few hundred nanoseconds away; returns as
+/// soon as it took any, so spawned calls get to run.
+async fn take_commands(received: &CommandReceiver, states: &Arc<TypeMap>) -> Taken {
+    for _ in 0..64 {
+        let mut taken = Taken::Nothing;
+        while let Some(command) = received.try_next() {
+            let finished = match command {
+                Command::Call(call) => start_call(call.into_future(states)).await,
+            };
+            taken = match (taken, finished) {
+                (Taken::SomePending, _) | (_, false) => Taken::SomePending,
+                _ => Taken::AllFinished,
+            };
+        }
+        if !matches!(taken, Taken::Nothing) {
+            return taken;
+        }
+        std::hint::spin_loop();
+    }
+    Taken::Nothing
+}
+
+/// Polls `call` once inline; if it is not finished, hands it to the local set as a task (whose
+/// first poll registers the task's own waker, so the inline poll's waker is never relied on).
+/// Returns whether it finished inline.
+async fn start_call(mut call: Pin<Box<dyn Future<Output = ()>>>) -> bool {
+    let finished = std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx).is_ready())).await;
+    if !finished {
+        tokio::task::spawn_local(call);
+    }
+    finished
 }

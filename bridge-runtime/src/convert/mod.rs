@@ -3,11 +3,34 @@
 //! Rhai's limits bound script recursion, not data: a script can build a 100,000-deep array in a
 //! loop. Every conversion here counts its depth and stops at [`MAX_VALUE_DEPTH`] with an error.
 
+mod fast_path;
 mod to_json;
 mod to_script;
 
 pub(crate) use to_json::dynamic_to_json;
 pub(crate) use to_script::to_script_value;
+
+use rhai::Dynamic;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// A script value as the Rust type `T`: directly for the commonest types, else through JSON's
+/// data model (so integers are accepted as floats and out-of-range integers are errors).
+pub(crate) fn from_script<T: DeserializeOwned + 'static>(value: &Dynamic) -> Result<T, String> {
+    if let Some(converted) = fast_path::script_to_rust(value) {
+        return Ok(converted);
+    }
+    let json = dynamic_to_json(value).map_err(|e| e.to_string())?;
+    serde_json::from_value(json).map_err(|e| e.to_string())
+}
+
+/// A Rust value as a script value: directly for the commonest types, else through serde.
+pub(crate) fn into_script<T: Serialize + 'static>(value: &T) -> Result<Dynamic, ConversionError> {
+    match fast_path::rust_to_script(value) {
+        Some(converted) => Ok(converted),
+        None => to_script_value(value),
+    }
+}
 
 use std::fmt;
 

@@ -1,0 +1,407 @@
+//! The cost of handing a call from a script's engine thread to the async worker and back.
+//!
+//! `cargo bench --bench handoff` prints ns per call for each path and ratios against baselines
+//! measured in the same run (the machines are shared and noisy: compare ratios, not numbers).
+//! `cargo test` runs this file once with tiny counts as a smoke test.
+//!
+//! Paths: `direct` (a plain sync function registered on a Rhai engine: the floor for any script
+//! call), `naive` (the pattern written by hand: JSON over std mpsc, `block_on` on the worker),
+//! then the bridge with functions that return at once, yield once, work 20 µs, or take and return
+//! structs; two scripts at once; start-up; and a fan-out of 256 scripts making 10 ms calls.
+
+use bridge_runtime::{script_async, Bridge};
+use serde::{Deserialize, Serialize};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+mod measure;
+mod naive;
+
+use measure::{cpu_time, peak_rss_kib, reset_peak_rss, Samples, Table};
+
+#[script_async]
+async fn bench_ready(a: i64, b: i64) -> i64 {
+    a + b
+}
+
+#[script_async]
+async fn bench_yield(a: i64, b: i64) -> i64 {
+    tokio::task::yield_now().await;
+    a + b
+}
+
+#[script_async]
+async fn bench_work(a: i64, b: i64) -> i64 {
+    work_20us();
+    a + b
+}
+
+#[derive(Serialize, Deserialize)]
+struct Point {
+    x: f64,
+    y: f64,
+    label: String,
+}
+
+#[script_async]
+async fn bench_structs(p: Point) -> Point {
+    Point {
+        x: p.y,
+        y: p.x,
+        label: p.label,
+    }
+}
+
+#[script_async]
+async fn bench_sleep_10ms() {
+    tokio::time::sleep(Duration::from_millis(10)).await;
+}
+
+/// Busy work for about 20 µs (not a sleep: it must occupy the worker like real work).
+fn work_20us() {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_micros(20) {
+        std::hint::spin_loop();
+    }
+}
+
+struct Config {
+    rounds: usize,
+    calls: usize,
+    work_calls: usize,
+    startup_runs: usize,
+    fanout_scripts: usize,
+    fanout_calls: usize,
+    smoke: bool,
+}
+
+impl Config {
+    fn full() -> Self {
+        Self {
+            rounds: 7,
+            calls: 200_000,
+            work_calls: 20_000,
+            startup_runs: 2_000,
+            fanout_scripts: 256,
+            fanout_calls: 10,
+            smoke: false,
+        }
+    }
+
+    fn smoke() -> Self {
+        Self {
+            rounds: 1,
+            calls: 200,
+            work_calls: 20,
+            startup_runs: 5,
+            fanout_scripts: 8,
+            fanout_calls: 2,
+            smoke: true,
+        }
+    }
+}
+
+fn loop_script(call: &str, calls: usize) -> String {
+    format!("let s = 0; for i in 0..{calls} {{ s = {call}; }} s")
+}
+
+fn per_call(elapsed: Duration, calls: usize) -> f64 {
+    elapsed.as_nanos() as f64 / calls as f64
+}
+
+fn direct_engine() -> rhai::Engine {
+    let mut engine = rhai::Engine::new();
+    engine.register_fn("bench_ready", |a: i64, b: i64| a + b);
+    engine.register_fn("bench_work", |a: i64, b: i64| {
+        work_20us();
+        a + b
+    });
+    engine
+}
+
+fn engine_loop(engine: &rhai::Engine, call: &str, calls: usize) -> f64 {
+    let ast = engine
+        .compile(loop_script(call, calls))
+        .expect("bench script compiles");
+    let started = Instant::now();
+    let total: i64 = engine.eval_ast(&ast).expect("bench script runs");
+    assert!(total >= 0);
+    per_call(started.elapsed(), calls)
+}
+
+fn bridge_loop(bridge: &Bridge, call: &str, calls: usize) -> f64 {
+    let script = loop_script(call, calls);
+    let started = Instant::now();
+    bridge.run(&script).expect("bench script runs");
+    per_call(started.elapsed(), calls)
+}
+
+/// Aggregate calls per second of `scripts` scripts running the loop at once on their own threads.
+fn concurrent_calls_per_second(bridge: &Bridge, scripts: usize, calls: usize) -> f64 {
+    let script = loop_script("bench_ready(s, 1)", calls);
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..scripts {
+            scope.spawn(|| bridge.run(&script).expect("bench script runs"));
+        }
+    });
+    (scripts * calls) as f64 / started.elapsed().as_secs_f64()
+}
+
+struct FanoutResult {
+    wall: Duration,
+    cpu: Duration,
+    peak_rss_kib: u64,
+}
+
+/// `scripts` scripts at once, each making `calls` calls of a 10 ms sleep.
+fn fanout_bridge(bridge: &Bridge, scripts: usize, calls: usize) -> FanoutResult {
+    let script = format!("for i in 0..{calls} {{ bench_sleep_10ms(); }}");
+    measure_fanout(|| {
+        let handles: Vec<_> = (0..scripts).map(|_| bridge.spawn(&script)).collect();
+        for handle in handles {
+            handle.join().expect("fan-out script runs");
+        }
+    })
+}
+
+/// The floor: the same threads making the same sleeps by hand on a plain tokio runtime.
+fn fanout_floor(scripts: usize, calls: usize) -> FanoutResult {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let handle = runtime.handle().clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let driver = std::thread::spawn(move || runtime.block_on(stopped));
+    let result = measure_fanout(|| {
+        std::thread::scope(|scope| {
+            for _ in 0..scripts {
+                let handle = handle.clone();
+                scope.spawn(move || {
+                    for _ in 0..calls {
+                        let (done, wait) = mpsc::channel();
+                        handle.spawn(async move {
+                            tokio::time::sleep(Duration::from_millis(10)).await;
+                            let _ = done.send(());
+                        });
+                        wait.recv().expect("sleep finished");
+                    }
+                });
+            }
+        });
+    });
+    let _ = stop.send(());
+    let _ = driver.join();
+    result
+}
+
+fn measure_fanout(run: impl FnOnce()) -> FanoutResult {
+    reset_peak_rss();
+    let cpu_before = cpu_time();
+    let started = Instant::now();
+    run();
+    FanoutResult {
+        wall: started.elapsed(),
+        cpu: cpu_time().saturating_sub(cpu_before),
+        peak_rss_kib: peak_rss_kib(),
+    }
+}
+
+/// Keeps both cores busy while `run` runs, to see what spinning does on a loaded machine.
+fn with_cores_busy<T>(run: impl FnOnce() -> T) -> T {
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    std::hint::black_box((0..1000u64).sum::<u64>());
+                }
+            });
+        }
+        let result = run();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        result
+    })
+}
+
+fn main() {
+    let full = std::env::args().any(|arg| arg == "--bench");
+    let config = if full {
+        Config::full()
+    } else {
+        Config::smoke()
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "hand-off benchmark: {cores} cores, {} rounds per path (medians){}",
+        config.rounds,
+        if config.smoke {
+            ", SMOKE RUN (tiny counts, figures meaningless)"
+        } else {
+            ""
+        }
+    );
+
+    let engine = direct_engine();
+    let bridge = Bridge::new().expect("bridge starts");
+    let naive = naive::NaiveBridge::start();
+    let rounds = config.rounds;
+    let calls = config.calls;
+
+    let direct = Samples::collect(rounds, || engine_loop(&engine, "bench_ready(s, 1)", calls));
+    let naive_ns = Samples::collect(rounds, || {
+        engine_loop(naive.engine(), "bench_ready(s, 1)", config.work_calls)
+    });
+    let ready = Samples::collect(rounds, || bridge_loop(&bridge, "bench_ready(s, 1)", calls));
+    let yielding = Samples::collect(rounds, || bridge_loop(&bridge, "bench_yield(s, 1)", calls));
+    let work_direct = Samples::collect(rounds, || {
+        engine_loop(&engine, "bench_work(s, 1)", config.work_calls)
+    });
+    let work = Samples::collect(rounds, || {
+        bridge_loop(&bridge, "bench_work(s, 1)", config.work_calls)
+    });
+    let structs = Samples::collect(rounds, || {
+        bridge_loop(
+            &bridge,
+            r#"bench_structs(#{ x: 1.0, y: 2.0, label: "p" }).x.to_int() + s"#,
+            calls,
+        )
+    });
+    let x1 = Samples::collect(rounds, || concurrent_calls_per_second(&bridge, 1, calls));
+    let x2 = Samples::collect(rounds, || concurrent_calls_per_second(&bridge, 2, calls));
+    let startup_bridge = Samples::collect(rounds, || {
+        let started = Instant::now();
+        for _ in 0..config.startup_runs {
+            bridge.run("40 + 2").expect("runs");
+        }
+        per_call(started.elapsed(), config.startup_runs)
+    });
+    let startup_engine = Samples::collect(rounds, || {
+        let started = Instant::now();
+        for _ in 0..config.startup_runs {
+            let value: i64 = rhai::Engine::new().eval("40 + 2").expect("runs");
+            assert_eq!(value, 42);
+        }
+        per_call(started.elapsed(), config.startup_runs)
+    });
+    let (direct_loaded, ready_loaded) = with_cores_busy(|| {
+        (
+            Samples::collect(rounds, || {
+                engine_loop(&engine, "bench_ready(s, 1)", calls / 4)
+            }),
+            Samples::collect(rounds, || {
+                bridge_loop(&bridge, "bench_ready(s, 1)", calls / 4)
+            }),
+        )
+    });
+
+    let mut table = Table::new();
+    table.row("direct", &direct, "1.00× direct (floor)".to_owned());
+    table.row(
+        "naive",
+        &naive_ns,
+        format!("{:.1}× direct", naive_ns.ratio(&direct)),
+    );
+    table.row(
+        "bridge_ready",
+        &ready,
+        format!(
+            "{:.2}× direct (target ≤ 3), naive is {:.0}× slower (target ≥ 20)",
+            ready.ratio(&direct),
+            naive_ns.ratio(&ready)
+        ),
+    );
+    table.row(
+        "bridge_yield",
+        &yielding,
+        format!("{:.2}× direct (target ≤ 5)", yielding.ratio(&direct)),
+    );
+    table.row(
+        "bridge_work_20us",
+        &work,
+        format!(
+            "adds {:.1} µs to the same work called directly ({:.1} µs) (target ≤ 10)",
+            (work.median() - work_direct.median()) / 1000.0,
+            work_direct.median() / 1000.0
+        ),
+    );
+    table.row(
+        "bridge_structs",
+        &structs,
+        format!("{:.2}× direct", structs.ratio(&direct)),
+    );
+    table.rate_row(
+        "bridge_x2",
+        &x2,
+        format!(
+            "{:.2}× one script's {:.0} calls/s (target ≥ 1.0)",
+            x2.median() / x1.median(),
+            x1.median()
+        ),
+    );
+    table.row(
+        "startup",
+        &startup_bridge,
+        format!(
+            "{:.2}× Engine::new().eval ({:.1} µs) (target ≤ 0.5)",
+            startup_bridge.ratio(&startup_engine),
+            startup_engine.median() / 1000.0
+        ),
+    );
+    table.row(
+        "ready, cores busy",
+        &ready_loaded,
+        format!(
+            "{:.2}× direct with both cores busy ({:.0} ns)",
+            ready_loaded.ratio(&direct_loaded),
+            direct_loaded.median()
+        ),
+    );
+    table.print();
+
+    let bridge_fanout = fanout_bridge(&bridge, config.fanout_scripts, config.fanout_calls);
+    let floor = fanout_floor(config.fanout_scripts, config.fanout_calls);
+    let ideal = Duration::from_millis(10 * config.fanout_calls as u64);
+    println!(
+        "\nfanout: {} scripts × {} calls of a 10 ms sleep (ideal wall {:?})",
+        config.fanout_scripts, config.fanout_calls, ideal
+    );
+    println!(
+        "  {:<8} {:>10} {:>10} {:>14}",
+        "", "wall", "cpu", "peak rss"
+    );
+    for (name, result) in [("floor", &floor), ("bridge", &bridge_fanout)] {
+        println!(
+            "  {:<8} {:>8.1}ms {:>8.1}ms {:>11} KiB",
+            name,
+            result.wall.as_secs_f64() * 1e3,
+            result.cpu.as_secs_f64() * 1e3,
+            result.peak_rss_kib
+        );
+    }
+    println!(
+        "  bridge/floor: wall {:.2}× (target ≤ 1.15), cpu {:.2}× (target ≤ 2); \
+         {:.0} KiB per concurrent script over the floor",
+        bridge_fanout.wall.as_secs_f64() / floor.wall.as_secs_f64(),
+        bridge_fanout.cpu.as_secs_f64() / floor.cpu.as_secs_f64().max(1e-9),
+        (bridge_fanout.peak_rss_kib as f64 - floor.peak_rss_kib as f64)
+            / config.fanout_scripts as f64
+    );
+    let noisy: Vec<_> = [
+        ("direct", &direct),
+        ("bridge_ready", &ready),
+        ("bridge_yield", &yielding),
+        ("startup", &startup_bridge),
+    ]
+    .into_iter()
+    .filter(|(_, samples)| samples.is_noisy())
+    .map(|(name, _)| name)
+    .collect();
+    if !noisy.is_empty() {
+        println!(
+            "\nWARNING: noisy run (rounds of {} differ by more than 30%); rerun on a quiet machine",
+            noisy.join(", ")
+        );
+    }
+}
