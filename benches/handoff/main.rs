@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 mod measure;
 mod naive;
 
-use measure::{cpu_time, peak_rss_kib, reset_peak_rss, Samples, Table};
+use measure::{cpu_time, peak_rss_kib, reset_peak_rss, Pair, Samples, Table};
 
 #[script_async]
 async fn bench_ready(a: i64, b: i64) -> i64 {
@@ -196,6 +196,12 @@ fn fanout_floor(scripts: usize, calls: usize) -> FanoutResult {
     result
 }
 
+/// The run with the median wall time.
+fn median_fanout(mut results: Vec<FanoutResult>) -> FanoutResult {
+    results.sort_by_key(|result| result.wall);
+    results.swap_remove(results.len() / 2)
+}
+
 fn measure_fanout(run: impl FnOnce()) -> FanoutResult {
     reset_peak_rss();
     let cpu_before = cpu_time();
@@ -245,47 +251,67 @@ fn main() {
 
     let engine = direct_engine();
     let bridge = Bridge::new().expect("bridge starts");
+    bridge.run("1").expect("runs");
+    reset_peak_rss();
+    let idle_rss_kib = peak_rss_kib();
     let naive = naive::NaiveBridge::start();
     let rounds = config.rounds;
     let calls = config.calls;
 
-    let direct = Samples::collect(rounds, || engine_loop(&engine, "bench_ready(s, 1)", calls));
+    let direct_loop = || engine_loop(&engine, "bench_ready(s, 1)", calls);
+    let ready = Pair::collect(rounds, direct_loop, || {
+        bridge_loop(&bridge, "bench_ready(s, 1)", calls)
+    });
+    let direct = &ready.first;
     let naive_ns = Samples::collect(rounds, || {
         engine_loop(naive.engine(), "bench_ready(s, 1)", config.work_calls)
     });
-    let ready = Samples::collect(rounds, || bridge_loop(&bridge, "bench_ready(s, 1)", calls));
-    let yielding = Samples::collect(rounds, || bridge_loop(&bridge, "bench_yield(s, 1)", calls));
-    let work_direct = Samples::collect(rounds, || {
-        engine_loop(&engine, "bench_work(s, 1)", config.work_calls)
+    let yielding = Pair::collect(rounds, direct_loop, || {
+        bridge_loop(&bridge, "bench_yield(s, 1)", calls)
     });
-    let work = Samples::collect(rounds, || {
-        bridge_loop(&bridge, "bench_work(s, 1)", config.work_calls)
-    });
-    let structs = Samples::collect(rounds, || {
+    let work = Pair::collect(
+        rounds,
+        || engine_loop(&engine, "bench_work(s, 1)", config.work_calls),
+        || bridge_loop(&bridge, "bench_work(s, 1)", config.work_calls),
+    );
+    let structs = Pair::collect(rounds, direct_loop, || {
         bridge_loop(
             &bridge,
             r#"bench_structs(#{ x: 1.0, y: 2.0, label: "p" }).x.to_int() + s"#,
             calls,
         )
     });
-    let x1 = Samples::collect(rounds, || concurrent_calls_per_second(&bridge, 1, calls));
-    let x2 = Samples::collect(rounds, || concurrent_calls_per_second(&bridge, 2, calls));
-    let startup_bridge = Samples::collect(rounds, || {
-        let started = Instant::now();
-        for _ in 0..config.startup_runs {
-            bridge.run("40 + 2").expect("runs");
-        }
-        per_call(started.elapsed(), config.startup_runs)
+    let x2 = Pair::collect(
+        rounds,
+        || concurrent_calls_per_second(&bridge, 1, calls),
+        || concurrent_calls_per_second(&bridge, 2, calls),
+    );
+    let startup = Pair::collect(
+        rounds,
+        || {
+            let started = Instant::now();
+            for _ in 0..config.startup_runs {
+                let value: i64 = rhai::Engine::new().eval("40 + 2").expect("runs");
+                assert_eq!(value, 42);
+            }
+            per_call(started.elapsed(), config.startup_runs)
+        },
+        || {
+            let started = Instant::now();
+            for _ in 0..config.startup_runs {
+                bridge.run("40 + 2").expect("runs");
+            }
+            per_call(started.elapsed(), config.startup_runs)
+        },
+    );
+    let parking = Bridge::builder()
+        .spin_wait(false)
+        .build()
+        .expect("bridge starts");
+    let ready_parking = Samples::collect(rounds, || {
+        bridge_loop(&parking, "bench_ready(s, 1)", config.work_calls)
     });
-    let startup_engine = Samples::collect(rounds, || {
-        let started = Instant::now();
-        for _ in 0..config.startup_runs {
-            let value: i64 = rhai::Engine::new().eval("40 + 2").expect("runs");
-            assert_eq!(value, 42);
-        }
-        per_call(started.elapsed(), config.startup_runs)
-    });
-    let (direct_loaded, ready_loaded) = with_cores_busy(|| {
+    let (direct_loaded, ready_loaded, parking_loaded) = with_cores_busy(|| {
         (
             Samples::collect(rounds, || {
                 engine_loop(&engine, "bench_ready(s, 1)", calls / 4)
@@ -293,87 +319,115 @@ fn main() {
             Samples::collect(rounds, || {
                 bridge_loop(&bridge, "bench_ready(s, 1)", calls / 4)
             }),
+            Samples::collect(rounds, || {
+                bridge_loop(&parking, "bench_ready(s, 1)", config.work_calls)
+            }),
         )
     });
 
     let mut table = Table::new();
-    table.row("direct", &direct, "1.00× direct (floor)".to_owned());
+    table.row("direct", direct, "1.00× direct (floor)".to_owned());
     table.row(
         "naive",
         &naive_ns,
-        format!("{:.1}× direct", naive_ns.ratio(&direct)),
+        format!("{:.1}× direct", naive_ns.ratio(direct)),
     );
     table.row(
         "bridge_ready",
-        &ready,
+        &ready.second,
         format!(
             "{:.2}× direct (target ≤ 3), naive is {:.0}× slower (target ≥ 20)",
-            ready.ratio(&direct),
-            naive_ns.ratio(&ready)
+            ready.ratio(),
+            naive_ns.ratio(&ready.second)
         ),
     );
     table.row(
         "bridge_yield",
-        &yielding,
-        format!("{:.2}× direct (target ≤ 5)", yielding.ratio(&direct)),
+        &yielding.second,
+        format!("{:.2}× direct (target ≤ 5)", yielding.ratio()),
     );
     table.row(
         "bridge_work_20us",
-        &work,
+        &work.second,
         format!(
             "adds {:.1} µs to the same work called directly ({:.1} µs) (target ≤ 10)",
-            (work.median() - work_direct.median()) / 1000.0,
-            work_direct.median() / 1000.0
+            (work.second.median() - work.first.median()) / 1000.0,
+            work.first.median() / 1000.0
         ),
     );
     table.row(
         "bridge_structs",
-        &structs,
-        format!("{:.2}× direct", structs.ratio(&direct)),
+        &structs.second,
+        format!("{:.2}× direct", structs.ratio()),
     );
     table.rate_row(
         "bridge_x2",
-        &x2,
+        &x2.second,
         format!(
             "{:.2}× one script's {:.0} calls/s (target ≥ 1.0)",
-            x2.median() / x1.median(),
-            x1.median()
+            x2.ratio(),
+            x2.first.median()
         ),
     );
     table.row(
         "startup",
-        &startup_bridge,
+        &startup.second,
         format!(
             "{:.2}× Engine::new().eval ({:.1} µs) (target ≤ 0.5)",
-            startup_bridge.ratio(&startup_engine),
-            startup_engine.median() / 1000.0
+            startup.ratio(),
+            startup.first.median() / 1000.0
+        ),
+    );
+    table.row(
+        "ready, no spin",
+        &ready_parking,
+        format!(
+            "{:.1}× direct: spin_wait(false), every wait parks",
+            ready_parking.ratio(direct)
         ),
     );
     table.row(
         "ready, cores busy",
         &ready_loaded,
         format!(
-            "{:.2}× direct with both cores busy ({:.0} ns)",
+            "{:.2}× direct with both cores busy ({:.0} ns); without spinning {:.0} ns",
             ready_loaded.ratio(&direct_loaded),
-            direct_loaded.median()
+            direct_loaded.median(),
+            parking_loaded.median()
         ),
     );
     table.print();
 
-    let bridge_fanout = fanout_bridge(&bridge, config.fanout_scripts, config.fanout_calls);
-    let floor = fanout_floor(config.fanout_scripts, config.fanout_calls);
+    // The first fan-out also starts the engine threads (each builds a Rhai engine); later ones
+    // find them warm, as a long-running service would.
+    let fanout_rounds = config.rounds.min(3);
+    let cold = fanout_bridge(&bridge, config.fanout_scripts, config.fanout_calls);
+    let warm = median_fanout(
+        (0..fanout_rounds)
+            .map(|_| fanout_bridge(&bridge, config.fanout_scripts, config.fanout_calls))
+            .collect(),
+    );
+    let floor = median_fanout(
+        (0..fanout_rounds)
+            .map(|_| fanout_floor(config.fanout_scripts, config.fanout_calls))
+            .collect(),
+    );
     let ideal = Duration::from_millis(10 * config.fanout_calls as u64);
     println!(
-        "\nfanout: {} scripts × {} calls of a 10 ms sleep (ideal wall {:?})",
-        config.fanout_scripts, config.fanout_calls, ideal
+        "\nfanout: {} scripts × {} calls of a 10 ms sleep (ideal wall {:?}; medians of {})",
+        config.fanout_scripts, config.fanout_calls, ideal, fanout_rounds
     );
     println!(
-        "  {:<8} {:>10} {:>10} {:>14}",
+        "  {:<13} {:>10} {:>10} {:>14}",
         "", "wall", "cpu", "peak rss"
     );
-    for (name, result) in [("floor", &floor), ("bridge", &bridge_fanout)] {
+    for (name, result) in [
+        ("floor", &floor),
+        ("bridge, cold", &cold),
+        ("bridge, warm", &warm),
+    ] {
         println!(
-            "  {:<8} {:>8.1}ms {:>8.1}ms {:>11} KiB",
+            "  {:<13} {:>8.1}ms {:>8.1}ms {:>10} KiB",
             name,
             result.wall.as_secs_f64() * 1e3,
             result.cpu.as_secs_f64() * 1e3,
@@ -381,26 +435,31 @@ fn main() {
         );
     }
     println!(
-        "  bridge/floor: wall {:.2}× (target ≤ 1.15), cpu {:.2}× (target ≤ 2); \
-         {:.0} KiB per concurrent script over the floor",
-        bridge_fanout.wall.as_secs_f64() / floor.wall.as_secs_f64(),
-        bridge_fanout.cpu.as_secs_f64() / floor.cpu.as_secs_f64().max(1e-9),
-        (bridge_fanout.peak_rss_kib as f64 - floor.peak_rss_kib as f64)
-            / config.fanout_scripts as f64
+        "  warm bridge/floor: wall {:.2}× (target ≤ 1.15), cpu {:.2}× (target ≤ 2); \
+         cold: wall {:.2}×, cpu {:.2}×",
+        warm.wall.as_secs_f64() / floor.wall.as_secs_f64(),
+        warm.cpu.as_secs_f64() / floor.cpu.as_secs_f64().max(1e-9),
+        cold.wall.as_secs_f64() / floor.wall.as_secs_f64(),
+        cold.cpu.as_secs_f64() / floor.cpu.as_secs_f64().max(1e-9),
+    );
+    println!(
+        "  memory: {:.0} KiB per concurrent script (peak over the bridge's idle {} KiB)",
+        (warm.peak_rss_kib.saturating_sub(idle_rss_kib)) as f64 / config.fanout_scripts as f64,
+        idle_rss_kib
     );
     let noisy: Vec<_> = [
-        ("direct", &direct),
         ("bridge_ready", &ready),
         ("bridge_yield", &yielding),
-        ("startup", &startup_bridge),
+        ("bridge_x2", &x2),
+        ("startup", &startup),
     ]
     .into_iter()
-    .filter(|(_, samples)| samples.is_noisy())
+    .filter(|(_, pair)| pair.is_noisy())
     .map(|(name, _)| name)
     .collect();
     if !noisy.is_empty() {
         println!(
-            "\nWARNING: noisy run (rounds of {} differ by more than 30%); rerun on a quiet machine",
+            "\nWARNING: noisy run (the per-round ratios of {} differ by more than 30%); rerun on a quiet machine",
             noisy.join(", ")
         );
     }

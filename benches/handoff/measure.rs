@@ -31,6 +31,47 @@ impl Samples {
     }
 }
 
+/// Two figures measured in alternating rounds, so both see the same machine noise; their ratio
+/// is the median of the per-round ratios.
+pub struct Pair {
+    pub first: Samples,
+    pub second: Samples,
+    ratios: Samples,
+}
+
+impl Pair {
+    pub fn collect(
+        rounds: usize,
+        mut first: impl FnMut() -> f64,
+        mut second: impl FnMut() -> f64,
+    ) -> Self {
+        first();
+        second();
+        let (mut a, mut b, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            let x = first();
+            let y = second();
+            a.push(x);
+            b.push(y);
+            ratios.push(y / x);
+        }
+        Self {
+            first: Samples(a),
+            second: Samples(b),
+            ratios: Samples(ratios),
+        }
+    }
+
+    /// `second / first`, the median over rounds.
+    pub fn ratio(&self) -> f64 {
+        self.ratios.median()
+    }
+
+    pub fn is_noisy(&self) -> bool {
+        self.ratios.is_noisy()
+    }
+}
+
 /// The results table.
 pub struct Table(Vec<(String, String, String)>);
 

@@ -35,6 +35,19 @@ impl SpinGate {
         })
     }
 
+    /// No thread spins: every wait parks at once (`BridgeBuilder::spin_wait(false)`).
+    pub(crate) fn disabled() -> Arc<Self> {
+        Arc::new(Self {
+            spinning: AtomicUsize::new(0),
+            limit: 0,
+        })
+    }
+
+    /// Whether waiting threads may spin at all.
+    pub(crate) fn is_enabled(&self) -> bool {
+        self.limit > 0
+    }
+
     fn enter(&self) -> bool {
         let mut current = self.spinning.load(Ordering::Relaxed);
         while current < self.limit {
@@ -61,10 +74,17 @@ impl SpinGate {
     }
 }
 
+/// The most waits that park without trying to spin after spinning has failed again and again.
+const MAX_SPIN_PENALTY: u32 = 64;
+
 /// One engine thread's spinning policy: its recent waits, and the bridge's gate.
 pub(crate) struct SpinPolicy {
     /// A moving average of how long this thread's recent waits took.
     recent_wait: Cell<Duration>,
+    /// After a spin that ended without the reply (the worker did not get a core in time: the
+    /// machine is busy), this many following waits park at once; doubled on each further failure.
+    penalty: Cell<u32>,
+    skip: Cell<u32>,
     gate: Arc<SpinGate>,
 }
 
@@ -72,18 +92,35 @@ impl SpinPolicy {
     pub(crate) fn new(gate: Arc<SpinGate>) -> Self {
         Self {
             recent_wait: Cell::new(Duration::ZERO),
+            penalty: Cell::new(0),
+            skip: Cell::new(0),
             gate,
         }
     }
 
-    /// Spin long enough to cover a typical recent wait, or not at all if they are long.
+    /// Spin long enough to cover a typical recent wait, or not at all if they are long or
+    /// spinning has lately been in vain.
     fn budget(&self) -> Duration {
+        if self.skip.get() > 0 {
+            self.skip.set(self.skip.get() - 1);
+            return Duration::ZERO;
+        }
         let recent = self.recent_wait.get();
         if recent > MAX_SPIN {
             Duration::ZERO
         } else {
             (recent * 4 + Duration::from_micros(5)).min(MAX_SPIN)
         }
+    }
+
+    fn spin_succeeded(&self) {
+        self.penalty.set(0);
+    }
+
+    fn spin_failed(&self) {
+        let penalty = (self.penalty.get() * 2 + 1).min(MAX_SPIN_PENALTY);
+        self.penalty.set(penalty);
+        self.skip.set(penalty);
     }
 
     fn record(&self, waited: Duration) {
@@ -126,28 +163,35 @@ fn spin_then_park(
         return outcome;
     }
     let budget = spin.budget();
-    if !budget.is_zero() {
+    if !budget.is_zero() && spin.gate.is_enabled() {
         // With a spinning slot, spin on the CPU; without one (more waiters than cores to spare),
         // give the core away between checks instead, so the worker and the other scripts run.
         let spinning = spin.gate.enter();
         let mut outcome = None;
-        while outcome.is_none() && started.elapsed() < budget {
-            if spinning {
+        let mut looks = 0_u32;
+        // The clock is read every 16 looks only: reading it costs as much as a look.
+        while outcome.is_none() && (looks % 16 != 0 || started.elapsed() < budget) {
+            if spinning && looks % 64 != 63 {
                 // A few pause instructions between looks: one pause is ~40-140 cycles.
                 for _ in 0..4 {
                     std::hint::spin_loop();
                 }
             } else {
+                // Without a spinning slot, and now and then even with one, give the core away:
+                // if the machine is busy, the worker may be waiting for exactly this core.
                 std::thread::yield_now();
             }
+            looks = looks.wrapping_add(1);
             outcome = check();
         }
         if spinning {
             spin.gate.leave();
         }
         if let Some(outcome) = outcome {
+            spin.spin_succeeded();
             return outcome;
         }
+        spin.spin_failed();
     }
     loop {
         if let Some(outcome) = check() {
