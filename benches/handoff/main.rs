@@ -24,6 +24,11 @@ async fn bench_ready(a: i64, b: i64) -> i64 {
     a + b
 }
 
+#[script_async(eager)]
+async fn bench_ready_eager(a: i64, b: i64) -> i64 {
+    a + b
+}
+
 #[script_async]
 async fn bench_yield(a: i64, b: i64) -> i64 {
     tokio::task::yield_now().await;
@@ -263,6 +268,9 @@ fn main() {
         bridge_loop(&bridge, "bench_ready(s, 1)", calls)
     });
     let direct = &ready.first;
+    let eager = Pair::collect(rounds, direct_loop, || {
+        bridge_loop(&bridge, "bench_ready_eager(s, 1)", calls)
+    });
     let naive_ns = Samples::collect(rounds, || {
         engine_loop(naive.engine(), "bench_ready(s, 1)", config.work_calls)
     });
@@ -339,6 +347,14 @@ fn main() {
             "{:.2}× direct (target ≤ 3), naive is {:.0}× slower (target ≥ 20)",
             ready.ratio(),
             naive_ns.ratio(&ready.second)
+        ),
+    );
+    table.row(
+        "bridge_ready_eager",
+        &eager.second,
+        format!(
+            "{:.2}× direct: #[script_async(eager)], no hand-off when ready",
+            eager.ratio()
         ),
     );
     table.row(

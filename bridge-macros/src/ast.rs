@@ -18,6 +18,8 @@ pub(crate) struct ScriptFn<'a> {
     pub(crate) group: Option<LitStr>,
     /// `timeout_ms = N`.
     pub(crate) timeout_ms: Option<LitInt>,
+    /// `eager`.
+    pub(crate) eager: Option<syn::Path>,
     /// A `self` receiver, which is an error.
     pub(crate) receiver: Option<&'a Receiver>,
     /// The other parameters, in order.
@@ -125,6 +127,7 @@ impl<'a> ScriptFn<'a> {
             script_name,
             group: args.group,
             timeout_ms: args.timeout_ms,
+            eager: args.eager,
             receiver,
             params,
             output: Output::from_syn(&item.sig.output),

@@ -1,12 +1,12 @@
-//! The attribute's own arguments: `#[script_async(name = "...", group = "...", timeout_ms = N)]`,
-//! each optional.
+//! The attribute's own arguments:
+//! `#[script_async(name = "...", group = "...", timeout_ms = N, eager)]`, each optional.
 
 use crate::errors::Errors;
 use proc_macro2::TokenStream;
 use quote::ToTokens;
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
-use syn::{Expr, ExprLit, Lit, LitInt, LitStr, Meta, Token};
+use syn::{Expr, ExprLit, Lit, LitInt, LitStr, Meta, Path, Token};
 
 /// What the attribute said.
 #[derive(Default)]
@@ -17,10 +17,12 @@ pub(crate) struct ScriptAsyncArgs {
     pub(crate) group: Option<LitStr>,
     /// `timeout_ms = N`: the call's own time limit.
     pub(crate) timeout_ms: Option<LitInt>,
+    /// `eager`: poll the call once on the engine thread before handing it over.
+    pub(crate) eager: Option<Path>,
 }
 
-const USAGE: &str = "#[script_async] takes `name = \"script_name\"`, `group = \"group_name\"` \
-                     and `timeout_ms = 2000`";
+const USAGE: &str = "#[script_async] takes `name = \"script_name\"`, `group = \"group_name\"`, \
+                     `timeout_ms = 2000` and `eager`";
 
 /// Reads the arguments, recording every problem in `errors` and keeping what was understood.
 pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> ScriptAsyncArgs {
@@ -52,6 +54,13 @@ pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> ScriptAsyncArgs
                 }
                 set_once(&mut args.timeout_ms, millis, &meta, "timeout_ms", errors);
             }
+            Some("eager") => match &meta {
+                Meta::Path(path) if args.eager.is_some() => {
+                    errors.at(path, "`eager` is given twice; keep one")
+                }
+                Meta::Path(path) => args.eager = Some(path.clone()),
+                _ => errors.at(&meta, "write just `eager`, with no value"),
+            },
             _ => {
                 let shown = key.map_or_else(|| "this".to_owned(), |key| format!("`{key}`"));
                 errors.at(meta.path(), format!("unknown argument {shown}; {USAGE}"));

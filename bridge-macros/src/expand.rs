@@ -14,12 +14,14 @@ pub(crate) fn expand(function: &ScriptFn<'_>) -> TokenStream {
     let names = Names::of(function);
     let command = command_type(function, &names);
     let dispatch = dispatch_impl(function, &names);
+    let eager = eager_impl(function, &names);
     let proxy = proxy_fn(function, &names);
     let registration = registration(function, &names);
     quote! {
         const _: () = {
             #command
             #dispatch
+            #eager
             #proxy
             #registration
         };
@@ -127,6 +129,29 @@ fn dispatch_impl(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
     }
 }
 
+/// For `eager` functions: the same dispatch as a future that can move to the worker.
+fn eager_impl(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
+    let Some(eager) = &function.eager else {
+        return TokenStream::new();
+    };
+    let command = &names.command;
+    // Spanned on `eager`: a function whose future is not `Send` is reported there.
+    let boxed = quote_spanned! {eager.span()=>
+        ::std::boxed::Box::pin(<Self as ::bridge_runtime::__private::ScriptCommand>::dispatch(self, env))
+    };
+    quote! {
+        #[automatically_derived]
+        impl ::bridge_runtime::__private::EagerCommand for #command {
+            fn dispatch_send(
+                self,
+                env: ::bridge_runtime::__private::CallEnv,
+            ) -> ::bridge_runtime::__private::SendCallFuture<Self::Output> {
+                #boxed
+            }
+        }
+    }
+}
+
 fn proxy_fn(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
     let Names {
         function: rust_fn,
@@ -142,10 +167,23 @@ fn proxy_fn(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
         let conversion = quote_spanned! {param.ty.span()=> call.argument(#index, #text)? };
         quote! { #name: #conversion }
     });
-    let doc = format!(
-        " Script side of [`{rust_fn}`]: converts the arguments, sends a `{command}` to the worker, \
-         waits for the reply."
-    );
+    let (send, doc) = if function.eager.is_some() {
+        (
+            quote! { run_eager },
+            format!(
+                " Script side of [`{rust_fn}`]: converts the arguments, polls the call once here \
+                 (`eager`), and only if it is not finished sends it to the worker and waits."
+            ),
+        )
+    } else {
+        (
+            quote! { send_and_wait },
+            format!(
+                " Script side of [`{rust_fn}`]: converts the arguments, sends a `{command}` to the \
+                 worker, waits for the reply."
+            ),
+        )
+    };
     quote! {
         #[doc = #doc]
         fn #proxy(
@@ -154,7 +192,7 @@ fn proxy_fn(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
             let command = #command {
                 #(#fields,)*
             };
-            call.send_and_wait(command)
+            call.#send(command)
         }
     }
 }

@@ -2,7 +2,7 @@
 //! serde, serde_json or inventory. Not a public API: it changes without notice.
 
 pub use crate::call::{ProxyResult, ScriptCall};
-pub use crate::command::{describe_err, ScriptCommand};
+pub use crate::command::{describe_err, EagerCommand, ScriptCommand, SendCallFuture};
 pub use crate::registry::{ScriptFunction, ScriptParam};
 pub use crate::state::{CallEnv, CallFailure, RequiredType};
 pub use inventory;

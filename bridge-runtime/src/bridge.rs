@@ -320,7 +320,8 @@ impl BridgeBuilder {
         } else {
             SpinGate::disabled()
         };
-        let worker = Worker::start(self.states, spin_gate.clone())?;
+        let states = Arc::new(self.states);
+        let worker = Worker::start(states.clone(), spin_gate.clone())?;
         let bridge_stopped = Arc::new(AtomicBool::new(false));
         let settings = EngineSettings {
             functions: functions.clone(),
@@ -329,6 +330,8 @@ impl BridgeBuilder {
             limits: self.limits,
             call_timeout: self.call_timeout,
             spin_gate,
+            runtime: worker.runtime(),
+            states,
         };
         let pool = EnginePool::new(
             settings,

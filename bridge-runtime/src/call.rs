@@ -1,16 +1,22 @@
 //! What a generated proxy works with: one script call, on its engine thread.
 
-use crate::command::{Command, PendingCall, Reply, ScriptCommand};
+use crate::catch_unwind::CatchUnwind;
+use crate::command::{Command, EagerCommand, PendingCall, Reply, ScriptCommand, StartedCall};
 use crate::control::StopReason;
 use crate::convert::{from_script, into_script};
 use crate::engine::{EngineEnv, RunningScript};
 use crate::error::CallErrorKind;
 use crate::registry::ScriptFunction;
 use crate::reply::{reply_slot, ReplyReceiver};
+use crate::state::{CallEnv, CallFailure};
 use crate::wait::{block_until, SpinPolicy};
 use rhai::{Dynamic, EvalAltResult, Map, NativeCallContext, Position};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
 
 /// What a proxy returns: the call's script value, or the script error to raise.
 pub type ProxyResult = Result<Dynamic, Box<EvalAltResult>>;
@@ -104,6 +110,66 @@ impl<'a> ScriptCall<'a> {
         }
     }
 
+    /// Like [`send_and_wait`](Self::send_and_wait), but first polls the call once right here,
+    /// within the worker runtime's context: a call that finishes on that poll never crosses
+    /// threads. An unfinished one moves to the worker. Used by `#[script_async(eager)]`.
+    pub fn run_eager<C: EagerCommand>(&self, command: C) -> ProxyResult {
+        let position = self.context.call_position();
+        if self.mode == CallMode::Start {
+            return self.send_and_wait(command);
+        }
+        let running = self.running(position)?;
+        if let Some(reason) = running.control.stop_reason() {
+            return Err(terminated(reason, position));
+        }
+        let env = CallEnv {
+            states: self.env.states().clone(),
+            context: running.context.clone(),
+        };
+        let mut call = CatchUnwind::new(command.dispatch_send(env));
+        let first_poll = {
+            let _runtime = self.env.runtime().enter();
+            Pin::new(&mut call).poll(&mut Context::from_waker(Waker::noop()))
+        };
+        let outcome = match first_poll {
+            Poll::Ready(Ok(result)) => result,
+            Poll::Ready(Err(panic_message)) => {
+                Err(CallFailure::new(CallErrorKind::Panic, panic_message))
+            }
+            Poll::Pending => {
+                let (reply, receiver) = reply_slot(self.env.waiter().clone());
+                let started = Box::new(StartedCall {
+                    call,
+                    reply,
+                    script_stopped: running.control.calls().clone(),
+                    timeout: self.function.timeout().or(self.env.call_timeout()),
+                });
+                if self.env.commands().send(Command::Call(started)).is_err() {
+                    return Err(shutdown_error(self.function.name(), position));
+                }
+                let pending = PendingReply::<C> {
+                    receiver,
+                    function: self.function.name(),
+                };
+                return Box::new(pending).wait(&running, self.env.spin(), position);
+            }
+        };
+        reply_to_script(self.function.name(), outcome, position)
+    }
+
+    fn running(&self, position: Position) -> Result<Rc<RunningScript>, Box<EvalAltResult>> {
+        self.env.running().ok_or_else(|| {
+            let message = "a call arrived while no script was running".to_owned();
+            call_error(
+                self.function.name(),
+                CallErrorKind::Shutdown,
+                message,
+                None,
+                position,
+            )
+        })
+    }
+
     fn argument_error(&self, param: &'static str, message: String) -> Box<EvalAltResult> {
         let position = self.context.call_position();
         call_error(
@@ -150,21 +216,31 @@ impl<C: ScriptCommand> ErasedReply for PendingReply<C> {
     }
 
     fn finish(self: Box<Self>, position: Position) -> ProxyResult {
-        let function = self.function;
         match self.receiver.try_take() {
-            Some(Ok(Ok(output))) => into_script(&output).map_err(|e| {
-                let message = format!("the return value has no script form: {e}");
-                call_error(function, CallErrorKind::Return, message, None, position)
-            }),
-            Some(Ok(Err(failure))) => Err(call_error(
-                function,
-                failure.kind,
-                failure.message,
-                None,
-                position,
-            )),
-            Some(Err(_)) | None => Err(shutdown_error(function, position)),
+            Some(Ok(reply)) => reply_to_script(self.function, reply, position),
+            Some(Err(_)) | None => Err(shutdown_error(self.function, position)),
         }
+    }
+}
+
+/// A call's outcome as the script sees it: its value converted, or the error map raised.
+fn reply_to_script<T: Serialize + 'static>(
+    function: &str,
+    reply: Result<T, CallFailure>,
+    position: Position,
+) -> ProxyResult {
+    match reply {
+        Ok(output) => into_script(&output).map_err(|e| {
+            let message = format!("the return value has no script form: {e}");
+            call_error(function, CallErrorKind::Return, message, None, position)
+        }),
+        Err(failure) => Err(call_error(
+            function,
+            failure.kind,
+            failure.message,
+            None,
+            position,
+        )),
     }
 }
 

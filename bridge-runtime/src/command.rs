@@ -31,6 +31,20 @@ pub trait ScriptCommand: Send + 'static {
     fn dispatch(self, env: CallEnv) -> impl Future<Output = Result<Self::Output, CallFailure>>;
 }
 
+/// A call's future that may move between threads: what an eager call hands to the worker when its
+/// first poll (on the engine thread) did not finish it.
+pub type SendCallFuture<T> = Pin<Box<dyn Future<Output = Result<T, CallFailure>> + Send>>;
+
+/// A command whose function is polled once on the engine thread before any hand-off
+/// (`#[script_async(eager)]`): a call that finishes on that first poll never crosses threads.
+/// Its future must be `Send`, since an unfinished one moves to the worker.
+///
+/// Implemented by `#[script_async(eager)]`; you do not implement it by hand.
+pub trait EagerCommand: ScriptCommand {
+    /// The same work as [`ScriptCommand::dispatch`], as a future that can move to the worker.
+    fn dispatch_send(self, env: CallEnv) -> SendCallFuture<Self::Output>;
+}
+
 /// What the worker sends back for one call.
 pub(crate) type Reply<C> = Result<<C as ScriptCommand>::Output, CallFailure>;
 
@@ -73,30 +87,59 @@ impl<C: ScriptCommand> ErasedCall for PendingCall<C> {
             context,
         };
         Box::pin(async move {
-            // Returning without a reply drops `reply` unsent: a waiter (if any is left) learns
-            // that none is coming.
-            if script_stopped.is_set() {
-                return;
+            // Nothing is started for a script that already stopped.
+            if !script_stopped.is_set() {
+                let call = CatchUnwind::new(command.dispatch(env));
+                finish_call(call, reply, &script_stopped, timeout).await;
             }
-            let call = CatchUnwind::new(command.dispatch(env));
-            let Some(outcome) = until_stopped(within(timeout, call), &script_stopped).await else {
-                return;
-            };
-            reply.send(match outcome {
-                Some(Ok(result)) => result,
-                Some(Err(panic_message)) => {
-                    Err(CallFailure::new(CallErrorKind::Panic, panic_message))
-                }
-                None => Err(CallFailure::new(
-                    CallErrorKind::Timeout,
-                    format!(
-                        "the call did not finish within {}",
-                        describe_duration(timeout)
-                    ),
-                )),
-            });
         })
     }
+}
+
+/// An eager call whose first poll, on the engine thread, left it unfinished: the worker takes
+/// over its future.
+pub(crate) struct StartedCall<T> {
+    pub(crate) call: CatchUnwind<SendCallFuture<T>>,
+    pub(crate) reply: ReplySender<Result<T, CallFailure>>,
+    pub(crate) script_stopped: Arc<CallsStopped>,
+    pub(crate) timeout: Option<Duration>,
+}
+
+impl<T: Send + 'static> ErasedCall for StartedCall<T> {
+    fn into_future(self: Box<Self>, _states: &Arc<TypeMap>) -> Pin<Box<dyn Future<Output = ()>>> {
+        let StartedCall {
+            call,
+            reply,
+            script_stopped,
+            timeout,
+        } = *self;
+        Box::pin(async move { finish_call(call, reply, &script_stopped, timeout).await })
+    }
+}
+
+/// Drives a call to its end on the worker and sends the reply; a call whose script stops, or
+/// that runs past `timeout`, is dropped. Returning without sending drops `reply` unsent, which
+/// tells a waiter (if any is left) that no reply is coming.
+async fn finish_call<T>(
+    call: CatchUnwind<impl Future<Output = Result<T, CallFailure>>>,
+    reply: ReplySender<Result<T, CallFailure>>,
+    script_stopped: &CallsStopped,
+    timeout: Option<Duration>,
+) {
+    let Some(outcome) = until_stopped(within(timeout, call), script_stopped).await else {
+        return;
+    };
+    reply.send(match outcome {
+        Some(Ok(result)) => result,
+        Some(Err(panic_message)) => Err(CallFailure::new(CallErrorKind::Panic, panic_message)),
+        None => Err(CallFailure::new(
+            CallErrorKind::Timeout,
+            format!(
+                "the call did not finish within {}",
+                describe_duration(timeout)
+            ),
+        )),
+    });
 }
 
 /// Runs `call` until it finishes (`Some`) or the script stops (`None`, and it is dropped).

@@ -31,6 +31,10 @@ pub(crate) struct EngineSettings {
     pub(crate) call_timeout: Option<Duration>,
     /// How many of this bridge's engine threads may spin while waiting.
     pub(crate) spin_gate: Arc<SpinGate>,
+    /// The worker's runtime: eager calls take their first poll within its context.
+    pub(crate) runtime: tokio::runtime::Handle,
+    /// The bridge's `State` values, for eager calls.
+    pub(crate) states: Arc<TypeMap>,
 }
 
 /// The script an engine thread is running now.
@@ -46,6 +50,8 @@ pub(crate) struct EngineEnv {
     call_timeout: Option<Duration>,
     running: RefCell<Option<Rc<RunningScript>>>,
     spin: SpinPolicy,
+    runtime: tokio::runtime::Handle,
+    states: Arc<TypeMap>,
 }
 
 impl EngineEnv {
@@ -57,6 +63,8 @@ impl EngineEnv {
             call_timeout: settings.call_timeout,
             running: RefCell::new(None),
             spin: SpinPolicy::new(settings.spin_gate.clone()),
+            runtime: settings.runtime.clone(),
+            states: settings.states.clone(),
         }
     }
 
@@ -70,6 +78,16 @@ impl EngineEnv {
 
     pub(crate) fn call_timeout(&self) -> Option<Duration> {
         self.call_timeout
+    }
+
+    /// The worker's runtime.
+    pub(crate) fn runtime(&self) -> &tokio::runtime::Handle {
+        &self.runtime
+    }
+
+    /// The bridge's `State` values.
+    pub(crate) fn states(&self) -> &Arc<TypeMap> {
+        &self.states
     }
 
     /// How this thread spins while it waits.

@@ -64,7 +64,7 @@ pub mod __private;
 
 pub use bridge::{run, Bridge, BridgeBuilder, ScriptRun};
 pub use call::ScriptCall;
-pub use command::ScriptCommand;
+pub use command::{EagerCommand, ScriptCommand};
 pub use convert::MAX_VALUE_DEPTH;
 pub use error::{CallError, CallErrorKind, Error, ScriptPosition};
 pub use handle::ScriptHandle;

@@ -21,28 +21,36 @@ use tokio::task::LocalSet;
 /// The running worker thread and the ends that control it.
 pub(crate) struct Worker {
     commands: CommandSender,
+    runtime: tokio::runtime::Handle,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Worker {
     /// Builds the worker's runtime and starts its thread, which owns the bridge's `states`.
-    pub(crate) fn start(states: TypeMap, spin_gate: Arc<SpinGate>) -> Result<Self, Error> {
+    pub(crate) fn start(states: Arc<TypeMap>, spin_gate: Arc<SpinGate>) -> Result<Self, Error> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| Error::Startup(format!("tokio runtime: {e}")))?;
         let (commands, received) = command_queue();
+        let handle = runtime.handle().clone();
         let (stop, stopped) = oneshot::channel();
         let thread = std::thread::Builder::new()
             .name("bridge-worker".to_owned())
-            .spawn(move || serve(runtime, received, stopped, Arc::new(states), spin_gate))
+            .spawn(move || serve(runtime, received, stopped, states, spin_gate))
             .map_err(|e| Error::Startup(format!("worker thread: {e}")))?;
         Ok(Self {
             commands,
+            runtime: handle,
             stop: Some(stop),
             thread: Some(thread),
         })
+    }
+
+    /// The worker's runtime, for eager calls that poll on an engine thread within its context.
+    pub(crate) fn runtime(&self) -> tokio::runtime::Handle {
+        self.runtime.clone()
     }
 
     /// A sender for the command channel.

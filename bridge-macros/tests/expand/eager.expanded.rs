@@ -1,0 +1,72 @@
+//! Golden fixture: compiled with every warning denied, so the expansion must be lint-clean.
+#![deny(warnings, unused_qualifications, unsafe_code, missing_debug_implementations)]
+/// Polled once on the engine thread; handed to the worker only if not finished.
+async fn lookup_cached(key: String) -> Option<String> {
+    if key.is_empty() {
+        None
+    } else {
+        tokio::task::yield_now().await;
+        Some(key)
+    }
+}
+const _: () = {
+    /// One script call of [`lookup_cached`]: its arguments as owned fields, serializable so that a call can be logged or replayed as JSON.
+    #[derive(
+        ::bridge_runtime::__private::serde::Serialize,
+        ::bridge_runtime::__private::serde::Deserialize
+    )]
+    #[serde(crate = "::bridge_runtime::__private::serde")]
+    struct LookupCachedCommand {
+        key: String,
+    }
+    #[automatically_derived]
+    impl ::bridge_runtime::__private::ScriptCommand for LookupCachedCommand {
+        const SCRIPT_NAME: &'static str = "lookup_cached";
+        type Output = Option<String>;
+        /// Worker side: awaits [`lookup_cached`] with this command's arguments.
+        async fn dispatch(
+            self,
+            _env: ::bridge_runtime::__private::CallEnv,
+        ) -> ::core::result::Result<
+            Self::Output,
+            ::bridge_runtime::__private::CallFailure,
+        > {
+            ::core::result::Result::Ok(lookup_cached(self.key).await)
+        }
+    }
+    #[automatically_derived]
+    impl ::bridge_runtime::__private::EagerCommand for LookupCachedCommand {
+        fn dispatch_send(
+            self,
+            env: ::bridge_runtime::__private::CallEnv,
+        ) -> ::bridge_runtime::__private::SendCallFuture<Self::Output> {
+            ::std::boxed::Box::pin(
+                <Self as ::bridge_runtime::__private::ScriptCommand>::dispatch(self, env),
+            )
+        }
+    }
+    /// Script side of [`lookup_cached`]: converts the arguments, polls the call once here (`eager`), and only if it is not finished sends it to the worker and waits.
+    fn lookup_cached_proxy(
+        call: &mut ::bridge_runtime::__private::ScriptCall<'_>,
+    ) -> ::bridge_runtime::__private::ProxyResult {
+        let command = LookupCachedCommand {
+            key: call.argument(0, "key")?,
+        };
+        call.run_eager(command)
+    }
+    /// How scripts find [`lookup_cached`]: submitted to the bridge's registry.
+    const REGISTRATION: ::bridge_runtime::__private::ScriptFunction = ::bridge_runtime::__private::ScriptFunction::new(
+        "lookup_cached",
+        ::core::concat!(::core::module_path!(), "::", "lookup_cached"),
+        &[
+            ::bridge_runtime::__private::ScriptParam {
+                name: "key",
+                rust_type: "String",
+            },
+        ],
+        "Option<String>",
+        lookup_cached_proxy,
+    );
+    ::bridge_runtime::__private::inventory::submit!(REGISTRATION);
+};
+fn main() {}
