@@ -1,13 +1,16 @@
 //! What a generated proxy works with: one script call, on its engine thread.
 
 use crate::catch_unwind::CatchUnwind;
-use crate::command::{Command, EagerCommand, PendingCall, Reply, ScriptCommand, StartedCall};
+use crate::command::{
+    Command, EagerCommand, ErasedCall, PendingCall, Reply, ScriptCommand, StartedCall,
+};
 use crate::control::StopReason;
 use crate::convert::{from_script, into_script};
 use crate::engine::{EngineEnv, RunningScript};
 use crate::error::CallErrorKind;
+use crate::in_flight::CallHandle;
 use crate::registry::ScriptFunction;
-use crate::reply::{reply_slot, ReplyReceiver};
+use crate::reply::{reply_slot, ReplyReceiver, ReplySender};
 use crate::state::{CallEnv, CallFailure};
 use crate::wait::{block_until, SpinPolicy};
 use rhai::{Dynamic, EvalAltResult, Map, NativeCallContext, Position};
@@ -17,6 +20,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
+use std::time::Duration;
 
 /// What a proxy returns: the call's script value, or the script error to raise.
 pub type ProxyResult = Result<Dynamic, Box<EvalAltResult>>;
@@ -77,36 +81,19 @@ impl<'a> ScriptCall<'a> {
     /// catchable script error). Called through `start`, it returns a call handle instead of waiting.
     pub fn send_and_wait<C: ScriptCommand>(&self, command: C) -> ProxyResult {
         let position = self.context.call_position();
-        let running = self.env.running().ok_or_else(|| {
-            let message = "a call arrived while no script was running".to_owned();
-            call_error(
-                self.function.name(),
-                CallErrorKind::Shutdown,
-                message,
-                None,
-                position,
-            )
+        let running = self.running(position)?;
+        let pending = self.hand_over::<C>(position, |reply| {
+            Box::new(PendingCall {
+                command,
+                reply,
+                context: running.context.clone(),
+                script_stopped: running.control.calls().clone(),
+                timeout: self.call_timeout(),
+            })
         })?;
-        let (reply, receiver) = reply_slot(self.env.waiter().clone());
-        let call = Box::new(PendingCall {
-            command,
-            reply,
-            context: running.context.clone(),
-            script_stopped: running.control.calls().clone(),
-            timeout: self.function.timeout().or(self.env.call_timeout()),
-        });
-        let pending = PendingReply::<C> {
-            receiver,
-            function: self.function.name(),
-        };
-        if self.env.commands().send(Command::Call(call)).is_err() {
-            return Err(shutdown_error(self.function.name(), position));
-        }
         match self.mode {
-            CallMode::Wait => Box::new(pending).wait(&running, self.env.spin(), position),
-            CallMode::Start => Ok(Dynamic::from(crate::in_flight::CallHandle::new(Box::new(
-                pending,
-            )))),
+            CallMode::Wait => pending.wait(&running, self.env.spin(), position),
+            CallMode::Start => Ok(Dynamic::from(CallHandle::new(pending))),
         }
     }
 
@@ -137,24 +124,45 @@ impl<'a> ScriptCall<'a> {
                 Err(CallFailure::new(CallErrorKind::Panic, panic_message))
             }
             Poll::Pending => {
-                let (reply, receiver) = reply_slot(self.env.waiter().clone());
-                let started = Box::new(StartedCall {
-                    call,
-                    reply,
-                    script_stopped: running.control.calls().clone(),
-                    timeout: self.function.timeout().or(self.env.call_timeout()),
-                });
-                if self.env.commands().send(Command::Call(started)).is_err() {
-                    return Err(shutdown_error(self.function.name(), position));
-                }
-                let pending = PendingReply::<C> {
-                    receiver,
-                    function: self.function.name(),
-                };
-                return Box::new(pending).wait(&running, self.env.spin(), position);
+                let pending = self.hand_over::<C>(position, |reply| {
+                    Box::new(StartedCall {
+                        call,
+                        reply,
+                        script_stopped: running.control.calls().clone(),
+                        timeout: self.call_timeout(),
+                    })
+                })?;
+                return pending.wait(&running, self.env.spin(), position);
             }
         };
         reply_to_script(self.function.name(), outcome, position)
+    }
+
+    /// Sends the call that `make_call` builds around a fresh reply slot to the worker, and
+    /// returns the engine thread's end of that slot.
+    fn hand_over<C: ScriptCommand>(
+        &self,
+        position: Position,
+        make_call: impl FnOnce(ReplySender<Reply<C>>) -> Box<dyn ErasedCall>,
+    ) -> Result<Box<PendingReply<C>>, Box<EvalAltResult>> {
+        let (reply, receiver) = reply_slot(self.env.waiter().clone());
+        if self
+            .env
+            .commands()
+            .send(Command::Call(make_call(reply)))
+            .is_err()
+        {
+            return Err(shutdown_error(self.function.name(), position));
+        }
+        Ok(Box::new(PendingReply {
+            receiver,
+            function: self.function.name(),
+        }))
+    }
+
+    /// This call's time limit: the function's own, else the bridge's default.
+    fn call_timeout(&self) -> Option<Duration> {
+        self.function.timeout().or(self.env.call_timeout())
     }
 
     fn running(&self, position: Position) -> Result<Rc<RunningScript>, Box<EvalAltResult>> {

@@ -2,6 +2,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// The number of threads this process has now (Linux: `/proc/self/status`).
 pub fn thread_count() -> usize {
@@ -26,6 +27,20 @@ impl DropCounter {
     /// How many guards were dropped so far.
     pub fn dropped(&self) -> usize {
         self.0.load(Ordering::SeqCst)
+    }
+
+    /// Waits (up to 5 s) until `count` guards were dropped; drops happen on the bridge's worker
+    /// thread, a moment after the script that owned them has moved on. Blocks the calling thread.
+    pub fn wait_for_drops(&self, count: usize) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while self.dropped() < count && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(
+            self.dropped(),
+            count,
+            "the future holding the guard was not dropped"
+        );
     }
 }
 
