@@ -34,10 +34,14 @@
 //!
 //! # What the async functions may do
 //! They run as local tasks on the worker's current-thread tokio runtime: their futures need not be
-//! `Send`, and `tokio::time`, `tokio::net`, `tokio::fs` and `tokio::spawn` work inside them. They
-//! share that one thread, so blocking work belongs in `tokio::task::spawn_blocking`. Their
-//! parameters must be `Deserialize + Send + 'static` (or `&str`, `&[T]`, `&T` of such), their
-//! return value `Serialize + Send + 'static`.
+//! `Send` (except with `#[script_async(eager)]`), and `tokio::time`, `tokio::net`, `tokio::fs` and
+//! `tokio::spawn` work inside them. They share that one thread, so blocking work belongs in
+//! `tokio::task::spawn_blocking`. Their parameters must be `Serialize + Deserialize + Send +
+//! 'static` (or `&str`, `&[T]`, `&T` of such), their return value `Serialize + Send + 'static`.
+//!
+//! The repository's README covers the rest: [`State`] and [`ScriptContext`] parameters, allow-lists
+//! and limits ([`Bridge::sandboxed`]), time limits and cancellation ([`ScriptHandle`]), several
+//! calls in flight (`start`/`wait`), and what it all costs.
 
 mod bridge;
 mod call;
