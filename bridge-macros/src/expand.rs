@@ -275,7 +275,8 @@ fn required_types<'a>(
         .collect()
 }
 
-/// The parameter's name; [`crate::valid`] has made sure there is one.
+/// The parameter's name. [`crate::valid`] rejects unnamed parameters before expansion, so the
+/// placeholder is never emitted; it only keeps this function total.
 fn param_ident(param: &Param<'_>) -> Ident {
     param
         .ident()

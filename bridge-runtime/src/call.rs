@@ -156,7 +156,7 @@ impl<'a> ScriptCall<'a> {
         }
         Ok(Box::new(PendingReply {
             receiver,
-            function: self.function.name(),
+            function: C::SCRIPT_NAME,
         }))
     }
 

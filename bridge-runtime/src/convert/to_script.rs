@@ -150,17 +150,17 @@ impl ser::Serializer for ScriptValueSerializer {
         Ok(tagged(variant, inner))
     }
     fn serialize_seq(self, len: Option<usize>) -> Result<SeqBuilder, ConversionError> {
-        SeqBuilder::new(self.nested()?, len.unwrap_or(0), None)
+        Ok(SeqBuilder::new(self.nested()?, len.unwrap_or(0), None))
     }
     fn serialize_tuple(self, len: usize) -> Result<SeqBuilder, ConversionError> {
-        SeqBuilder::new(self.nested()?, len, None)
+        Ok(SeqBuilder::new(self.nested()?, len, None))
     }
     fn serialize_tuple_struct(
         self,
         _name: &'static str,
         len: usize,
     ) -> Result<SeqBuilder, ConversionError> {
-        SeqBuilder::new(self.nested()?, len, None)
+        Ok(SeqBuilder::new(self.nested()?, len, None))
     }
     fn serialize_tuple_variant(
         self,
@@ -169,7 +169,7 @@ impl ser::Serializer for ScriptValueSerializer {
         variant: &'static str,
         len: usize,
     ) -> Result<SeqBuilder, ConversionError> {
-        SeqBuilder::new(self.nested()?, len, Some(variant))
+        Ok(SeqBuilder::new(self.nested()?, len, Some(variant)))
     }
     fn serialize_map(self, _len: Option<usize>) -> Result<MapBuilder, ConversionError> {
         Ok(MapBuilder::new(self.nested()?, None))
@@ -200,16 +200,13 @@ pub(crate) struct SeqBuilder {
 }
 
 impl SeqBuilder {
-    fn new(
-        depth: usize,
-        capacity: usize,
-        variant: Option<&'static str>,
-    ) -> Result<Self, ConversionError> {
-        Ok(Self {
+    fn new(depth: usize, capacity: usize, variant: Option<&'static str>) -> Self {
+        Self {
             depth,
+            // A length hint from a serializer is not a promise: cap what it may reserve.
             items: Array::with_capacity(capacity.min(4096)),
             variant,
-        })
+        }
     }
 
     fn push<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), ConversionError> {
