@@ -159,13 +159,20 @@ pub(crate) fn run_script(
     script: &str,
     running: RunningScript,
 ) -> Result<serde_json::Value, Error> {
+    /// Ends the script's turn on this thread however evaluation ends, a panic included.
+    struct Finish<'a>(&'a EngineEnv, Rc<RunningScript>);
+    impl Drop for Finish<'_> {
+        fn drop(&mut self) {
+            self.0.set_running(None);
+            // Calls started and never waited on end with the script.
+            self.1.control.finish();
+        }
+    }
+
     let running = Rc::new(running);
     env.set_running(Some(running.clone()));
-    let outcome = evaluate(engine, script, &running.control);
-    env.set_running(None);
-    // Calls started and never waited on end with the script.
-    running.control.finish();
-    outcome
+    let finish = Finish(env, running);
+    evaluate(engine, script, &finish.1.control)
 }
 
 fn evaluate(
