@@ -227,49 +227,28 @@ impl SeqBuilder {
     }
 }
 
-impl ser::SerializeSeq for SeqBuilder {
-    type Ok = Dynamic;
-    type Error = ConversionError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Self::Error> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Dynamic, ConversionError> {
-        self.finish()
-    }
+/// serde's four sequence-like traits differ only in their names and their element method's.
+macro_rules! sequence_like {
+    ($($trait_name:ident :: $method:ident),*) => {$(
+        impl ser::$trait_name for SeqBuilder {
+            type Ok = Dynamic;
+            type Error = ConversionError;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Self::Error> {
+                self.push(value)
+            }
+            fn end(self) -> Result<Dynamic, ConversionError> {
+                self.finish()
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for SeqBuilder {
-    type Ok = Dynamic;
-    type Error = ConversionError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Self::Error> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Dynamic, ConversionError> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleStruct for SeqBuilder {
-    type Ok = Dynamic;
-    type Error = ConversionError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Self::Error> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Dynamic, ConversionError> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleVariant for SeqBuilder {
-    type Ok = Dynamic;
-    type Error = ConversionError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Self::Error> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Dynamic, ConversionError> {
-        self.finish()
-    }
-}
+sequence_like!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 /// Builds an object map (or, for a struct variant, `#{ Variant: #{...} }`).
 pub(crate) struct MapBuilder {
@@ -329,35 +308,27 @@ impl ser::SerializeMap for MapBuilder {
     }
 }
 
-impl ser::SerializeStruct for MapBuilder {
-    type Ok = Dynamic;
-    type Error = ConversionError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), Self::Error> {
-        self.insert(key.to_owned(), value)
-    }
-    fn end(self) -> Result<Dynamic, ConversionError> {
-        self.finish()
-    }
+/// serde's struct and struct-variant traits differ only in their names.
+macro_rules! struct_like {
+    ($($trait_name:ident),*) => {$(
+        impl ser::$trait_name for MapBuilder {
+            type Ok = Dynamic;
+            type Error = ConversionError;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result<(), Self::Error> {
+                self.insert(key.to_owned(), value)
+            }
+            fn end(self) -> Result<Dynamic, ConversionError> {
+                self.finish()
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeStructVariant for MapBuilder {
-    type Ok = Dynamic;
-    type Error = ConversionError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), Self::Error> {
-        self.insert(key.to_owned(), value)
-    }
-    fn end(self) -> Result<Dynamic, ConversionError> {
-        self.finish()
-    }
-}
+struct_like!(SerializeStruct, SerializeStructVariant);
 
 /// Object map keys are strings; like JSON, integer, char and bool keys are written as text.
 fn map_key<T: Serialize + ?Sized>(key: &T) -> Result<String, ConversionError> {
