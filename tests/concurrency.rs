@@ -137,3 +137,45 @@ fn bridge_and_error_can_be_shared_across_threads() {
     assert_send_sync::<Bridge>();
     assert_send_sync::<bridge_runtime::Error>();
 }
+
+#[test]
+fn min_engine_threads_start_with_the_bridge_and_stay() {
+    let bridge = Bridge::builder()
+        .min_engine_threads(3)
+        .engine_idle_timeout(Duration::from_millis(20))
+        .build()
+        .unwrap();
+    assert_eq!(bridge.engine_threads(), 3);
+    std::thread::scope(|scope| {
+        for _ in 0..3 {
+            scope.spawn(|| assert_eq!(bridge.run("nap(30)").unwrap(), json!(30)));
+        }
+    });
+    // Used at once by three scripts, no thread had to start; idle well past the timeout,
+    // none retires below the minimum.
+    assert_eq!(bridge.engine_threads(), 3);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(bridge.engine_threads(), 3);
+}
+
+#[test]
+fn idle_engine_threads_above_the_minimum_retire() {
+    let bridge = Arc::new(
+        Bridge::builder()
+            .engine_idle_timeout(Duration::from_millis(20))
+            .build()
+            .unwrap(),
+    );
+    std::thread::scope(|scope| {
+        for _ in 0..3 {
+            let bridge = bridge.clone();
+            scope.spawn(move || bridge.run("nap(30)").unwrap());
+        }
+    });
+    assert!(bridge.engine_threads() >= 2, "{}", bridge.engine_threads());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while bridge.engine_threads() > 1 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(bridge.engine_threads(), 1);
+}

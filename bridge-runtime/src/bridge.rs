@@ -4,7 +4,7 @@ use crate::control::ScriptControl;
 use crate::engine::EngineSettings;
 use crate::handle::{CancelOnDrop, ScriptHandle};
 use crate::limits::ScriptLimits;
-use crate::pool::{EnginePool, ScriptJob};
+use crate::pool::{EnginePool, PoolSize, ScriptJob};
 use crate::registry::{unique_functions, ScriptFunction};
 use crate::state::TypeMap;
 use crate::wait::SpinGate;
@@ -191,6 +191,7 @@ impl ScriptRun<'_> {
 /// Settings for a [`Bridge`]; start with [`Bridge::builder`] or [`Bridge::sandboxed`].
 pub struct BridgeBuilder {
     max_concurrent_scripts: usize,
+    min_engine_threads: usize,
     engine_idle_timeout: Duration,
     states: TypeMap,
     allowed_functions: Vec<String>,
@@ -205,6 +206,7 @@ impl Default for BridgeBuilder {
     fn default() -> Self {
         Self {
             max_concurrent_scripts: 1024,
+            min_engine_threads: 0,
             engine_idle_timeout: Duration::from_secs(10),
             states: TypeMap::default(),
             allowed_functions: Vec::new(),
@@ -292,7 +294,17 @@ impl BridgeBuilder {
         self
     }
 
-    /// An engine thread idle this long exits (one always stays). Default 10 s.
+    /// Starts this many engine threads with the bridge and keeps them (default 0: threads start
+    /// as scripts arrive, and one stays). Each builds its Rhai engine once, about half a
+    /// millisecond of CPU; a service expecting bursts of concurrent scripts pays that at start-up
+    /// instead of in its first burst.
+    pub fn min_engine_threads(mut self, count: usize) -> Self {
+        self.min_engine_threads = count;
+        self
+    }
+
+    /// An engine thread idle this long exits (one always stays, or `min_engine_threads`).
+    /// Default 10 s.
     pub fn engine_idle_timeout(mut self, timeout: Duration) -> Self {
         self.engine_idle_timeout = timeout;
         self
@@ -335,9 +347,12 @@ impl BridgeBuilder {
         };
         let pool = EnginePool::new(
             settings,
-            self.max_concurrent_scripts,
-            self.engine_idle_timeout,
-        );
+            PoolSize {
+                min_threads: self.min_engine_threads,
+                max_threads: self.max_concurrent_scripts,
+                idle_timeout: self.engine_idle_timeout,
+            },
+        )?;
         Ok(Bridge {
             bridge_stopped,
             worker,

@@ -38,10 +38,19 @@ struct ThreadCounts {
     backlog: usize,
 }
 
+/// How many engine threads a bridge keeps and allows.
+pub(crate) struct PoolSize {
+    /// Started with the bridge and never retired.
+    pub(crate) min_threads: usize,
+    /// At most this many scripts run at once; more wait in the queue.
+    pub(crate) max_threads: usize,
+    /// A thread above the minimum idle this long exits.
+    pub(crate) idle_timeout: Duration,
+}
+
 struct PoolShared {
     settings: EngineSettings,
-    max_threads: usize,
-    idle_timeout: Duration,
+    size: PoolSize,
     queue: Receiver<ScriptJob>,
     counts: Mutex<ThreadCounts>,
 }
@@ -59,27 +68,33 @@ pub(crate) struct EnginePool {
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
-/// Engine threads get the stack a main thread has: deep script recursion needs it in debug builds.
+/// Address space reserved for each engine thread's stack (touched only as deep as scripts go):
+/// Rhai clones and drops nested data recursively, and a script-built 20,000-deep array needs it.
 const ENGINE_STACK_SIZE: usize = 64 * 1024 * 1024;
 
 impl EnginePool {
-    pub(crate) fn new(
-        settings: EngineSettings,
-        max_threads: usize,
-        idle_timeout: Duration,
-    ) -> Self {
+    /// A pool with its minimum of engine threads already started (they build their engines at
+    /// once, so the first scripts do not pay for it).
+    pub(crate) fn new(settings: EngineSettings, size: PoolSize) -> Result<Self, Error> {
         let (jobs, queue) = crossbeam_channel::unbounded();
-        Self {
+        let min_threads = size.min_threads.min(size.max_threads);
+        let pool = Self {
             jobs: Some(jobs),
             shared: Arc::new(PoolShared {
                 settings,
-                max_threads,
-                idle_timeout,
+                size,
                 queue,
                 counts: Mutex::new(ThreadCounts::default()),
             }),
             threads: Mutex::new(Vec::new()),
+        };
+        for _ in 0..min_threads {
+            pool.spawn_thread()?;
+            let mut counts = pool.shared.counts();
+            counts.live += 1;
+            counts.idle += 1;
         }
+        Ok(pool)
     }
 
     /// Queues a script, starting an engine thread for it if none is free and the bound allows.
@@ -92,7 +107,7 @@ impl EnginePool {
             let mut counts = self.shared.counts();
             if counts.idle > 0 {
                 counts.idle -= 1;
-            } else if counts.live < self.shared.max_threads {
+            } else if counts.live < self.shared.size.max_threads {
                 if let Err(error) = self.spawn_thread() {
                     return job.outcome.send(Err(error));
                 }
@@ -150,7 +165,7 @@ fn engine_thread(shared: &PoolShared) {
     let env = Rc::new(EngineEnv::for_current_thread(settings));
     let engine = build_engine(settings, &env);
     loop {
-        match shared.queue.recv_timeout(shared.idle_timeout) {
+        match shared.queue.recv_timeout(shared.size.idle_timeout) {
             Ok(job) => {
                 let ScriptJob {
                     script,
@@ -183,7 +198,7 @@ fn engine_thread(shared: &PoolShared) {
             Err(RecvTimeoutError::Timeout) => {
                 let mut counts = shared.counts();
                 // Idle here means no queued script was promised to this thread.
-                if counts.idle > 0 && counts.live > 1 {
+                if counts.idle > 0 && counts.live > shared.size.min_threads.max(1) {
                     counts.idle -= 1;
                     counts.live -= 1;
                     return;
