@@ -224,3 +224,38 @@ async fn dropping_the_run_async_future_cancels_the_script() {
         .unwrap();
     assert!(started.elapsed() < PROMPT, "took {:?}", started.elapsed());
 }
+
+#[test]
+fn dropping_the_bridge_ends_running_and_queued_scripts_with_an_outcome() {
+    let bridge = Bridge::builder().max_concurrent_scripts(1).build().unwrap();
+    let counter = DropCounter::default();
+    let running = bridge
+        .script("guarded_sleep(10000)")
+        .context(counter.clone())
+        .spawn();
+    let busy = bridge.spawn("let i = 0; loop { i += 1; }");
+    let queued = bridge.spawn("quick()");
+    std::thread::sleep(Duration::from_millis(50));
+    let started = Instant::now();
+    drop(bridge);
+    assert!(
+        started.elapsed() < PROMPT,
+        "drop took {:?}",
+        started.elapsed()
+    );
+    for handle in [running, busy, queued] {
+        let outcome = handle.join();
+        assert!(
+            matches!(
+                outcome,
+                Err(Error::Shutdown)
+                    | Err(Error::Call(bridge_runtime::CallError {
+                        kind: CallErrorKind::Shutdown,
+                        ..
+                    }))
+            ),
+            "{outcome:?}"
+        );
+    }
+    counter.wait_for_drops(1);
+}
