@@ -93,7 +93,7 @@ impl<'a> ScriptCall<'a> {
         })?;
         match self.mode {
             CallMode::Wait => pending.wait(&running, self.env.spin(), position),
-            CallMode::Start => Ok(Dynamic::from(CallHandle::new(pending))),
+            CallMode::Start => Ok(Dynamic::from(CallHandle::new(Box::new(pending)))),
         }
     }
 
@@ -144,7 +144,7 @@ impl<'a> ScriptCall<'a> {
         &self,
         position: Position,
         make_call: impl FnOnce(ReplySender<Reply<C>>) -> Box<dyn ErasedCall>,
-    ) -> Result<Box<PendingReply<C>>, Box<EvalAltResult>> {
+    ) -> Result<PendingReply<C>, Box<EvalAltResult>> {
         let (reply, receiver) = reply_slot(self.env.waiter().clone());
         if self
             .env
@@ -154,10 +154,10 @@ impl<'a> ScriptCall<'a> {
         {
             return Err(shutdown_error(self.function.name(), position));
         }
-        Ok(Box::new(PendingReply {
+        Ok(PendingReply {
             receiver,
             function: C::SCRIPT_NAME,
-        }))
+        })
     }
 
     /// This call's time limit: the function's own, else the bridge's default.
@@ -218,16 +218,31 @@ struct PendingReply<C: ScriptCommand> {
     function: &'static str,
 }
 
+impl<C: ScriptCommand> PendingReply<C> {
+    /// Blocks until the reply arrives (or the script must stop), then converts it. The plain-call
+    /// path: no box, unlike a handle's [`ErasedReply::wait`].
+    fn wait(self, running: &RunningScript, spin: &SpinPolicy, position: Position) -> ProxyResult {
+        match block_until(&running.control, spin, || self.receiver.is_finished()) {
+            Ok(()) => self.take(position),
+            Err(reason) => Err(terminated(reason, position)),
+        }
+    }
+
+    fn take(self, position: Position) -> ProxyResult {
+        match self.receiver.try_take() {
+            Some(Ok(reply)) => reply_to_script(self.function, reply, position),
+            Some(Err(_)) | None => Err(shutdown_error(self.function, position)),
+        }
+    }
+}
+
 impl<C: ScriptCommand> ErasedReply for PendingReply<C> {
     fn is_finished(&self) -> bool {
         self.receiver.is_finished()
     }
 
     fn finish(self: Box<Self>, position: Position) -> ProxyResult {
-        match self.receiver.try_take() {
-            Some(Ok(reply)) => reply_to_script(self.function, reply, position),
-            Some(Err(_)) | None => Err(shutdown_error(self.function, position)),
-        }
+        (*self).take(position)
     }
 }
 
