@@ -20,6 +20,8 @@ pub(crate) struct ScriptFn<'a> {
     pub(crate) timeout_ms: Option<LitInt>,
     /// `eager`.
     pub(crate) eager: Option<syn::Path>,
+    /// How generated code names the runtime crate: `::bridge_runtime` unless `crate = "..."`.
+    pub(crate) runtime_path: syn::Path,
     /// A `self` receiver, which is an error.
     pub(crate) receiver: Option<&'a Receiver>,
     /// The other parameters, in order.
@@ -128,6 +130,9 @@ impl<'a> ScriptFn<'a> {
             group: args.group,
             timeout_ms: args.timeout_ms,
             eager: args.eager,
+            runtime_path: args
+                .runtime_path
+                .unwrap_or_else(|| syn::parse_quote!(::bridge_runtime)),
             receiver,
             params,
             output: Output::from_syn(&item.sig.output),

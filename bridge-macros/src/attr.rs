@@ -19,10 +19,12 @@ pub(crate) struct ScriptAsyncArgs {
     pub(crate) timeout_ms: Option<LitInt>,
     /// `eager`: poll the call once on the engine thread before handing it over.
     pub(crate) eager: Option<Path>,
+    /// `crate = "path"`: where `bridge_runtime` is, if renamed or re-exported.
+    pub(crate) runtime_path: Option<Path>,
 }
 
 const USAGE: &str = "#[script_async] takes `name = \"script_name\"`, `group = \"group_name\"`, \
-                     `timeout_ms = 2000` and `eager`";
+                     `timeout_ms = 2000`, `eager` and `crate = \"path::to::bridge_runtime\"`";
 
 /// Reads the arguments, recording every problem in `errors` and keeping what was understood.
 pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> ScriptAsyncArgs {
@@ -53,6 +55,20 @@ pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> ScriptAsyncArgs
                     }
                 }
                 set_once(&mut args.timeout_ms, millis, &meta, "timeout_ms", errors);
+            }
+            Some("crate") => {
+                let path = string_value(&meta).map(|text| (text.parse::<Path>(), text));
+                match path {
+                    Some((Ok(path), _)) if args.runtime_path.is_none() => {
+                        args.runtime_path = Some(path)
+                    }
+                    Some((Ok(path), _)) => errors.at(path, "`crate` is given twice; keep one"),
+                    Some((Err(_), text)) => errors.at(
+                        text,
+                        "write the path the runtime crate is reachable by: `crate = \"my_bridge\"`",
+                    ),
+                    None => errors.at(&meta, "write it as `crate = \"path::to::bridge_runtime\"`"),
+                }
             }
             Some("eager") => match &meta {
                 Meta::Path(path) if args.eager.is_some() => {

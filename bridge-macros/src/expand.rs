@@ -28,8 +28,10 @@ pub(crate) fn expand(function: &ScriptFn<'_>) -> TokenStream {
     }
 }
 
-/// The names of the generated items.
+/// The names of the generated items, and the path generated code reaches the runtime by.
 struct Names {
+    /// `::bridge_runtime::__private`, or `<crate = "...">::__private`.
+    private: TokenStream,
     function: Ident,
     command: Ident,
     proxy: Ident,
@@ -40,7 +42,9 @@ impl Names {
     fn of(function: &ScriptFn<'_>) -> Self {
         let rust_name = unraw(function.ident());
         let span = function.ident().span();
+        let runtime = &function.runtime_path;
         Self {
+            private: quote! { #runtime::__private },
             function: function.ident().clone(),
             command: Ident::new(&format!("{}Command", upper_camel_case(&rust_name)), span),
             proxy: format_ident!("{}_proxy", rust_name, span = span),
@@ -50,6 +54,8 @@ impl Names {
 }
 
 fn command_type(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
+    let private = &names.private;
+    let serde_crate = format!("{}::serde", type_text(private));
     let Names {
         function: rust_fn,
         command,
@@ -66,8 +72,8 @@ fn command_type(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
     });
     quote! {
         #[doc = #doc]
-        #[derive(::bridge_runtime::__private::serde::Serialize, ::bridge_runtime::__private::serde::Deserialize)]
-        #[serde(crate = "::bridge_runtime::__private::serde")]
+        #[derive(#private::serde::Serialize, #private::serde::Deserialize)]
+        #[serde(crate = #serde_crate)]
         struct #command {
             #(#fields,)*
         }
@@ -75,6 +81,7 @@ fn command_type(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
 }
 
 fn dispatch_impl(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
+    let private = &names.private;
     let Names {
         function: rust_fn,
         command,
@@ -97,8 +104,9 @@ fn dispatch_impl(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
         Output::Result { full, ok } => {
             let ok = ok.map_or_else(|| quote! { () }, |ok| quote! { #ok });
             // Spanned on the return type: an error type without `Display` is reported there.
+            let private = respanned(private, full.span());
             let describe_err = quote_spanned! {full.span()=>
-                ::bridge_runtime::__private::describe_err(result)
+                #private::describe_err(result)
             };
             (ok, quote! { let result = #call; #describe_err })
         }
@@ -115,14 +123,14 @@ fn dispatch_impl(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
     let doc = format!(" Worker side: awaits [`{rust_fn}`] with this command's arguments.");
     quote! {
         #[automatically_derived]
-        impl ::bridge_runtime::__private::ScriptCommand for #command {
+        impl #private::ScriptCommand for #command {
             const SCRIPT_NAME: &'static str = #script_name;
             type Output = #output;
             #[doc = #doc]
             async fn dispatch(
                 self,
-                #env: ::bridge_runtime::__private::CallEnv,
-            ) -> ::core::result::Result<Self::Output, ::bridge_runtime::__private::CallFailure> {
+                #env: #private::CallEnv,
+            ) -> ::core::result::Result<Self::Output, #private::CallFailure> {
                 #body
             }
         }
@@ -131,21 +139,23 @@ fn dispatch_impl(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
 
 /// For `eager` functions: the same dispatch as a future that can move to the worker.
 fn eager_impl(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
+    let private = &names.private;
     let Some(eager) = &function.eager else {
         return TokenStream::new();
     };
     let command = &names.command;
     // Spanned on `eager`: a function whose future is not `Send` is reported there.
+    let private = respanned(private, eager.span());
     let boxed = quote_spanned! {eager.span()=>
-        ::std::boxed::Box::pin(<Self as ::bridge_runtime::__private::ScriptCommand>::dispatch(self, env))
+        ::std::boxed::Box::pin(<Self as #private::ScriptCommand>::dispatch(self, env))
     };
     quote! {
         #[automatically_derived]
-        impl ::bridge_runtime::__private::EagerCommand for #command {
+        impl #private::EagerCommand for #command {
             fn dispatch_send(
                 self,
-                env: ::bridge_runtime::__private::CallEnv,
-            ) -> ::bridge_runtime::__private::SendCallFuture<Self::Output> {
+                env: #private::CallEnv,
+            ) -> #private::SendCallFuture<Self::Output> {
                 #boxed
             }
         }
@@ -153,6 +163,7 @@ fn eager_impl(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
 }
 
 fn proxy_fn(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
+    let private = &names.private;
     let Names {
         function: rust_fn,
         command,
@@ -187,8 +198,8 @@ fn proxy_fn(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
     quote! {
         #[doc = #doc]
         fn #proxy(
-            call: &mut ::bridge_runtime::__private::ScriptCall<'_>,
-        ) -> ::bridge_runtime::__private::ProxyResult {
+            call: &mut #private::ScriptCall<'_>,
+        ) -> #private::ProxyResult {
             let command = #command {
                 #(#fields,)*
             };
@@ -198,6 +209,7 @@ fn proxy_fn(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
 }
 
 fn registration(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
+    let private = &names.private;
     let Names {
         function: rust_fn,
         proxy,
@@ -209,7 +221,7 @@ fn registration(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
         let name = param.name();
         let rust_type = type_text(param.ty);
         quote! {
-            ::bridge_runtime::__private::ScriptParam { name: #name, rust_type: #rust_type }
+            #private::ScriptParam { name: #name, rust_type: #rust_type }
         }
     });
     let returns = match &function.output {
@@ -224,14 +236,14 @@ fn registration(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
         let millis = Literal::u64_unsuffixed(millis.base10_parse().unwrap_or_default());
         options.extend(quote! { .with_timeout_ms(#millis) });
     }
-    let states = required_types(function, |kind| match kind {
+    let states = required_types(function, private, |kind| match kind {
         ParamKind::State(inner) => Some(inner),
         _ => None,
     });
     if !states.is_empty() {
         options.extend(quote! { .with_states(&[#(#states),*]) });
     }
-    let contexts = required_types(function, |kind| match kind {
+    let contexts = required_types(function, private, |kind| match kind {
         ParamKind::Context(inner) => Some(inner),
         _ => None,
     });
@@ -241,8 +253,8 @@ fn registration(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
     let doc = format!(" How scripts find [`{rust_fn}`]: submitted to the bridge's registry.");
     quote! {
         #[doc = #doc]
-        const REGISTRATION: ::bridge_runtime::__private::ScriptFunction =
-            ::bridge_runtime::__private::ScriptFunction::new(
+        const REGISTRATION: #private::ScriptFunction =
+            #private::ScriptFunction::new(
                 #script_name,
                 ::core::concat!(::core::module_path!(), "::", #rust_name),
                 &[#(#params),*],
@@ -250,13 +262,14 @@ fn registration(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
                 #proxy,
             )
             #options;
-        ::bridge_runtime::__private::inventory::submit!(REGISTRATION);
+        #private::inventory::submit!(REGISTRATION);
     }
 }
 
 /// `RequiredType` records for the parameters `select` picks (`State<T>` or `ScriptContext<T>`).
 fn required_types<'a>(
     function: &'a ScriptFn<'_>,
+    private: &TokenStream,
     select: impl Fn(&ParamKind<'a>) -> Option<&'a Type>,
 ) -> Vec<TokenStream> {
     function
@@ -266,7 +279,7 @@ fn required_types<'a>(
         .map(|inner| {
             let name = type_text(inner);
             quote! {
-                ::bridge_runtime::__private::RequiredType {
+                #private::RequiredType {
                     name: #name,
                     type_id: ::core::any::TypeId::of::<#inner>,
                 }
@@ -301,6 +314,18 @@ fn field_type(param: &Param<'_>) -> TokenStream {
         }
         other => quote! { #other },
     }
+}
+
+/// `tokens` with every span replaced by `span`, so errors inside them point at the user's code.
+fn respanned(tokens: &TokenStream, span: Span) -> TokenStream {
+    tokens
+        .clone()
+        .into_iter()
+        .map(|mut token| {
+            token.set_span(span);
+            token
+        })
+        .collect()
 }
 
 /// `fetch_user` → `FetchUser`.

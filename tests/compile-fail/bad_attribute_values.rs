@@ -10,4 +10,9 @@ async fn mistyped(x: i64) -> i64 {
     x
 }
 
+#[script_async(crate = "not a path")]
+async fn misplaced(x: i64) -> i64 {
+    x
+}
+
 fn main() {}
