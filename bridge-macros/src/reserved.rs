@@ -69,8 +69,17 @@ const RHAI_KEYWORDS_AND_RESERVED: &[&str] = &[
     "yield",
 ];
 
+/// The bridge's own script functions, for calls in flight (`start(Fn("f"), [..])`, `wait(h)`).
+const BRIDGE_FUNCTIONS: &[&str] = &["start", "wait", "wait_all", "wait_any"];
+
 /// Why `name` cannot be called from a script, or `None` if it can.
 pub(crate) fn script_name_problem(name: &str) -> Option<String> {
+    if BRIDGE_FUNCTIONS.contains(&name) {
+        return Some(format!(
+            "`{name}` is one of the bridge's own script functions (start, wait, wait_all, \
+             wait_any), so a script call could reach the wrong one"
+        ));
+    }
     if RHAI_KEYWORDS_AND_RESERVED.contains(&name) {
         return Some(format!(
             "`{name}` is a Rhai keyword or reserved word, so scripts could never call it"
