@@ -30,6 +30,18 @@ async fn quick() -> i64 {
 
 const PROMPT: Duration = Duration::from_secs(2);
 
+/// Runs a script whose one call would sleep 10 s holding a guard: its outcome, how long it took,
+/// and the counter that shows whether the sleeping future was dropped.
+fn run_long_sleep(bridge: &Bridge) -> (Result<serde_json::Value, Error>, Duration, DropCounter) {
+    let counter = DropCounter::default();
+    let started = Instant::now();
+    let result = bridge
+        .script("guarded_sleep(10000)")
+        .context(counter.clone())
+        .run();
+    (result, started.elapsed(), counter)
+}
+
 #[test]
 fn every_function_here_is_registered_once() {
     assert_registered_once(&["guarded_sleep", "impatient_sleep", "quick"]);
@@ -41,13 +53,8 @@ fn a_call_past_the_bridge_call_timeout_is_dropped_and_raises_a_timeout() {
         .call_timeout(Duration::from_millis(100))
         .build()
         .unwrap();
-    let counter = DropCounter::default();
-    let started = Instant::now();
-    let result = bridge
-        .script("guarded_sleep(10000)")
-        .context(counter.clone())
-        .run();
-    assert!(started.elapsed() < PROMPT, "took {:?}", started.elapsed());
+    let (result, elapsed, counter) = run_long_sleep(&bridge);
+    assert!(elapsed < PROMPT, "took {elapsed:?}");
     match result {
         Err(Error::Call(call)) => {
             assert_eq!(call.kind, CallErrorKind::Timeout);
@@ -90,13 +97,7 @@ fn a_script_past_its_deadline_ends_promptly_while_blocked_on_a_call() {
         .script_timeout(Duration::from_millis(200))
         .build()
         .unwrap();
-    let counter = DropCounter::default();
-    let started = Instant::now();
-    let result = bridge
-        .script("guarded_sleep(10000)")
-        .context(counter.clone())
-        .run();
-    let elapsed = started.elapsed();
+    let (result, elapsed, counter) = run_long_sleep(&bridge);
     assert_eq!(
         result,
         Err(Error::Timeout {
