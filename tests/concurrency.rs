@@ -162,6 +162,7 @@ fn min_engine_threads_start_with_the_bridge_and_stay() {
 fn idle_engine_threads_above_the_minimum_retire() {
     let bridge = Arc::new(
         Bridge::builder()
+            .max_engine_threads(3)
             .engine_idle_timeout(Duration::from_millis(20))
             .build()
             .unwrap(),

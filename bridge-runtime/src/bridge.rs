@@ -124,8 +124,8 @@ impl Bridge {
         &self.functions
     }
 
-    /// How many engine threads are alive now (one per concurrently running script, plus idle ones
-    /// that have not yet timed out).
+    /// How many engine threads are alive now (at most
+    /// [`max_engine_threads`](BridgeBuilder::max_engine_threads), or the minimum if higher).
     pub fn engine_threads(&self) -> usize {
         self.pool.live_threads()
     }
@@ -191,6 +191,7 @@ impl ScriptRun<'_> {
 /// Settings for a [`Bridge`]; start with [`Bridge::builder`] or [`Bridge::sandboxed`].
 pub struct BridgeBuilder {
     max_concurrent_scripts: usize,
+    max_engine_threads: usize,
     min_engine_threads: usize,
     engine_idle_timeout: Duration,
     states: TypeMap,
@@ -206,6 +207,7 @@ impl Default for BridgeBuilder {
     fn default() -> Self {
         Self {
             max_concurrent_scripts: 1024,
+            max_engine_threads: default_engine_threads(),
             min_engine_threads: 0,
             engine_idle_timeout: Duration::from_secs(10),
             states: TypeMap::default(),
@@ -287,10 +289,23 @@ impl BridgeBuilder {
         self
     }
 
-    /// At most this many scripts run at once (each running script holds one engine thread);
-    /// more wait in a queue. Default 1024.
+    /// At most this many scripts run at once; more wait in a queue. Default 1024.
     pub fn max_concurrent_scripts(mut self, limit: usize) -> Self {
         self.max_concurrent_scripts = limit.max(1);
+        self
+    }
+
+    /// At most this many engine threads (default: one less than the machine's cores, at least
+    /// one, leaving a core for the worker).
+    ///
+    /// Scripts share engine threads as fibers: while one waits on a call, another on the same
+    /// thread runs, and a script that computes for more than a millisecond without calling lets
+    /// the others on its thread have a turn. So scripts that mostly call async functions need few
+    /// threads, and fewer threads than cores keep hand-offs cheap; raise this for scripts that
+    /// mostly compute, so they run in parallel. A new script goes to an engine thread without
+    /// scripts, else to a new thread while fewer than this run, else to the least busy one.
+    pub fn max_engine_threads(mut self, limit: usize) -> Self {
+        self.max_engine_threads = limit.max(1);
         self
     }
 
@@ -349,7 +364,8 @@ impl BridgeBuilder {
             settings,
             PoolSize {
                 min_threads: self.min_engine_threads,
-                max_threads: self.max_concurrent_scripts,
+                max_threads: self.max_engine_threads,
+                max_scripts: self.max_concurrent_scripts,
                 idle_timeout: self.engine_idle_timeout,
             },
         )?;
@@ -361,6 +377,14 @@ impl BridgeBuilder {
             functions,
         })
     }
+}
+
+/// One less than the machine's cores (the worker needs one), at least one.
+fn default_engine_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |cores| cores.get())
+        .saturating_sub(1)
+        .max(1)
 }
 
 /// Runs `script` on a shared default [`Bridge`], created on first use, and returns its final

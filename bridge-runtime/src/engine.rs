@@ -4,6 +4,7 @@ use crate::call::{CallMode, ScriptCall};
 use crate::control::{ScriptControl, StopReason};
 use crate::convert::dynamic_to_json;
 use crate::error::{CallError, CallErrorKind, ScriptPosition};
+use crate::fiber::{self, Suspend};
 use crate::limits::ScriptLimits;
 use crate::queue::CommandSender;
 use crate::registry::ScriptFunction;
@@ -100,7 +101,8 @@ impl EngineEnv {
         self.running.borrow().clone()
     }
 
-    fn set_running(&self, script: Option<Rc<RunningScript>>) {
+    /// Makes `script` the one running now (the engine thread does, around each resume).
+    pub(crate) fn set_running(&self, script: Option<Rc<RunningScript>>) {
         *self.running.borrow_mut() = script;
     }
 }
@@ -147,32 +149,35 @@ pub(crate) fn build_engine(settings: &EngineSettings, env: &Rc<EngineEnv>) -> En
                 .running()
                 .and_then(|script| script.control.stop_reason())
         };
+        if reason.is_none() && fiber::slice_over() {
+            // Long enough without waiting: let the other scripts on this thread run.
+            fiber::suspend(Suspend::SliceOver);
+        }
         reason.map(|reason| Dynamic::from(format!("{reason:?}")))
     });
     engine
 }
 
 /// Compiles and evaluates one script on this thread's engine, returning its final value as JSON.
+///
+/// The engine thread makes `running` the environment's running script whenever it resumes this
+/// script's fiber.
 pub(crate) fn run_script(
     engine: &Engine,
-    env: &EngineEnv,
     script: &str,
-    running: RunningScript,
+    running: &RunningScript,
 ) -> Result<serde_json::Value, Error> {
-    /// Ends the script's turn on this thread however evaluation ends, a panic included.
-    struct Finish<'a>(&'a EngineEnv, Rc<RunningScript>);
+    /// Ends the script however evaluation ends, a panic included.
+    struct Finish<'a>(&'a ScriptControl);
     impl Drop for Finish<'_> {
         fn drop(&mut self) {
-            self.0.set_running(None);
             // Calls started and never waited on end with the script.
-            self.1.control.finish();
+            self.0.finish();
         }
     }
 
-    let running = Rc::new(running);
-    env.set_running(Some(running.clone()));
-    let finish = Finish(env, running);
-    evaluate(engine, script, &finish.1.control)
+    let finish = Finish(&running.control);
+    evaluate(engine, script, finish.0)
 }
 
 fn evaluate(

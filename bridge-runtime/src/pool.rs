@@ -1,22 +1,21 @@
-//! Engine threads: each owns one Rhai engine (Rhai values are not `Send`) and runs scripts from a
-//! shared queue.
+//! Engine threads, and which one runs each script.
 //!
-//! A script blocks its engine thread while it waits on a call, so concurrent scripts need one
-//! thread each: the pool starts a thread when a script arrives and none is idle (up to a bound,
-//! queueing beyond it), and lets threads that stay idle for a while exit, keeping one warm.
+//! Each engine thread owns one Rhai engine (Rhai values are not `Send`) and runs its scripts as
+//! fibers (see [`crate::fiber`]): while one waits on a call, another runs. A new script goes to a
+//! thread with no script, else to a new thread while there are fewer than `max_threads`, else to
+//! the thread with the fewest scripts; once there, it stays. Threads that stay idle for a while
+//! exit, down to the minimum (at least one stays warm).
 
-use crate::catch_unwind::panic_message;
 use crate::control::ScriptControl;
-use crate::engine::{build_engine, run_script, EngineEnv, EngineSettings, RunningScript};
+use crate::engine::EngineSettings;
+use crate::engine_thread::run_engine_thread;
 use crate::handle::OutcomeSender;
 use crate::state::TypeMap;
 use crate::Error;
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::rc::Rc;
-use std::sync::atomic::Ordering;
+use crossbeam_channel::{Receiver, Sender};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::thread::JoinHandle;
+use std::thread::{JoinHandle, Thread};
 use std::time::Duration;
 
 /// One script to run.
@@ -27,184 +26,229 @@ pub(crate) struct ScriptJob {
     pub(crate) outcome: OutcomeSender,
 }
 
-/// Engine thread accounting, kept under one lock so a queued script always has a thread coming.
-#[derive(Default)]
-struct ThreadCounts {
-    /// Threads alive.
-    live: usize,
-    /// Threads waiting for a script that no queued script has been promised to.
-    idle: usize,
-    /// Queued scripts that no idle thread was promised to (all threads were busy, at the bound).
-    backlog: usize,
-}
-
-/// How many engine threads a bridge keeps and allows.
+/// How many engine threads and scripts a bridge allows.
 pub(crate) struct PoolSize {
-    /// Started with the bridge and never retired.
+    /// Threads started with the bridge and never retired.
     pub(crate) min_threads: usize,
-    /// At most this many scripts run at once; more wait in the queue.
+    /// At most this many engine threads; their scripts share them.
     pub(crate) max_threads: usize,
+    /// At most this many scripts run at once; more wait in a queue.
+    pub(crate) max_scripts: usize,
     /// A thread above the minimum idle this long exits.
     pub(crate) idle_timeout: Duration,
 }
 
-struct PoolShared {
-    settings: EngineSettings,
-    size: PoolSize,
-    queue: Receiver<ScriptJob>,
-    counts: Mutex<ThreadCounts>,
+/// The pool's view of one engine thread.
+struct ThreadEntry {
+    id: u64,
+    inbox: Sender<ScriptJob>,
+    thread: Thread,
+    /// Scripts given to it (in its inbox or running there) and not finished yet.
+    scripts: usize,
+}
+
+/// Everything placement decides on, under one lock, so a queued script always has a thread
+/// coming and a thread never retires with a script on its way.
+#[derive(Default)]
+struct PoolState {
+    threads: Vec<ThreadEntry>,
+    /// Scripts given to threads and not finished yet.
+    running: usize,
+    /// Scripts beyond `max_scripts`, in arrival order.
+    backlog: VecDeque<ScriptJob>,
+    next_id: u64,
+    closed: bool,
+}
+
+/// What the pool and its engine threads share.
+pub(crate) struct PoolShared {
+    pub(crate) settings: EngineSettings,
+    pub(crate) size: PoolSize,
+    state: Mutex<PoolState>,
+    handles: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl PoolShared {
-    fn counts(&self) -> MutexGuard<'_, ThreadCounts> {
-        self.counts.lock().unwrap_or_else(PoisonError::into_inner)
+    fn state(&self) -> MutexGuard<'_, PoolState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Records that a script on thread `id` finished; hands that thread the next queued script,
+    /// if any, to run next.
+    pub(crate) fn script_finished(&self, id: u64) -> Option<ScriptJob> {
+        let mut state = self.state();
+        state.running -= 1;
+        let entry = state.threads.iter_mut().find(|entry| entry.id == id);
+        if let Some(entry) = entry {
+            entry.scripts -= 1;
+        }
+        let job = state.backlog.pop_front()?;
+        state.running += 1;
+        if let Some(entry) = state.threads.iter_mut().find(|entry| entry.id == id) {
+            entry.scripts += 1;
+        }
+        Some(job)
+    }
+
+    /// Whether idle thread `id` may exit now (it has no script and the pool keeps enough
+    /// threads without it); if so, it is no longer given scripts.
+    pub(crate) fn retire(&self, id: u64) -> bool {
+        let mut state = self.state();
+        let keep = self.size.min_threads.max(1);
+        let Some(index) = state.threads.iter().position(|entry| entry.id == id) else {
+            // Already let go by shutdown.
+            return true;
+        };
+        if state.threads[index].scripts > 0 || state.threads.len() <= keep {
+            return false;
+        }
+        state.threads.swap_remove(index);
+        true
     }
 }
 
 /// The engine threads of one bridge.
 pub(crate) struct EnginePool {
-    jobs: Option<Sender<ScriptJob>>,
     shared: Arc<PoolShared>,
-    threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
-/// Address space reserved for each engine thread's stack (touched only as deep as scripts go):
-/// Rhai clones and drops nested data recursively, and a script-built 20,000-deep array needs it.
-const ENGINE_STACK_SIZE: usize = 64 * 1024 * 1024;
+/// Address space reserved for each engine thread's own stack. Scripts run on their fibers'
+/// stacks; this one only builds the engine and schedules.
+const ENGINE_THREAD_STACK_SIZE: usize = 8 * 1024 * 1024;
 
 impl EnginePool {
     /// A pool with its minimum of engine threads already started (they build their engines at
     /// once, so the first scripts do not pay for it).
-    pub(crate) fn new(settings: EngineSettings, size: PoolSize) -> Result<Self, Error> {
-        let (jobs, queue) = crossbeam_channel::unbounded();
-        let min_threads = size.min_threads.min(size.max_threads);
+    pub(crate) fn new(settings: EngineSettings, mut size: PoolSize) -> Result<Self, Error> {
+        size.max_threads = size.max_threads.max(size.min_threads).max(1);
         let pool = Self {
-            jobs: Some(jobs),
             shared: Arc::new(PoolShared {
                 settings,
                 size,
-                queue,
-                counts: Mutex::new(ThreadCounts::default()),
+                state: Mutex::default(),
+                handles: Mutex::default(),
             }),
-            threads: Mutex::new(Vec::new()),
         };
-        for _ in 0..min_threads {
-            pool.spawn_thread()?;
-            let mut counts = pool.shared.counts();
-            counts.live += 1;
-            counts.idle += 1;
+        {
+            let mut state = pool.shared.state();
+            for _ in 0..pool.shared.size.min_threads {
+                pool.spawn_thread(&mut state)?;
+            }
         }
         Ok(pool)
     }
 
-    /// Queues a script, starting an engine thread for it if none is free and the bound allows.
-    /// If it cannot be queued, its outcome is the reason.
+    /// Gives a script to an engine thread, or queues it if `max_scripts` run already. If it
+    /// cannot be run, its outcome is the reason.
     pub(crate) fn submit(&self, job: ScriptJob) {
-        let Some(jobs) = self.jobs.as_ref() else {
+        let mut state = self.shared.state();
+        if state.closed {
+            drop(state);
             return job.outcome.send(Err(Error::Shutdown));
-        };
-        {
-            let mut counts = self.shared.counts();
-            if counts.idle > 0 {
-                counts.idle -= 1;
-            } else if counts.live < self.shared.size.max_threads {
-                if let Err(error) = self.spawn_thread() {
+        }
+        if state.running >= self.shared.size.max_scripts {
+            state.backlog.push_back(job);
+            return;
+        }
+        let index = match self.pick_thread(&state) {
+            Some(index) => index,
+            None => match self.spawn_thread(&mut state) {
+                Ok(index) => index,
+                Err(error) => {
+                    drop(state);
                     return job.outcome.send(Err(error));
                 }
-                counts.live += 1;
-            } else {
-                counts.backlog += 1;
-            }
-        }
-        if let Err(unsent) = jobs.send(job) {
+            },
+        };
+        state.running += 1;
+        let entry = &mut state.threads[index];
+        entry.scripts += 1;
+        // The thread holds its inbox's receiver until it leaves the pool, which needs this lock.
+        if let Err(unsent) = entry.inbox.send(job) {
             unsent.into_inner().outcome.send(Err(Error::Shutdown));
+            return;
+        }
+        entry.thread.unpark();
+    }
+
+    /// A thread with no script; else none if another thread may start; else the least busy.
+    fn pick_thread(&self, state: &PoolState) -> Option<usize> {
+        let least_busy = (0..state.threads.len()).min_by_key(|&index| state.threads[index].scripts);
+        match least_busy {
+            Some(index) if state.threads[index].scripts == 0 => Some(index),
+            _ if state.threads.len() < self.shared.size.max_threads => None,
+            least_busy => least_busy,
         }
     }
 
-    fn spawn_thread(&self) -> Result<(), Error> {
+    /// Starts an engine thread and returns its index in `state.threads`.
+    fn spawn_thread(&self, state: &mut PoolState) -> Result<usize, Error> {
+        let (inbox, mail): (Sender<ScriptJob>, Receiver<ScriptJob>) =
+            crossbeam_channel::unbounded();
+        let id = state.next_id;
+        state.next_id += 1;
         let shared = self.shared.clone();
-        let thread = std::thread::Builder::new()
+        let handle = std::thread::Builder::new()
             .name("bridge-engine".to_owned())
-            .stack_size(ENGINE_STACK_SIZE)
-            .spawn(move || engine_thread(&shared))
+            .stack_size(ENGINE_THREAD_STACK_SIZE)
+            .spawn(move || run_engine_thread(&shared, id, &mail))
             .map_err(|e| Error::Startup(format!("engine thread: {e}")))?;
-        let mut threads = self.threads.lock().unwrap_or_else(PoisonError::into_inner);
-        threads.retain(|thread| !thread.is_finished());
-        threads.push(thread);
-        Ok(())
+        state.threads.push(ThreadEntry {
+            id,
+            inbox,
+            thread: handle.thread().clone(),
+            scripts: 0,
+        });
+        let mut handles = self
+            .shared
+            .handles
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        handles.retain(|handle| !handle.is_finished());
+        handles.push(handle);
+        Ok(state.threads.len() - 1)
     }
 
-    /// Closes the queue (scripts already queued still get an outcome) and joins every thread.
+    /// Refuses new scripts, gives queued ones a shutdown error, lets every thread go once its
+    /// scripts end (scripts in its inbox still get an outcome) and joins them.
     pub(crate) fn shutdown(&mut self) {
-        self.jobs = None;
-        let threads = std::mem::take(
-            self.threads
-                .get_mut()
+        let (threads, backlog) = {
+            let mut state = self.shared.state();
+            state.closed = true;
+            (
+                std::mem::take(&mut state.threads),
+                std::mem::take(&mut state.backlog),
+            )
+        };
+        for job in backlog {
+            job.outcome.send(Err(Error::Shutdown));
+        }
+        for entry in threads {
+            // Closing the inbox tells the thread to exit once its scripts have ended.
+            drop(entry.inbox);
+            entry.thread.unpark();
+        }
+        let handles = std::mem::take(
+            &mut *self
+                .shared
+                .handles
+                .lock()
                 .unwrap_or_else(PoisonError::into_inner),
         );
-        for thread in threads {
+        for handle in handles {
             // Scripts run under `catch_unwind`, so an engine thread does not panic.
-            let _ = thread.join();
+            let _ = handle.join();
         }
     }
 
     /// How many engine threads are alive now.
     pub(crate) fn live_threads(&self) -> usize {
-        self.shared.counts().live
+        self.shared.state().threads.len()
     }
 }
 
 impl Drop for EnginePool {
     fn drop(&mut self) {
         self.shutdown();
-    }
-}
-
-fn engine_thread(shared: &PoolShared) {
-    let settings = &shared.settings;
-    let env = Rc::new(EngineEnv::for_current_thread(settings));
-    let engine = build_engine(settings, &env);
-    loop {
-        match shared.queue.recv_timeout(shared.size.idle_timeout) {
-            Ok(job) => {
-                let ScriptJob {
-                    script,
-                    control,
-                    context,
-                    outcome,
-                } = job;
-                control.attach(std::thread::current());
-                let outcome_value = if settings.bridge_stopped.load(Ordering::Relaxed) {
-                    Err(Error::Shutdown)
-                } else {
-                    let running = RunningScript { control, context };
-                    catch_unwind(AssertUnwindSafe(|| {
-                        run_script(&engine, &env, &script, running)
-                    }))
-                    .unwrap_or_else(|panic| Err(Error::Internal(panic_message(panic.as_ref()))))
-                };
-                // Counted as free before the caller hears back, so a caller that submits its
-                // next script at once finds this thread instead of starting another.
-                {
-                    let mut counts = shared.counts();
-                    if counts.backlog > 0 {
-                        counts.backlog -= 1;
-                    } else {
-                        counts.idle += 1;
-                    }
-                }
-                outcome.send(outcome_value);
-            }
-            Err(RecvTimeoutError::Timeout) => {
-                let mut counts = shared.counts();
-                // Idle here means no queued script was promised to this thread.
-                if counts.idle > 0 && counts.live > shared.size.min_threads.max(1) {
-                    counts.idle -= 1;
-                    counts.live -= 1;
-                    return;
-                }
-            }
-            Err(RecvTimeoutError::Disconnected) => return,
-        }
     }
 }

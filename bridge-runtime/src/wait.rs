@@ -1,8 +1,8 @@
 //! How an engine thread waits: the one place that decides how long to spin, when to park, and
 //! how cancellation and deadlines interrupt a wait.
 //!
-//! A later coroutine mode (many scripts on one engine thread, each suspended instead of blocking)
-//! replaces this module and nothing else.
+//! A script that shares its engine thread with other scripts suspends its fiber instead of
+//! blocking (see [`crate::fiber`]); the thread then waits here only when all its scripts wait.
 //!
 //! Parking and being woken costs tens of microseconds on a virtual machine; a quick async call
 //! answers in one or two. So a waiter first spins, for a budget learned from its own recent waits
@@ -11,6 +11,7 @@
 //! spinning would take the CPU the reply needs.
 
 use crate::control::{ScriptControl, StopReason};
+use crate::fiber::{self, Suspend};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -129,10 +130,13 @@ impl SpinPolicy {
     }
 }
 
-/// Blocks the current thread until `ready()` is true or the script must stop.
+/// Waits until `ready()` is true or the script must stop.
 ///
-/// Whatever makes `ready()` true must unpark this thread afterwards (reply slots do), and so does
-/// stopping the script; spurious wake-ups are harmless because the loop re-checks.
+/// A script that shares its engine thread with other scripts suspends its fiber instead, and
+/// the thread runs the others meanwhile (see [`crate::fiber`]). Alone, it blocks the thread:
+/// spinning briefly, then parking until whatever makes `ready()` true unparks this thread (reply
+/// slots do, and so do stopping the script and a new script arriving for this thread); spurious
+/// wake-ups are harmless because the loop re-checks.
 pub(crate) fn block_until(
     control: &ScriptControl,
     spin: &SpinPolicy,
@@ -148,63 +152,120 @@ pub(crate) fn block_until(
             None => is_ready.then_some(Ok(())),
         }
     };
-    let outcome = spin_then_park(control, spin, started, &mut check);
-    spin.record(started.elapsed());
+    let mut suspended = false;
+    let outcome = loop {
+        if fiber::has_company() {
+            if let Some(outcome) = check() {
+                break outcome;
+            }
+            fiber::suspend(Suspend::Waiting {
+                progressed: !suspended,
+                deadline: control.deadline(),
+            });
+            suspended = true;
+            continue;
+        }
+        let mut alone = || match check() {
+            Some(outcome) => Some(Some(outcome)),
+            // Company arrived: stop blocking the thread it needs.
+            None => fiber::has_company().then_some(None),
+        };
+        if let Some(outcome) = spin_then_park(spin, control.deadline(), started, &mut alone) {
+            break outcome;
+        }
+    };
+    if !suspended {
+        // Waits that gave the thread to other scripts say little about how long replies take.
+        spin.record(started.elapsed());
+    }
     outcome
 }
 
-fn spin_then_park(
-    control: &ScriptControl,
+/// An engine thread whose fibers all wait: spins (running `pass`, which resumes each fiber to
+/// look at its reply, and reports whether any went on) while that is likely to pay, then parks
+/// until something wakes the thread or `deadline` passes. The caller's next pass looks again.
+pub(crate) fn idle_until(
     spin: &SpinPolicy,
-    started: Instant,
-    check: &mut impl FnMut() -> Option<Result<(), StopReason>>,
-) -> Result<(), StopReason> {
-    if let Some(outcome) = check() {
-        return outcome;
+    deadline: Option<Instant>,
+    mut pass: impl FnMut() -> bool,
+) {
+    let started = Instant::now();
+    if spin_phase(spin, started, &mut || pass().then_some(())).is_none() {
+        park(deadline);
     }
-    let budget = spin.budget();
-    if !budget.is_zero() && spin.gate.is_enabled() {
-        // With a spinning slot, spin on the CPU; without one (more waiters than cores to spare),
-        // give the core away between checks instead, so the worker and the other scripts run.
-        let spinning = spin.gate.enter();
-        let mut outcome = None;
-        let mut looks = 0_u32;
-        // The clock is read every 16 looks only: reading it costs as much as a look.
-        while outcome.is_none() && (looks % 16 != 0 || started.elapsed() < budget) {
-            if spinning && looks % 64 != 63 {
-                // A few pause instructions between looks: one pause is ~40-140 cycles.
-                for _ in 0..4 {
-                    std::hint::spin_loop();
-                }
-            } else {
-                // Without a spinning slot, and now and then even with one, give the core away:
-                // if the machine is busy, the worker may be waiting for exactly this core.
-                std::thread::yield_now();
-            }
-            looks = looks.wrapping_add(1);
-            outcome = check();
-        }
-        if spinning {
-            spin.gate.leave();
-        }
-        if let Some(outcome) = outcome {
-            spin.spin_succeeded();
-            return outcome;
-        }
-        spin.spin_failed();
+    spin.record(started.elapsed());
+}
+
+/// Spins until `check` gives a value or this wait's spinning budget is spent.
+fn spin_then_park<T>(
+    spin: &SpinPolicy,
+    deadline: Option<Instant>,
+    started: Instant,
+    check: &mut impl FnMut() -> Option<T>,
+) -> T {
+    if let Some(outcome) = spin_phase(spin, started, check) {
+        return outcome;
     }
     loop {
         if let Some(outcome) = check() {
             return outcome;
         }
-        match control.deadline() {
-            Some(deadline) => {
-                let now = Instant::now();
-                if deadline > now {
-                    std::thread::park_timeout(deadline - now);
-                }
+        park(deadline);
+    }
+}
+
+/// Looks with `check` while this wait's spinning budget lasts; `None` if it never gave a value.
+fn spin_phase<T>(
+    spin: &SpinPolicy,
+    started: Instant,
+    check: &mut impl FnMut() -> Option<T>,
+) -> Option<T> {
+    if let Some(outcome) = check() {
+        return Some(outcome);
+    }
+    let budget = spin.budget();
+    if budget.is_zero() || !spin.gate.is_enabled() {
+        return None;
+    }
+    // With a spinning slot, spin on the CPU; without one (more waiters than cores to spare),
+    // give the core away between checks instead, so the worker and the other scripts run.
+    let spinning = spin.gate.enter();
+    let mut outcome = None;
+    let mut looks = 0_u32;
+    // The clock is read every 16 looks only: reading it costs as much as a look.
+    while outcome.is_none() && (looks % 16 != 0 || started.elapsed() < budget) {
+        if spinning && looks % 64 != 63 {
+            // A few pause instructions between looks: one pause is ~40-140 cycles.
+            for _ in 0..4 {
+                std::hint::spin_loop();
             }
-            None => std::thread::park(),
+        } else {
+            // Without a spinning slot, and now and then even with one, give the core away:
+            // if the machine is busy, the worker may be waiting for exactly this core.
+            std::thread::yield_now();
         }
+        looks = looks.wrapping_add(1);
+        outcome = check();
+    }
+    if spinning {
+        spin.gate.leave();
+    }
+    match outcome {
+        Some(_) => spin.spin_succeeded(),
+        None => spin.spin_failed(),
+    }
+    outcome
+}
+
+/// Parks this thread until it is unparked or `deadline` passes.
+fn park(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => {
+            let now = Instant::now();
+            if deadline > now {
+                std::thread::park_timeout(deadline - now);
+            }
+        }
+        None => std::thread::park(),
     }
 }

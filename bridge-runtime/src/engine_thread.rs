@@ -1,0 +1,174 @@
+//! One engine thread: its Rhai engine, and the scripts it runs as fibers.
+//!
+//! The thread resumes its scripts in turn. A script alone on the thread simply blocks it while
+//! it waits (spinning, then parking), as if fibers did not exist; beside others it suspends, and
+//! the thread resumes the next. When every script waits, the thread spins and parks here.
+
+use crate::catch_unwind::panic_message;
+use crate::engine::{build_engine, run_script, EngineEnv, RunningScript};
+use crate::fiber::{self, Fiber, StackCache, Step, Suspend};
+use crate::handle::{Outcome, OutcomeSender};
+use crate::pool::{PoolShared, ScriptJob};
+use crate::wait::idle_until;
+use crate::Error;
+use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
+use rhai::Engine;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+/// A script running on this thread.
+struct HostedScript {
+    fiber: Fiber<Outcome>,
+    running: Rc<RunningScript>,
+    outcome: OutcomeSender,
+    /// Its deadline, as it last reported while waiting.
+    deadline: Option<Instant>,
+}
+
+struct EngineThread<'a> {
+    pool: &'a PoolShared,
+    id: u64,
+    env: Rc<EngineEnv>,
+    engine: Rc<Engine>,
+    stacks: StackCache,
+    scripts: Vec<HostedScript>,
+}
+
+/// The body of engine thread `id`: runs the scripts that arrive in `inbox` until the pool lets
+/// the thread go (the inbox closes, or it retires after idling) and its last script has ended.
+pub(crate) fn run_engine_thread(pool: &PoolShared, id: u64, inbox: &Receiver<ScriptJob>) {
+    let env = Rc::new(EngineEnv::for_current_thread(&pool.settings));
+    let engine = Rc::new(build_engine(&pool.settings, &env));
+    let mail = inbox.clone();
+    fiber::set_mail_check(move || !mail.is_empty());
+    let mut thread = EngineThread {
+        pool,
+        id,
+        env,
+        engine,
+        stacks: StackCache::new(),
+        scripts: Vec::new(),
+    };
+    loop {
+        let inbox_open = loop {
+            match inbox.try_recv() {
+                Ok(job) => thread.accept(job),
+                Err(TryRecvError::Empty) => break true,
+                Err(TryRecvError::Disconnected) => break false,
+            }
+        };
+        if thread.scripts.is_empty() {
+            if !inbox_open {
+                return;
+            }
+            match inbox.recv_timeout(pool.size.idle_timeout) {
+                Ok(job) => thread.accept(job),
+                Err(RecvTimeoutError::Timeout) if pool.retire(id) => return,
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+            continue;
+        }
+        if thread.pass() || !inbox.is_empty() {
+            continue;
+        }
+        // Every script waits on a call: look again after a short spin, or once woken (by a
+        // reply, a stop or a new script) or at the earliest deadline.
+        let deadline = thread.scripts.iter().filter_map(|s| s.deadline).min();
+        let spin = thread.env.clone();
+        idle_until(spin.spin(), deadline, || thread.pass() || !inbox.is_empty());
+    }
+}
+
+impl EngineThread<'_> {
+    /// Starts `job` as a fiber (or ends it at once if it cannot run).
+    fn accept(&mut self, job: ScriptJob) {
+        let mut next = Some(job);
+        while let Some(job) = next.take() {
+            next = self.start(job);
+        }
+    }
+
+    /// Starts `job`; if it ends at once, returns the queued script this thread takes instead.
+    fn start(&mut self, job: ScriptJob) -> Option<ScriptJob> {
+        let ScriptJob {
+            script,
+            control,
+            context,
+            outcome,
+        } = job;
+        control.attach(std::thread::current());
+        let stack = if self.pool.settings.bridge_stopped.load(Ordering::Relaxed) {
+            Err(Error::Shutdown)
+        } else {
+            self.stacks
+                .take()
+                .map_err(|e| Error::Startup(format!("script stack: {e}")))
+        };
+        let stack = match stack {
+            Ok(stack) => stack,
+            Err(error) => {
+                let next = self.pool.script_finished(self.id);
+                outcome.send(Err(error));
+                return next;
+            }
+        };
+        let running = Rc::new(RunningScript { control, context });
+        let (engine, script_running) = (self.engine.clone(), running.clone());
+        let fiber = Fiber::new(stack, move || {
+            catch_unwind(AssertUnwindSafe(|| {
+                run_script(&engine, &script, &script_running)
+            }))
+            .unwrap_or_else(|panic| Err(Error::Internal(panic_message(panic.as_ref()))))
+        });
+        self.scripts.push(HostedScript {
+            fiber,
+            running,
+            outcome,
+            deadline: None,
+        });
+        None
+    }
+
+    /// Resumes every script once; returns whether any of them got anywhere.
+    fn pass(&mut self) -> bool {
+        let mut progressed = false;
+        let mut index = 0;
+        while index < self.scripts.len() {
+            let siblings = self.scripts.len() - 1;
+            let hosted = &mut self.scripts[index];
+            self.env.set_running(Some(hosted.running.clone()));
+            let step = hosted.fiber.resume(siblings);
+            self.env.set_running(None);
+            match step {
+                Step::Suspended(Suspend::Waiting {
+                    progressed: went_on,
+                    deadline,
+                }) => {
+                    progressed |= went_on;
+                    hosted.deadline = deadline;
+                    index += 1;
+                }
+                Step::Suspended(Suspend::SliceOver) => {
+                    progressed = true;
+                    index += 1;
+                }
+                Step::Finished(outcome) => {
+                    progressed = true;
+                    let hosted = self.scripts.swap_remove(index);
+                    self.stacks.give_back(hosted.fiber.into_stack());
+                    // Counted as finished before the caller hears back, so a caller that submits
+                    // its next script at once finds this thread free instead of starting another.
+                    let next = self.pool.script_finished(self.id);
+                    hosted.outcome.send(outcome);
+                    if let Some(job) = next {
+                        self.accept(job);
+                    }
+                }
+            }
+        }
+        progressed
+    }
+}

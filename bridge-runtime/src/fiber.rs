@@ -1,0 +1,251 @@
+//! Scripts as stackful coroutines ("fibers"), so that one engine thread can run many scripts.
+//!
+//! A script runs on its own stack. When it waits for a call beside other scripts on the same
+//! thread, it suspends instead of blocking the thread, and the thread runs another script in the
+//! meantime: while one script waits on the worker, the next one executes. On two cores that is
+//! the only way a second script adds throughput, because a third busy thread (a second engine
+//! beside the first and the worker) can only take turns through the OS scheduler, which costs
+//! more than a call.
+//!
+//! Rhai values are not `Send`, so a fiber never leaves the thread that started it.
+
+use corosensei::stack::DefaultStack;
+use corosensei::{Coroutine, CoroutineResult, Yielder};
+use std::cell::{Cell, RefCell};
+use std::ptr;
+use std::time::{Duration, Instant};
+
+/// Address space reserved for each fiber's stack (touched only as deep as the script goes):
+/// Rhai clones and drops nested data recursively, and a script-built 20,000-deep array needs it.
+pub(crate) const FIBER_STACK_SIZE: usize = 64 * 1024 * 1024;
+
+/// A script that runs longer than this without waiting hands its thread to the other scripts
+/// there (checked every few dozen Rhai operations), so a busy loop cannot starve them.
+const TIME_SLICE: Duration = Duration::from_millis(1);
+
+/// Why a fiber handed its thread back.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Suspend {
+    /// It waits for a call (or calls) to finish.
+    Waiting {
+        /// Whether it ran script code since it was last resumed, rather than only finding its
+        /// reply still missing.
+        progressed: bool,
+        /// When its script must stop, if it has a deadline: the thread must not sleep past it.
+        deadline: Option<Instant>,
+    },
+    /// It used up its time slice and can go on at once.
+    SliceOver,
+}
+
+/// One step of a fiber.
+pub(crate) enum Step<R> {
+    Suspended(Suspend),
+    Finished(R),
+}
+
+type ScriptYielder = Yielder<(), Suspend>;
+
+/// What the engine thread tells the fiber it runs, and the fiber reads without a handle to it.
+struct Host {
+    /// The running fiber's yielder; null while no fiber runs on this thread.
+    yielder: Cell<*const ScriptYielder>,
+    /// Whether a script is waiting in this thread's inbox to start.
+    has_mail: RefCell<Option<Box<dyn Fn() -> bool>>>,
+    /// Other fibers on this thread beside the running one.
+    siblings: Cell<usize>,
+    /// When the running fiber was resumed.
+    resumed_at: Cell<Option<Instant>>,
+}
+
+thread_local! {
+    static HOST: Host = const {
+        Host {
+            yielder: Cell::new(ptr::null()),
+            has_mail: RefCell::new(None),
+            siblings: Cell::new(0),
+            resumed_at: Cell::new(None),
+        }
+    };
+}
+
+/// Tells fibers on this thread how to learn whether a new script is waiting to start here.
+pub(crate) fn set_mail_check(has_mail: impl Fn() -> bool + 'static) {
+    HOST.with(|host| *host.has_mail.borrow_mut() = Some(Box::new(has_mail)));
+}
+
+/// Whether the caller runs in a fiber that shares its thread with other work (other fibers, or a
+/// script waiting to start). Such a fiber should suspend rather than block the thread.
+pub(crate) fn has_company() -> bool {
+    HOST.with(|host| {
+        !host.yielder.get().is_null()
+            && (host.siblings.get() > 0
+                || host.has_mail.borrow().as_ref().is_some_and(|check| check()))
+    })
+}
+
+/// Whether the running fiber has had the thread for a whole time slice while others wait for it.
+pub(crate) fn slice_over() -> bool {
+    let started = HOST.with(|host| host.resumed_at.get());
+    started.is_some_and(|started| started.elapsed() >= TIME_SLICE) && has_company()
+}
+
+/// Suspends the running fiber until its thread resumes it. Returns at once outside a fiber.
+pub(crate) fn suspend(why: Suspend) {
+    let yielder = HOST.with(|host| host.yielder.get());
+    if yielder.is_null() {
+        return;
+    }
+    // SAFETY: the pointer was set from the `&Yielder` the running coroutine received; it lives
+    // on that coroutine's stack for the coroutine's whole life, and this code runs on that stack
+    // (fibers never leave their thread, and the pointer is cleared whenever no fiber runs).
+    let yielder = unsafe { &*yielder };
+    yielder.suspend(why);
+    // Other fibers ran meanwhile and set their own yielder; this one is running again.
+    HOST.with(|host| host.yielder.set(yielder));
+}
+
+/// One script's coroutine.
+pub(crate) struct Fiber<R> {
+    coroutine: Coroutine<(), Suspend, R, DefaultStack>,
+}
+
+impl<R: 'static> Fiber<R> {
+    /// A fiber that will run `body` on `stack` when first resumed.
+    pub(crate) fn new(stack: DefaultStack, body: impl FnOnce() -> R + 'static) -> Self {
+        let coroutine = Coroutine::with_stack(stack, move |yielder: &ScriptYielder, ()| {
+            HOST.with(|host| host.yielder.set(yielder));
+            body()
+        });
+        Self { coroutine }
+    }
+
+    /// Runs the fiber until it suspends or finishes. `siblings` is how many other fibers share
+    /// the thread.
+    pub(crate) fn resume(&mut self, siblings: usize) -> Step<R> {
+        HOST.with(|host| {
+            host.siblings.set(siblings);
+            host.resumed_at.set(Some(Instant::now()));
+        });
+        let result = self.coroutine.resume(());
+        HOST.with(|host| {
+            host.yielder.set(ptr::null());
+            host.resumed_at.set(None);
+        });
+        match result {
+            CoroutineResult::Yield(why) => Step::Suspended(why),
+            CoroutineResult::Return(value) => Step::Finished(value),
+        }
+    }
+
+    /// The stack of a finished fiber, for the next one.
+    pub(crate) fn into_stack(self) -> DefaultStack {
+        self.coroutine.into_stack()
+    }
+}
+
+/// Finished fibers' stacks kept for the next scripts on the same thread: creating one maps
+/// 64 MiB of address space and costs a few system calls.
+pub(crate) struct StackCache {
+    stacks: Vec<DefaultStack>,
+}
+
+/// Stacks kept per engine thread. Each keeps the pages its deepest script touched.
+const CACHED_STACKS: usize = 8;
+
+impl StackCache {
+    pub(crate) fn new() -> Self {
+        Self { stacks: Vec::new() }
+    }
+
+    /// A stack for a new fiber.
+    pub(crate) fn take(&mut self) -> std::io::Result<DefaultStack> {
+        match self.stacks.pop() {
+            Some(stack) => Ok(stack),
+            None => DefaultStack::new(FIBER_STACK_SIZE),
+        }
+    }
+
+    /// Keeps a finished fiber's stack, unless enough are kept already.
+    pub(crate) fn give_back(&mut self, stack: DefaultStack) {
+        if self.stacks.len() < CACHED_STACKS {
+            self.stacks.push(stack);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stack() -> DefaultStack {
+        DefaultStack::new(256 * 1024).unwrap()
+    }
+
+    #[test]
+    fn a_fiber_alone_has_no_company_and_one_with_siblings_has() {
+        let mut fiber = Fiber::new(stack(), || {
+            let alone = !has_company();
+            suspend(Suspend::SliceOver);
+            (alone, has_company())
+        });
+        assert!(matches!(
+            fiber.resume(0),
+            Step::Suspended(Suspend::SliceOver)
+        ));
+        assert!(!has_company(), "outside a fiber there is no company");
+        match fiber.resume(1) {
+            Step::Finished((alone_first, company_later)) => {
+                assert!(alone_first);
+                assert!(company_later);
+            }
+            Step::Suspended(why) => panic!("suspended again: {why:?}"),
+        }
+    }
+
+    #[test]
+    fn two_fibers_take_turns_on_one_thread() {
+        let log = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let make = |name: &'static str| {
+            let log = log.clone();
+            Fiber::new(stack(), move || {
+                for step in 0..3 {
+                    log.borrow_mut().push((name, step));
+                    suspend(Suspend::Waiting {
+                        progressed: true,
+                        deadline: None,
+                    });
+                }
+                name
+            })
+        };
+        let mut fibers = vec![make("a"), make("b")];
+        let mut finished = Vec::new();
+        while !fibers.is_empty() {
+            let mut index = 0;
+            while index < fibers.len() {
+                match fibers[index].resume(1) {
+                    Step::Finished(name) => {
+                        finished.push(name);
+                        let fiber = fibers.remove(index);
+                        let mut cache = StackCache::new();
+                        cache.give_back(fiber.into_stack());
+                        assert!(cache.take().is_ok());
+                    }
+                    Step::Suspended(_) => index += 1,
+                }
+            }
+        }
+        assert_eq!(finished, ["a", "b"]);
+        assert_eq!(
+            *log.borrow(),
+            [("a", 0), ("b", 0), ("a", 1), ("b", 1), ("a", 2), ("b", 2)]
+        );
+    }
+
+    #[test]
+    fn suspending_outside_a_fiber_returns_at_once() {
+        suspend(Suspend::SliceOver);
+        assert!(!slice_over());
+    }
+}
