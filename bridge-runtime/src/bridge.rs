@@ -175,12 +175,13 @@ impl ScriptRun<'_> {
 
     /// Starts the script and returns at once with its handle.
     pub fn spawn(self) -> ScriptHandle {
-        let control = Arc::new(ScriptControl::new(self.timeout));
+        let context = Arc::new(self.context);
+        let control = Arc::new(ScriptControl::new(self.timeout, context.clone()));
         let (handle, outcome) = ScriptHandle::new(control.clone());
         let job = ScriptJob {
             script: self.script,
             control,
-            context: Arc::new(self.context),
+            context,
             outcome,
         };
         self.bridge.pool.submit(job);

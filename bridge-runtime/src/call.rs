@@ -86,8 +86,7 @@ impl<'a> ScriptCall<'a> {
             Box::new(PendingCall {
                 command,
                 reply,
-                context: running.context.clone(),
-                script_stopped: running.control.calls().clone(),
+                scope: running.control.calls().clone(),
                 timeout: self.call_timeout(),
             })
         })?;
@@ -128,7 +127,7 @@ impl<'a> ScriptCall<'a> {
                     Box::new(StartedCall {
                         call,
                         reply,
-                        script_stopped: running.control.calls().clone(),
+                        scope: running.control.calls().clone(),
                         timeout: self.call_timeout(),
                     })
                 })?;

@@ -5,7 +5,7 @@
 //! its typed command boxed together with the slot its reply goes to: no encoding on the way.
 
 use crate::catch_unwind::CatchUnwind;
-use crate::control::CallsStopped;
+use crate::control::CallScope;
 use crate::error::CallErrorKind;
 use crate::reply::ReplySender;
 use crate::state::{CallEnv, CallFailure, TypeMap};
@@ -65,10 +65,9 @@ pub(crate) trait ErasedCall: Send {
 pub(crate) struct PendingCall<C: ScriptCommand> {
     pub(crate) command: C,
     pub(crate) reply: ReplySender<Reply<C>>,
-    /// The calling script's context values.
-    pub(crate) context: Arc<TypeMap>,
-    /// Set when the calling script stops or ends: the call is dropped unfinished.
-    pub(crate) script_stopped: Arc<CallsStopped>,
+    /// The calling script's context values, and its flag: set when the script stops or ends, the
+    /// call is dropped unfinished.
+    pub(crate) scope: Arc<CallScope>,
     /// The call's own time limit.
     pub(crate) timeout: Option<Duration>,
 }
@@ -78,19 +77,18 @@ impl<C: ScriptCommand> ErasedCall for PendingCall<C> {
         let PendingCall {
             command,
             reply,
-            context,
-            script_stopped,
+            scope,
             timeout,
         } = *self;
         let env = CallEnv {
             states: states.clone(),
-            context,
+            context: scope.context().clone(),
         };
         Box::pin(async move {
             // Nothing is started for a script that already stopped.
-            if !script_stopped.is_set() {
+            if !scope.is_set() {
                 let call = CatchUnwind::new(command.dispatch(env));
-                finish_call(call, reply, &script_stopped, timeout).await;
+                finish_call(call, reply, &scope, timeout).await;
             }
         })
     }
@@ -101,7 +99,7 @@ impl<C: ScriptCommand> ErasedCall for PendingCall<C> {
 pub(crate) struct StartedCall<T> {
     pub(crate) call: CatchUnwind<SendCallFuture<T>>,
     pub(crate) reply: ReplySender<Result<T, CallFailure>>,
-    pub(crate) script_stopped: Arc<CallsStopped>,
+    pub(crate) scope: Arc<CallScope>,
     pub(crate) timeout: Option<Duration>,
 }
 
@@ -110,10 +108,10 @@ impl<T: Send + 'static> ErasedCall for StartedCall<T> {
         let StartedCall {
             call,
             reply,
-            script_stopped,
+            scope,
             timeout,
         } = *self;
-        Box::pin(async move { finish_call(call, reply, &script_stopped, timeout).await })
+        Box::pin(async move { finish_call(call, reply, &scope, timeout).await })
     }
 }
 
@@ -123,10 +121,10 @@ impl<T: Send + 'static> ErasedCall for StartedCall<T> {
 async fn finish_call<T>(
     call: CatchUnwind<impl Future<Output = Result<T, CallFailure>>>,
     reply: ReplySender<Result<T, CallFailure>>,
-    script_stopped: &CallsStopped,
+    scope: &CallScope,
     timeout: Option<Duration>,
 ) {
-    let Some(outcome) = until_stopped(within(timeout, call), script_stopped).await else {
+    let Some(outcome) = until_stopped(within(timeout, call), scope).await else {
         return;
     };
     reply.send(match outcome {
@@ -146,7 +144,7 @@ async fn finish_call<T>(
 ///
 /// The call is polled first and the stop flag is only waited on once the call is pending, so a
 /// call that finishes on its first poll never registers a waiter.
-async fn until_stopped<F: Future>(call: F, stop: &CallsStopped) -> Option<F::Output> {
+async fn until_stopped<F: Future>(call: F, stop: &CallScope) -> Option<F::Output> {
     let mut call = std::pin::pin!(call);
     let mut stopped = std::pin::pin!(stop.wait());
     std::future::poll_fn(|cx| {

@@ -3,6 +3,7 @@
 //! Shared by the script's handle (any thread), its engine thread (checked between operations and
 //! while waiting on a call) and the worker (its calls' futures end when the script stops).
 
+use crate::state::TypeMap;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::Thread;
@@ -30,21 +31,29 @@ pub(crate) struct ScriptControl {
     timeout: Option<Duration>,
     /// The engine thread running the script, once it started: woken when the script is stopped.
     engine_thread: Mutex<Option<Thread>>,
-    /// Set when the script stops or ends: its calls still on the worker are dropped.
-    calls: Arc<CallsStopped>,
+    /// What its calls on the worker share with it.
+    calls: Arc<CallScope>,
 }
 
-/// What a script's calls on the worker watch: set once, when the script stops or ends.
+/// What a script's calls on the worker share with it: a flag set once, when the script stops or
+/// ends, and the script's context values.
 ///
-/// An atomic flag plus a `Notify`, rather than tokio-util's `CancellationToken`: a call checks it
-/// on the hot path, and the token takes a lock to clone, drop or even read.
-#[derive(Default)]
-pub(crate) struct CallsStopped {
+/// One `Arc` per call for both, because a reference count is a cache line that the engine thread
+/// and the worker hand back and forth on every call. The flag is an atomic plus a `Notify`, rather
+/// than tokio-util's `CancellationToken`: a call checks it on the hot path, and the token takes a
+/// lock to clone, drop or even read.
+pub(crate) struct CallScope {
     stopped: AtomicBool,
     wake: Notify,
+    context: Arc<TypeMap>,
 }
 
-impl CallsStopped {
+impl CallScope {
+    /// The calling script's `ScriptContext` values.
+    pub(crate) fn context(&self) -> &Arc<TypeMap> {
+        &self.context
+    }
+
     pub(crate) fn is_set(&self) -> bool {
         self.stopped.load(Ordering::Acquire)
     }
@@ -69,13 +78,18 @@ impl CallsStopped {
 }
 
 impl ScriptControl {
-    pub(crate) fn new(timeout: Option<Duration>) -> Self {
+    /// The switch of a script with the time limit `timeout` and the context values `context`.
+    pub(crate) fn new(timeout: Option<Duration>, context: Arc<TypeMap>) -> Self {
         Self {
             stop: AtomicU8::new(RUNNING),
             deadline: timeout.and_then(|timeout| Instant::now().checked_add(timeout)),
             timeout,
             engine_thread: Mutex::new(None),
-            calls: Arc::default(),
+            calls: Arc::new(CallScope {
+                stopped: AtomicBool::new(false),
+                wake: Notify::new(),
+                context,
+            }),
         }
     }
 
@@ -137,8 +151,8 @@ impl ScriptControl {
         self.timeout
     }
 
-    /// The flag the script's calls on the worker watch.
-    pub(crate) fn calls(&self) -> &Arc<CallsStopped> {
+    /// What the script's calls on the worker share with it.
+    pub(crate) fn calls(&self) -> &Arc<CallScope> {
         &self.calls
     }
 

@@ -4,32 +4,43 @@
 //! [`crate::wait::block_until`]. Hand-written rather than a channel because a script may wait on
 //! several at once (`wait_any`) and the waiting itself must be one place we control.
 
+use std::cell::{Cell, UnsafeCell};
+use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::thread::Thread;
 
 const EMPTY: u8 = 0;
 const READY: u8 = 1;
 const ABANDONED: u8 = 2;
 
+/// The value is written once, by the sender, before `state` becomes `READY` (release), and read
+/// once, by the receiver, after it saw `READY` (acquire): no lock on the hot path.
 struct Slot<T> {
     state: AtomicU8,
-    value: Mutex<Option<T>>,
+    value: UnsafeCell<Option<T>>,
     waiter: Thread,
 }
+
+// SAFETY: the value moves from the sender's thread to the receiver's (so `T: Send`), and the two
+// never touch it at the same time: the state hand-over above orders every access.
+unsafe impl<T: Send> Sync for Slot<T> {}
 
 /// Creates a slot whose receiver will be waited on by the thread `waiter`.
 pub(crate) fn reply_slot<T>(waiter: Thread) -> (ReplySender<T>, ReplyReceiver<T>) {
     let slot = Arc::new(Slot {
         state: AtomicU8::new(EMPTY),
-        value: Mutex::new(None),
+        value: UnsafeCell::new(None),
         waiter,
     });
     (
         ReplySender {
             slot: Some(slot.clone()),
         },
-        ReplyReceiver { slot },
+        ReplyReceiver {
+            slot,
+            not_sync: PhantomData,
+        },
     )
 }
 
@@ -43,7 +54,9 @@ impl<T> ReplySender<T> {
     /// Delivers the reply and wakes the waiter.
     pub(crate) fn send(mut self, value: T) {
         if let Some(slot) = self.slot.take() {
-            *slot.value.lock().unwrap_or_else(PoisonError::into_inner) = Some(value);
+            // SAFETY: the state is still EMPTY (this sender is the only one, and consumed), so the
+            // receiver does not read the value until `finish` publishes it.
+            unsafe { *slot.value.get() = Some(value) };
             slot.finish(READY);
         }
     }
@@ -71,6 +84,8 @@ pub(crate) struct Abandoned;
 /// The engine thread's end. Waiting is [`crate::wait::block_until`]'s job; this only looks.
 pub(crate) struct ReplyReceiver<T> {
     slot: Arc<Slot<T>>,
+    /// Takes the value through `&self`, so it must stay on one thread at a time.
+    not_sync: PhantomData<Cell<()>>,
 }
 
 impl<T> ReplyReceiver<T> {
@@ -83,14 +98,9 @@ impl<T> ReplyReceiver<T> {
     pub(crate) fn try_take(&self) -> Option<Result<T, Abandoned>> {
         match self.slot.state.load(Ordering::Acquire) {
             EMPTY => None,
-            READY => Some(
-                self.slot
-                    .value
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .take()
-                    .ok_or(Abandoned),
-            ),
+            // SAFETY: READY was seen with acquire ordering, so the sender wrote the value and will
+            // not touch it again; this receiver is not `Sync`, so no other thread takes it.
+            READY => Some(unsafe { (*self.slot.value.get()).take() }.ok_or(Abandoned)),
             _ => Some(Err(Abandoned)),
         }
     }
@@ -104,7 +114,7 @@ mod tests {
     use std::time::Duration;
 
     fn wait<T>(receiver: &ReplyReceiver<T>) -> Result<T, Abandoned> {
-        let control = ScriptControl::new(None);
+        let control = ScriptControl::new(None, Arc::default());
         let spin = SpinPolicy::new(SpinGate::for_this_machine());
         block_until(&control, &spin, || receiver.is_finished()).unwrap();
         receiver.try_take().unwrap()
