@@ -3,7 +3,9 @@
 //! Put [`#[script_async]`](script_async) on an `async fn` and scripts run by [`run`] or a
 //! [`Bridge`] can call it like any function. The script runs on an engine thread; the call is sent
 //! as a typed command to a worker thread running a tokio runtime, which awaits the real function;
-//! the engine thread blocks on the reply, so to the script it is a normal call.
+//! the script waits for the reply, so to it the call is a normal call. Scripts share a few engine
+//! threads as fibers: while one waits on a call, another runs (see
+//! [`BridgeBuilder::max_engine_threads`]).
 //!
 //! ```
 //! use bridge_runtime::script_async;
