@@ -2,7 +2,7 @@
 
 use crate::catch_unwind::CatchUnwind;
 use crate::command::{
-    Command, EagerCommand, ErasedCall, PendingCall, Reply, ScriptCommand, StartedCall,
+    CallPayload, Command, EagerCommand, ErasedCall, PendingCall, Reply, ScriptCommand, StartedCall,
 };
 use crate::control::StopReason;
 use crate::convert::{from_script, into_script};
@@ -10,7 +10,7 @@ use crate::engine::{EngineEnv, RunningScript};
 use crate::error::CallErrorKind;
 use crate::in_flight::CallHandle;
 use crate::registry::ScriptFunction;
-use crate::reply::{reply_slot, ReplyReceiver, ReplySender};
+use crate::reply::{call_cell, CellReceiver};
 use crate::state::{CallEnv, CallFailure};
 use crate::wait::{block_until, SpinPolicy};
 use rhai::{Dynamic, EvalAltResult, Map, NativeCallContext, Position};
@@ -82,14 +82,14 @@ impl<'a> ScriptCall<'a> {
     pub fn send_and_wait<C: ScriptCommand>(&self, command: C) -> ProxyResult {
         let position = self.context.call_position();
         let running = self.running(position)?;
-        let pending = self.hand_over::<C>(position, |reply| {
-            Box::new(PendingCall {
-                command,
-                reply,
+        let pending = self.hand_over::<C, _>(
+            position,
+            PendingCall {
+                command: Some(command),
                 scope: running.control.calls().clone(),
                 timeout: self.call_timeout(),
-            })
-        })?;
+            },
+        )?;
         match self.mode {
             CallMode::Wait => pending.wait(&running, self.env.spin(), position),
             CallMode::Start => Ok(Dynamic::from(CallHandle::new(Box::new(pending)))),
@@ -123,32 +123,32 @@ impl<'a> ScriptCall<'a> {
                 Err(CallFailure::new(CallErrorKind::Panic, panic_message))
             }
             Poll::Pending => {
-                let pending = self.hand_over::<C>(position, |reply| {
-                    Box::new(StartedCall {
-                        call,
-                        reply,
+                let pending = self.hand_over::<C, _>(
+                    position,
+                    StartedCall {
+                        call: Some(call),
                         scope: running.control.calls().clone(),
                         timeout: self.call_timeout(),
-                    })
-                })?;
+                    },
+                )?;
                 return pending.wait(&running, self.env.spin(), position);
             }
         };
         reply_to_script(self.function.name(), outcome, position)
     }
 
-    /// Sends the call that `make_call` builds around a fresh reply slot to the worker, and
-    /// returns the engine thread's end of that slot.
-    fn hand_over<C: ScriptCommand>(
+    /// Sends `payload` to the worker in a fresh call cell, and returns the engine thread's end of
+    /// that cell.
+    fn hand_over<C: ScriptCommand, P: CallPayload<Reply = Reply<C>>>(
         &self,
         position: Position,
-        make_call: impl FnOnce(ReplySender<Reply<C>>) -> Box<dyn ErasedCall>,
-    ) -> Result<PendingReply<C>, Box<EvalAltResult>> {
-        let (reply, receiver) = reply_slot(self.env.waiter().clone());
+        payload: P,
+    ) -> Result<PendingReply<C, P>, Box<EvalAltResult>> {
+        let (sender, receiver) = call_cell(payload, self.env.waiter().clone());
         if self
             .env
             .commands()
-            .send(Command::Call(make_call(reply)))
+            .send(Command::Call(ErasedCall::new(sender)))
             .is_err()
         {
             return Err(shutdown_error(self.function.name(), position));
@@ -194,6 +194,9 @@ pub(crate) trait ErasedReply {
     /// Whether the reply arrived (or never will).
     fn is_finished(&self) -> bool;
 
+    /// Asks for this thread to be unparked when the reply arrives (see [`CellReceiver::arm`]).
+    fn arm(&self);
+
     /// Converts the arrived reply for the script; `position` is where the script takes it.
     fn finish(self: Box<Self>, position: Position) -> ProxyResult;
 
@@ -204,24 +207,30 @@ pub(crate) trait ErasedReply {
         spin: &SpinPolicy,
         position: Position,
     ) -> ProxyResult {
-        match block_until(&running.control, spin, || self.is_finished()) {
+        match block_until(&running.control, spin, || self.is_finished(), || self.arm()) {
             Ok(()) => self.finish(position),
             Err(reason) => Err(terminated(reason, position)),
         }
     }
 }
 
-/// The engine thread's end of one call of `C`.
-struct PendingReply<C: ScriptCommand> {
-    receiver: ReplyReceiver<Reply<C>>,
+/// The engine thread's end of one call of `C`, whose cell holds the payload `P`.
+struct PendingReply<C: ScriptCommand, P> {
+    receiver: CellReceiver<P, Reply<C>>,
     function: &'static str,
 }
 
-impl<C: ScriptCommand> PendingReply<C> {
+impl<C: ScriptCommand, P> PendingReply<C, P> {
     /// Blocks until the reply arrives (or the script must stop), then converts it. The plain-call
     /// path: no box, unlike a handle's [`ErasedReply::wait`].
     fn wait(self, running: &RunningScript, spin: &SpinPolicy, position: Position) -> ProxyResult {
-        match block_until(&running.control, spin, || self.receiver.is_finished()) {
+        let receiver = &self.receiver;
+        match block_until(
+            &running.control,
+            spin,
+            || receiver.is_finished(),
+            || receiver.arm(),
+        ) {
             Ok(()) => self.take(position),
             Err(reason) => Err(terminated(reason, position)),
         }
@@ -235,9 +244,13 @@ impl<C: ScriptCommand> PendingReply<C> {
     }
 }
 
-impl<C: ScriptCommand> ErasedReply for PendingReply<C> {
+impl<C: ScriptCommand, P> ErasedReply for PendingReply<C, P> {
     fn is_finished(&self) -> bool {
         self.receiver.is_finished()
+    }
+
+    fn arm(&self) {
+        self.receiver.arm();
     }
 
     fn finish(self: Box<Self>, position: Position) -> ProxyResult {

@@ -2,16 +2,17 @@
 //!
 //! `#[script_async]` writes one command type per function (its arguments as owned fields) and
 //! implements [`ScriptCommand`] for it. The command channel carries [`Command`]s; a call travels as
-//! its typed command boxed together with the slot its reply goes to: no encoding on the way.
+//! its typed command in the cell its reply comes back through: no encoding on the way.
 
 use crate::catch_unwind::CatchUnwind;
 use crate::control::CallScope;
 use crate::error::CallErrorKind;
-use crate::reply::ReplySender;
+use crate::reply::CellSender;
 use crate::state::{CallEnv, CallFailure, TypeMap};
 use std::fmt::Display;
 use std::future::Future;
 use std::pin::Pin;
+use std::ptr::NonNull;
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
@@ -51,20 +52,74 @@ pub(crate) type Reply<C> = Result<<C as ScriptCommand>::Output, CallFailure>;
 /// A message on the command channel.
 pub(crate) enum Command {
     /// Perform one call and send its reply.
-    Call(Box<dyn ErasedCall>),
+    Call(ErasedCall),
 }
 
-/// A typed call with its reply slot, with the type erased so one channel carries every function.
-pub(crate) trait ErasedCall: Send {
-    /// The future that performs the call and delivers its reply; polled on the worker thread,
-    /// where the bridge's `states` live.
-    fn into_future(self: Box<Self>, states: &Arc<TypeMap>) -> Pin<Box<dyn Future<Output = ()>>>;
+/// A call as the worker runs it: a future that delivers its own reply.
+pub(crate) type CallFuture = Pin<Box<dyn Future<Output = ()>>>;
+
+/// What the worker needs for one call, kept in the call's cell (see [`crate::reply`]).
+pub(crate) trait CallPayload: Send + Sized + 'static {
+    /// What the worker sends back.
+    type Reply: Send + 'static;
+
+    /// The future that performs the call and delivers its reply through `sender`; polled on the
+    /// worker thread, where the bridge's `states` live.
+    fn into_future(sender: CellSender<Self, Self::Reply>, states: &Arc<TypeMap>) -> CallFuture;
+}
+
+/// A call's cell on its way to the worker, with its type erased so one channel carries every
+/// function: a pointer and the two functions that know the type. No allocation of its own.
+pub(crate) struct ErasedCall {
+    sender: NonNull<()>,
+    into_future: unsafe fn(NonNull<()>, &Arc<TypeMap>) -> CallFuture,
+    drop_sender: unsafe fn(NonNull<()>),
+}
+
+// SAFETY: built only from a `CellSender` whose payload and reply are `Send` (`CallPayload`
+// requires it), which is what makes that sender `Send`.
+unsafe impl Send for ErasedCall {}
+
+impl ErasedCall {
+    /// Erases the type of `sender`.
+    pub(crate) fn new<P: CallPayload>(sender: CellSender<P, P::Reply>) -> Self {
+        /// SAFETY (of both): `raw` comes from `into_raw` of a `CellSender<P, P::Reply>`, used once.
+        unsafe fn into_future<P: CallPayload>(
+            raw: NonNull<()>,
+            states: &Arc<TypeMap>,
+        ) -> CallFuture {
+            P::into_future(CellSender::<P, P::Reply>::from_raw(raw), states)
+        }
+        unsafe fn drop_sender<P: CallPayload>(raw: NonNull<()>) {
+            drop(CellSender::<P, P::Reply>::from_raw(raw));
+        }
+        Self {
+            sender: sender.into_raw(),
+            into_future: into_future::<P>,
+            drop_sender: drop_sender::<P>,
+        }
+    }
+
+    /// The future that performs the call and delivers its reply.
+    pub(crate) fn into_future(self, states: &Arc<TypeMap>) -> CallFuture {
+        let this = std::mem::ManuallyDrop::new(self);
+        // SAFETY: the pointer and function come from `new`, and `this` is not dropped, so the
+        // sender is rebuilt exactly once.
+        unsafe { (this.into_future)(this.sender, states) }
+    }
+}
+
+impl Drop for ErasedCall {
+    fn drop(&mut self) {
+        // SAFETY: as in `into_future`; a call dropped unstarted tells its waiter no reply comes.
+        unsafe { (self.drop_sender)(self.sender) }
+    }
 }
 
 /// A command on its way to the worker, with everything the worker needs to run it.
 pub(crate) struct PendingCall<C: ScriptCommand> {
-    pub(crate) command: C,
-    pub(crate) reply: ReplySender<Reply<C>>,
+    /// Taken by the worker when it starts the call.
+    pub(crate) command: Option<C>,
     /// The calling script's context values, and its flag: set when the script stops or ends, the
     /// call is dropped unfinished.
     pub(crate) scope: Arc<CallScope>,
@@ -72,23 +127,28 @@ pub(crate) struct PendingCall<C: ScriptCommand> {
     pub(crate) timeout: Option<Duration>,
 }
 
-impl<C: ScriptCommand> ErasedCall for PendingCall<C> {
-    fn into_future(self: Box<Self>, states: &Arc<TypeMap>) -> Pin<Box<dyn Future<Output = ()>>> {
-        let PendingCall {
-            command,
-            reply,
-            scope,
-            timeout,
-        } = *self;
-        let env = CallEnv {
-            states: states.clone(),
-            context: scope.context().clone(),
-        };
+impl<C: ScriptCommand> CallPayload for PendingCall<C> {
+    type Reply = Reply<C>;
+
+    fn into_future(mut sender: CellSender<Self, Self::Reply>, states: &Arc<TypeMap>) -> CallFuture {
+        let states = states.clone();
         Box::pin(async move {
+            let call = &sender.payload().scope;
             // Nothing is started for a script that already stopped.
-            if !scope.is_set() {
-                let call = CatchUnwind::new(command.dispatch(env));
-                finish_call(call, reply, &scope, timeout).await;
+            if call.is_set() {
+                return;
+            }
+            let env = CallEnv {
+                states,
+                context: call.context().clone(),
+            };
+            let Some(command) = sender.payload_mut().command.take() else {
+                return;
+            };
+            let call = CatchUnwind::new(command.dispatch(env));
+            let PendingCall { scope, timeout, .. } = sender.payload();
+            if let Some(reply) = run_call(call, scope, *timeout).await {
+                sender.send(reply);
             }
         })
     }
@@ -97,37 +157,42 @@ impl<C: ScriptCommand> ErasedCall for PendingCall<C> {
 /// An eager call whose first poll, on the engine thread, left it unfinished: the worker takes
 /// over its future.
 pub(crate) struct StartedCall<T> {
-    pub(crate) call: CatchUnwind<SendCallFuture<T>>,
-    pub(crate) reply: ReplySender<Result<T, CallFailure>>,
+    /// Taken by the worker when it goes on with the call.
+    pub(crate) call: Option<CatchUnwind<SendCallFuture<T>>>,
     pub(crate) scope: Arc<CallScope>,
     pub(crate) timeout: Option<Duration>,
 }
 
-impl<T: Send + 'static> ErasedCall for StartedCall<T> {
-    fn into_future(self: Box<Self>, _states: &Arc<TypeMap>) -> Pin<Box<dyn Future<Output = ()>>> {
-        let StartedCall {
-            call,
-            reply,
-            scope,
-            timeout,
-        } = *self;
-        Box::pin(async move { finish_call(call, reply, &scope, timeout).await })
+impl<T: Send + 'static> CallPayload for StartedCall<T> {
+    type Reply = Result<T, CallFailure>;
+
+    fn into_future(
+        mut sender: CellSender<Self, Self::Reply>,
+        _states: &Arc<TypeMap>,
+    ) -> CallFuture {
+        Box::pin(async move {
+            let Some(call) = sender.payload_mut().call.take() else {
+                return;
+            };
+            let StartedCall { scope, timeout, .. } = sender.payload();
+            if let Some(reply) = run_call(call, scope, *timeout).await {
+                sender.send(reply);
+            }
+        })
     }
 }
 
-/// Drives a call to its end on the worker and sends the reply; a call whose script stops, or
-/// that runs past `timeout`, is dropped. Returning without sending drops `reply` unsent, which
-/// tells a waiter (if any is left) that no reply is coming.
-async fn finish_call<T>(
+/// Drives a call to its end on the worker and gives its reply; `None` if the script stopped
+/// first (the call is dropped, and so, by the caller, is its sender unsent: a waiter, if any is
+/// left, learns that no reply is coming). A call past `timeout` is dropped and replies with a
+/// timeout error.
+async fn run_call<T>(
     call: CatchUnwind<impl Future<Output = Result<T, CallFailure>>>,
-    reply: ReplySender<Result<T, CallFailure>>,
     scope: &CallScope,
     timeout: Option<Duration>,
-) {
-    let Some(outcome) = until_stopped(within(timeout, call), scope).await else {
-        return;
-    };
-    reply.send(match outcome {
+) -> Option<Result<T, CallFailure>> {
+    let outcome = until_stopped(within(timeout, call), scope).await?;
+    Some(match outcome {
         Some(Ok(result)) => result,
         Some(Err(panic_message)) => Err(CallFailure::new(CallErrorKind::Panic, panic_message)),
         None => Err(CallFailure::new(
@@ -137,7 +202,7 @@ async fn finish_call<T>(
                 describe_duration(timeout)
             ),
         )),
-    });
+    })
 }
 
 /// Runs `call` until it finishes (`Some`) or the script stops (`None`, and it is dropped).

@@ -42,6 +42,10 @@ pub(crate) struct ScriptControl {
 /// and the worker hand back and forth on every call. The flag is an atomic plus a `Notify`, rather
 /// than tokio-util's `CancellationToken`: a call checks it on the hot path, and the token takes a
 /// lock to clone, drop or even read.
+///
+/// Aligned to a cache line so that its reference count (which the engine thread changes on every
+/// call) does not share a line with the fields the worker reads.
+#[repr(align(64))]
 pub(crate) struct CallScope {
     stopped: AtomicBool,
     wake: Notify,

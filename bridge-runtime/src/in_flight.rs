@@ -31,6 +31,12 @@ impl CallHandle {
             .is_some_and(|reply| reply.is_finished())
     }
 
+    fn arm(&self) {
+        if let Some(reply) = self.0.borrow().as_ref() {
+            reply.arm();
+        }
+    }
+
     fn take(&self, position: Position) -> Result<Box<dyn ErasedReply>, Box<EvalAltResult>> {
         self.0.borrow_mut().take().ok_or_else(|| {
             Box::new(EvalAltResult::ErrorRuntime(
@@ -148,9 +154,12 @@ fn wait_any(context: &NativeCallContext, env: &EngineEnv, handles: &Array) -> Pr
         )));
     }
     let running = env.running().ok_or_else(|| no_script(position))?;
-    block_until(&running.control, env.spin(), || {
-        handles.iter().any(CallHandle::is_finished)
-    })
+    block_until(
+        &running.control,
+        env.spin(),
+        || handles.iter().any(CallHandle::is_finished),
+        || handles.iter().for_each(CallHandle::arm),
+    )
     .map_err(|reason| terminated(reason, position))?;
     let index = handles
         .iter()

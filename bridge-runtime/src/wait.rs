@@ -134,13 +134,15 @@ impl SpinPolicy {
 ///
 /// A script that shares its engine thread with other scripts suspends its fiber instead, and
 /// the thread runs the others meanwhile (see [`crate::fiber`]). Alone, it blocks the thread:
-/// spinning briefly, then parking until whatever makes `ready()` true unparks this thread (reply
-/// slots do, and so do stopping the script and a new script arriving for this thread); spurious
+/// spinning briefly, then parking. Before anything that may park the thread, `arm()` asks
+/// whatever will make `ready()` true to unpark this thread when it does (reply cells do);
+/// stopping the script and a new script arriving for this thread unpark it too. Spurious
 /// wake-ups are harmless because the loop re-checks.
 pub(crate) fn block_until(
     control: &ScriptControl,
     spin: &SpinPolicy,
     mut ready: impl FnMut() -> bool,
+    mut arm: impl FnMut(),
 ) -> Result<(), StopReason> {
     let started = Instant::now();
     let mut check = || {
@@ -158,6 +160,13 @@ pub(crate) fn block_until(
             if let Some(outcome) = check() {
                 break outcome;
             }
+            if !suspended {
+                // The thread may park while this fiber is suspended; look once more after arming.
+                arm();
+                if let Some(outcome) = check() {
+                    break outcome;
+                }
+            }
             fiber::suspend(Suspend::Waiting {
                 progressed: !suspended,
                 deadline: control.deadline(),
@@ -170,7 +179,9 @@ pub(crate) fn block_until(
             // Company arrived: stop blocking the thread it needs.
             None => fiber::has_company().then_some(None),
         };
-        if let Some(outcome) = spin_then_park(spin, control.deadline(), started, &mut alone) {
+        if let Some(outcome) =
+            spin_then_park(spin, control.deadline(), started, &mut alone, &mut arm)
+        {
             break outcome;
         }
     };
@@ -196,16 +207,19 @@ pub(crate) fn idle_until(
     spin.record(started.elapsed());
 }
 
-/// Spins until `check` gives a value or this wait's spinning budget is spent.
+/// Spins until `check` gives a value or this wait's spinning budget is spent, then arms and
+/// parks until it gives one.
 fn spin_then_park<T>(
     spin: &SpinPolicy,
     deadline: Option<Instant>,
     started: Instant,
     check: &mut impl FnMut() -> Option<T>,
+    arm: &mut impl FnMut(),
 ) -> T {
     if let Some(outcome) = spin_phase(spin, started, check) {
         return outcome;
     }
+    arm();
     loop {
         if let Some(outcome) = check() {
             return outcome;
