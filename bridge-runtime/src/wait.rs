@@ -5,10 +5,11 @@
 //! blocking (see [`crate::fiber`]); the thread then waits here only when all its scripts wait.
 //!
 //! Parking and being woken costs tens of microseconds on a virtual machine; a quick async call
-//! answers in one or two. So a waiter first spins, for a budget learned from its own recent waits
-//! (no spinning at all when its calls take longer than spinning could cover), and only while
-//! fewer engine threads spin than there are cores to spare beside the worker: on a busy machine,
-//! spinning would take the CPU the reply needs.
+//! answers in one or two. So a waiter first spins, for a budget learned from its own recent spins
+//! (after a spin in vain, because calls are slow or the machine is busy, the next waits park at
+//! once, more of them after each further failure), and only while fewer engine threads spin
+//! than there are cores to spare beside the worker: on a busy machine, spinning would take the
+//! CPU the reply needs.
 
 use crate::control::{ScriptControl, StopReason};
 use crate::fiber::{self, Suspend};
@@ -78,12 +79,19 @@ impl SpinGate {
 /// The most waits that park without trying to spin after spinning has failed again and again.
 const MAX_SPIN_PENALTY: u32 = 64;
 
-/// One engine thread's spinning policy: its recent waits, and the bridge's gate.
+/// The budget of a thread that has not spun yet, and the least it spins.
+const MIN_SPIN: Duration = Duration::from_micros(5);
+
+/// One engine thread's spinning policy: what its recent spins saw, and the bridge's gate.
 pub(crate) struct SpinPolicy {
-    /// A moving average of how long this thread's recent waits took.
-    recent_wait: Cell<Duration>,
-    /// After a spin that ended without the reply (the worker did not get a core in time: the
-    /// machine is busy), this many following waits park at once; doubled on each further failure.
+    /// How long the next wait may spin: about four times as long as recent spins took to see
+    /// their reply. Learned from spins only: a wait that parked says how long the wake-up took,
+    /// not when the reply came, and feeding it in would let slow wake-ups (tens of microseconds
+    /// on a loaded virtual machine) switch spinning off for good.
+    budget: Cell<Duration>,
+    /// After a spin that ended without the reply (the call is slow, or the worker did not get a
+    /// core in time: the machine is busy), this many following waits park at once; doubled on
+    /// each further failure.
     penalty: Cell<u32>,
     skip: Cell<u32>,
     gate: Arc<SpinGate>,
@@ -92,41 +100,36 @@ pub(crate) struct SpinPolicy {
 impl SpinPolicy {
     pub(crate) fn new(gate: Arc<SpinGate>) -> Self {
         Self {
-            recent_wait: Cell::new(Duration::ZERO),
+            budget: Cell::new(MIN_SPIN),
             penalty: Cell::new(0),
             skip: Cell::new(0),
             gate,
         }
     }
 
-    /// Spin long enough to cover a typical recent wait, or not at all if they are long or
-    /// spinning has lately been in vain.
+    /// How long this wait may spin: nothing while spinning is being penalised.
     fn budget(&self) -> Duration {
         if self.skip.get() > 0 {
             self.skip.set(self.skip.get() - 1);
             return Duration::ZERO;
         }
-        let recent = self.recent_wait.get();
-        if recent > MAX_SPIN {
-            Duration::ZERO
-        } else {
-            (recent * 4 + Duration::from_micros(5)).min(MAX_SPIN)
-        }
+        self.budget.get()
     }
 
-    fn spin_succeeded(&self) {
+    /// A spin saw its reply `spun` after the wait began.
+    fn spin_succeeded(&self, spun: Duration) {
         self.penalty.set(0);
+        let target = (spun * 4 + MIN_SPIN).min(MAX_SPIN);
+        self.budget.set((self.budget.get() * 3 + target) / 4);
     }
 
+    /// A spin used its whole budget in vain: park the next waits, and allow the next spin
+    /// longer (up to `MAX_SPIN`), in case the calls just take longer than the budget was.
     fn spin_failed(&self) {
         let penalty = (self.penalty.get() * 2 + 1).min(MAX_SPIN_PENALTY);
         self.penalty.set(penalty);
         self.skip.set(penalty);
-    }
-
-    fn record(&self, waited: Duration) {
-        let recent = self.recent_wait.get();
-        self.recent_wait.set((recent * 3 + waited) / 4);
+        self.budget.set((self.budget.get() * 2).min(MAX_SPIN));
     }
 }
 
@@ -155,16 +158,16 @@ pub(crate) fn block_until(
         }
     };
     let mut suspended = false;
-    let outcome = loop {
+    loop {
         if fiber::has_company() {
             if let Some(outcome) = check() {
-                break outcome;
+                return outcome;
             }
             if !suspended {
                 // The thread may park while this fiber is suspended; look once more after arming.
                 arm();
                 if let Some(outcome) = check() {
-                    break outcome;
+                    return outcome;
                 }
             }
             fiber::suspend(Suspend::Waiting {
@@ -182,14 +185,9 @@ pub(crate) fn block_until(
         if let Some(outcome) =
             spin_then_park(spin, control.deadline(), started, &mut alone, &mut arm)
         {
-            break outcome;
+            return outcome;
         }
-    };
-    if !suspended {
-        // Waits that gave the thread to other scripts say little about how long replies take.
-        spin.record(started.elapsed());
     }
-    outcome
 }
 
 /// An engine thread whose fibers all wait: spins (running `pass`, which resumes each fiber to
@@ -204,7 +202,6 @@ pub(crate) fn idle_until(
     if spin_phase(spin, started, &mut || pass().then_some(())).is_none() {
         park(deadline);
     }
-    spin.record(started.elapsed());
 }
 
 /// Spins until `check` gives a value or this wait's spinning budget is spent, then arms and
@@ -265,7 +262,7 @@ fn spin_phase<T>(
         spin.gate.leave();
     }
     match outcome {
-        Some(_) => spin.spin_succeeded(),
+        Some(_) => spin.spin_succeeded(started.elapsed()),
         None => spin.spin_failed(),
     }
     outcome
@@ -281,5 +278,71 @@ fn park(deadline: Option<Instant>) {
             }
         }
         None => std::thread::park(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> SpinPolicy {
+        SpinPolicy::new(SpinGate::for_this_machine())
+    }
+
+    #[test]
+    fn a_failed_spin_parks_the_next_waits_and_allows_a_longer_spin() {
+        let spin = policy();
+        assert_eq!(spin.budget(), MIN_SPIN);
+        spin.spin_failed();
+        assert_eq!(
+            spin.budget(),
+            Duration::ZERO,
+            "one wait parks after one failure"
+        );
+        assert_eq!(spin.budget(), MIN_SPIN * 2);
+        spin.spin_failed();
+        let parked = (0..3).filter(|_| spin.budget().is_zero()).count();
+        assert_eq!(
+            parked, 3,
+            "three waits park after a second failure in a row"
+        );
+        assert_eq!(spin.budget(), MIN_SPIN * 4);
+    }
+
+    #[test]
+    fn calls_of_20us_learn_to_spin_long_enough_and_slow_waits_never_switch_spinning_off() {
+        let spin = policy();
+        // Cold: the 5 µs budget fails until it has doubled past the call's 20 µs.
+        while spin.budget.get() < Duration::from_micros(20) {
+            spin.spin_failed();
+        }
+        for _ in 0..20 {
+            // The waits in between park, until one may spin again.
+            while spin.budget().is_zero() {}
+            spin.spin_succeeded(Duration::from_micros(20));
+        }
+        let learned = spin.budget();
+        assert!(learned > MAX_SPIN * 9 / 10, "{learned:?}");
+        // However long the parked waits of a loaded machine take, only spins teach the budget:
+        // after failures and their parked waits, the next spin gets the whole budget again.
+        for _ in 0..10 {
+            spin.spin_failed();
+        }
+        let parked = std::iter::repeat_with(|| spin.budget())
+            .take_while(Duration::is_zero)
+            .count();
+        assert_eq!(parked as u32, MAX_SPIN_PENALTY);
+        spin.spin_succeeded(Duration::from_micros(20));
+        assert_eq!(spin.budget(), MAX_SPIN);
+    }
+
+    #[test]
+    fn quick_replies_keep_the_budget_short() {
+        let spin = policy();
+        for _ in 0..50 {
+            spin.spin_succeeded(Duration::from_nanos(500));
+        }
+        let budget = spin.budget();
+        assert!(budget >= MIN_SPIN && budget < MIN_SPIN * 2, "{budget:?}");
     }
 }
