@@ -311,9 +311,9 @@ impl BridgeBuilder {
     }
 
     /// Starts this many engine threads with the bridge and keeps them (default 0: threads start
-    /// as scripts arrive, and one stays). Each builds its Rhai engine once, about half a
-    /// millisecond of CPU; a service expecting bursts of concurrent scripts pays that at start-up
-    /// instead of in its first burst.
+    /// as scripts arrive, and one stays); [`max_engine_threads`](Self::max_engine_threads) is
+    /// raised to at least this. Each builds its Rhai engine once, about half a millisecond of
+    /// CPU, which is then not paid when the first scripts arrive.
     pub fn min_engine_threads(mut self, count: usize) -> Self {
         self.min_engine_threads = count;
         self

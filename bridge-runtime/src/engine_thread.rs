@@ -27,6 +27,7 @@ struct HostedScript {
     deadline: Option<Instant>,
 }
 
+/// What an engine thread works with: its engine, its scripts, and the stacks kept for the next.
 struct EngineThread<'a> {
     pool: &'a PoolShared,
     id: u64,
