@@ -54,7 +54,7 @@ struct Host {
     has_mail: RefCell<Option<Box<dyn Fn() -> bool>>>,
     /// Other fibers on this thread beside the running one.
     siblings: Cell<usize>,
-    /// When the running fiber was resumed.
+    /// When the running fiber's time slice began; `None` until it first looks.
     resumed_at: Cell<Option<Instant>>,
 }
 
@@ -85,9 +85,20 @@ pub(crate) fn has_company() -> bool {
 }
 
 /// Whether the running fiber has had the thread for a whole time slice while others wait for it.
+///
+/// The slice starts at the first look after a resume, not at the resume itself, so that neither
+/// a fiber alone nor one that suspends before its first look reads the clock.
 pub(crate) fn slice_over() -> bool {
-    let started = HOST.with(|host| host.resumed_at.get());
-    started.is_some_and(|started| started.elapsed() >= TIME_SLICE) && has_company()
+    if !has_company() {
+        return false;
+    }
+    HOST.with(|host| match host.resumed_at.get() {
+        Some(started) => started.elapsed() >= TIME_SLICE,
+        None => {
+            host.resumed_at.set(Some(Instant::now()));
+            false
+        }
+    })
 }
 
 /// Suspends the running fiber until its thread resumes it. Returns at once outside a fiber.
@@ -125,7 +136,7 @@ impl<R: 'static> Fiber<R> {
     pub(crate) fn resume(&mut self, siblings: usize) -> Step<R> {
         HOST.with(|host| {
             host.siblings.set(siblings);
-            host.resumed_at.set(Some(Instant::now()));
+            host.resumed_at.set(None);
         });
         let result = self.coroutine.resume(());
         HOST.with(|host| {
