@@ -89,11 +89,16 @@ pub(crate) struct SpinPolicy {
     /// not when the reply came, and feeding it in would let slow wake-ups (tens of microseconds
     /// on a loaded virtual machine) switch spinning off for good.
     budget: Cell<Duration>,
-    /// After a spin that ended without the reply (the call is slow, or the worker did not get a
-    /// core in time: the machine is busy), this many following waits park at once; doubled on
-    /// each further failure.
+    /// After a spin in vain (it ended without the reply because the call is slow, or the worker
+    /// did not get a core in time: the machine is busy), this many following waits park at once;
+    /// doubled on each further failure.
     penalty: Cell<u32>,
     skip: Cell<u32>,
+    /// Whether the current wait parks because of the penalty.
+    penalty_wait: Cell<bool>,
+    /// How long waits that parked because of the penalty took (a moving average); zero while
+    /// spinning has not failed lately, so calm machines never compare.
+    park_cost: Cell<Duration>,
     gate: Arc<SpinGate>,
 }
 
@@ -103,6 +108,8 @@ impl SpinPolicy {
             budget: Cell::new(MIN_SPIN),
             penalty: Cell::new(0),
             skip: Cell::new(0),
+            penalty_wait: Cell::new(false),
+            park_cost: Cell::new(Duration::ZERO),
             gate,
         }
     }
@@ -111,14 +118,22 @@ impl SpinPolicy {
     fn budget(&self) -> Duration {
         if self.skip.get() > 0 {
             self.skip.set(self.skip.get() - 1);
+            self.penalty_wait.set(true);
             return Duration::ZERO;
         }
         self.budget.get()
     }
 
-    /// A spin saw its reply `spun` after the wait began.
+    /// A spin saw its reply `spun` after the wait began. On a busy machine a spin can get its
+    /// reply and still cost more than parking would have (the spinner held a core the worker
+    /// needed): such a spin is penalised like one in vain, without lengthening the budget.
     fn spin_succeeded(&self, spun: Duration) {
+        let park_cost = self.park_cost.get();
+        if !park_cost.is_zero() && spun > park_cost {
+            return self.penalize();
+        }
         self.penalty.set(0);
+        self.park_cost.set(Duration::ZERO);
         let target = (spun * 4 + MIN_SPIN).min(MAX_SPIN);
         self.budget.set((self.budget.get() * 3 + target) / 4);
     }
@@ -126,10 +141,26 @@ impl SpinPolicy {
     /// A spin used its whole budget in vain: park the next waits, and allow the next spin
     /// longer (up to `MAX_SPIN`), in case the calls just take longer than the budget was.
     fn spin_failed(&self) {
+        self.penalize();
+        self.budget.set((self.budget.get() * 2).min(MAX_SPIN));
+    }
+
+    fn penalize(&self) {
         let penalty = (self.penalty.get() * 2 + 1).min(MAX_SPIN_PENALTY);
         self.penalty.set(penalty);
         self.skip.set(penalty);
-        self.budget.set((self.budget.get() * 2).min(MAX_SPIN));
+    }
+
+    /// A wait that did not spin ended after `waited`.
+    fn parked_for(&self, waited: Duration) {
+        if self.penalty_wait.replace(false) {
+            let cost = self.park_cost.get();
+            self.park_cost.set(if cost.is_zero() {
+                waited
+            } else {
+                (cost * 3 + waited) / 4
+            });
+        }
     }
 }
 
@@ -219,6 +250,7 @@ fn spin_then_park<T>(
     arm();
     loop {
         if let Some(outcome) = check() {
+            spin.parked_for(started.elapsed());
             return outcome;
         }
         park(deadline);
@@ -334,6 +366,30 @@ mod tests {
         assert_eq!(parked as u32, MAX_SPIN_PENALTY);
         spin.spin_succeeded(Duration::from_micros(20));
         assert_eq!(spin.budget(), MAX_SPIN);
+    }
+
+    #[test]
+    fn on_a_busy_machine_a_spin_slower_than_parking_counts_as_failed() {
+        let spin = policy();
+        spin.spin_failed();
+        // The penalised wait parks and takes 4 µs.
+        assert!(spin.budget().is_zero());
+        spin.parked_for(Duration::from_micros(4));
+        // The next spin gets its reply, but after 30 µs: parking was cheaper.
+        assert!(!spin.budget().is_zero());
+        spin.spin_succeeded(Duration::from_micros(30));
+        let parked = std::iter::repeat_with(|| spin.budget())
+            .take_while(Duration::is_zero)
+            .count();
+        assert_eq!(parked, 3, "penalised like a second failure");
+        // A quick spin clears the penalty and the comparison.
+        spin.spin_succeeded(Duration::from_micros(1));
+        assert!(!spin.budget().is_zero());
+        spin.spin_succeeded(Duration::from_micros(30));
+        assert!(
+            !spin.budget().is_zero(),
+            "calm again: a 30 µs reply is just a slow call"
+        );
     }
 
     #[test]
