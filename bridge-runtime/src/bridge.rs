@@ -327,9 +327,10 @@ impl BridgeBuilder {
     }
 
     /// Whether threads spin briefly before parking while they wait for a call or a command
-    /// (default `true`). Spinning makes a quick call ~40× cheaper on a virtual machine, where
-    /// waking a parked thread costs tens of microseconds; it adapts (no spinning while calls are
-    /// slow, at most one spinner per spare core). Turn it off to never use CPU while waiting.
+    /// (default `true`). Spinning makes a quick call several times cheaper on a virtual machine,
+    /// where waking a parked thread costs microseconds to tens of them; it adapts (spins back off
+    /// while calls are slow or the machine is busy, at most one spinner per spare core). Turn it
+    /// off to never use CPU while waiting.
     pub fn spin_wait(mut self, enabled: bool) -> Self {
         self.spin_wait = enabled;
         self
