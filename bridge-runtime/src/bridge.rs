@@ -175,13 +175,11 @@ impl ScriptRun<'_> {
 
     /// Starts the script and returns at once with its handle.
     pub fn spawn(self) -> ScriptHandle {
-        let context = Arc::new(self.context);
-        let control = Arc::new(ScriptControl::new(self.timeout, context.clone()));
+        let control = Arc::new(ScriptControl::new(self.timeout, Arc::new(self.context)));
         let (handle, outcome) = ScriptHandle::new(control.clone());
         let job = ScriptJob {
             script: self.script,
             control,
-            context,
             outcome,
         };
         self.bridge.pool.submit(job);

@@ -110,7 +110,7 @@ impl<'a> ScriptCall<'a> {
         }
         let env = CallEnv {
             states: self.env.states().clone(),
-            context: running.context.clone(),
+            context: running.control.calls().context().clone(),
         };
         let mut call = CatchUnwind::new(command.dispatch_send(env));
         let first_poll = {

@@ -133,14 +133,14 @@ impl<C: ScriptCommand> CallPayload for PendingCall<C> {
     fn into_future(mut sender: CellSender<Self, Self::Reply>, states: &Arc<TypeMap>) -> CallFuture {
         let states = states.clone();
         Box::pin(async move {
-            let call = &sender.payload().scope;
+            let scope = &sender.payload().scope;
             // Nothing is started for a script that already stopped.
-            if call.is_set() {
+            if scope.is_set() {
                 return;
             }
             let env = CallEnv {
                 states,
-                context: call.context().clone(),
+                context: scope.context().clone(),
             };
             let Some(command) = sender.payload_mut().command.take() else {
                 return;

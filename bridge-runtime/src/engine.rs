@@ -41,7 +41,6 @@ pub(crate) struct EngineSettings {
 /// The script an engine thread is running now.
 pub(crate) struct RunningScript {
     pub(crate) control: Arc<ScriptControl>,
-    pub(crate) context: Arc<TypeMap>,
 }
 
 /// What the proxies on one engine thread share.

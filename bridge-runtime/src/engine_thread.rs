@@ -97,7 +97,6 @@ impl EngineThread<'_> {
         let ScriptJob {
             script,
             control,
-            context,
             outcome,
         } = job;
         control.attach(std::thread::current());
@@ -116,7 +115,7 @@ impl EngineThread<'_> {
                 return next;
             }
         };
-        let running = Rc::new(RunningScript { control, context });
+        let running = Rc::new(RunningScript { control });
         let (engine, script_running) = (self.engine.clone(), running.clone());
         let fiber = Fiber::new(stack, move || {
             catch_unwind(AssertUnwindSafe(|| {

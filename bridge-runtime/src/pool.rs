@@ -10,7 +10,6 @@ use crate::control::ScriptControl;
 use crate::engine::EngineSettings;
 use crate::engine_thread::run_engine_thread;
 use crate::handle::OutcomeSender;
-use crate::state::TypeMap;
 use crate::Error;
 use crossbeam_channel::{Receiver, Sender};
 use std::collections::VecDeque;
@@ -22,7 +21,6 @@ use std::time::Duration;
 pub(crate) struct ScriptJob {
     pub(crate) script: String,
     pub(crate) control: Arc<ScriptControl>,
-    pub(crate) context: Arc<TypeMap>,
     pub(crate) outcome: OutcomeSender,
 }
 

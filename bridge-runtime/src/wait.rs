@@ -232,6 +232,8 @@ pub(crate) fn idle_until(
     let started = Instant::now();
     if spin_phase(spin, started, &mut || pass().then_some(())).is_none() {
         park(deadline);
+        // Until woken: what a park costs this thread, for the spin policy to compare with.
+        spin.parked_for(started.elapsed());
     }
 }
 
