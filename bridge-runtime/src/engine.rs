@@ -52,6 +52,7 @@ pub(crate) struct EngineEnv {
     spin: SpinPolicy,
     runtime: tokio::runtime::Handle,
     states: Arc<TypeMap>,
+    bridge_stopped: Arc<AtomicBool>,
 }
 
 impl EngineEnv {
@@ -65,7 +66,13 @@ impl EngineEnv {
             spin: SpinPolicy::new(settings.spin_gate.clone()),
             runtime: settings.runtime.clone(),
             states: settings.states.clone(),
+            bridge_stopped: settings.bridge_stopped.clone(),
         }
+    }
+
+    /// Set when the bridge shuts down.
+    pub(crate) fn bridge_stopped(&self) -> &AtomicBool {
+        &self.bridge_stopped
     }
 
     pub(crate) fn commands(&self) -> &CommandSender {
@@ -133,6 +140,7 @@ pub(crate) fn build_engine(settings: &EngineSettings, env: &Rc<EngineEnv>) -> En
         });
     }
     crate::in_flight::register(&mut engine, env, &settings.functions);
+    crate::stdlib::register(&mut engine, env);
     settings.limits.apply(&mut engine);
 
     let progress_env = env.clone();

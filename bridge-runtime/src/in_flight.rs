@@ -191,7 +191,7 @@ fn call_handles(values: &Array, position: Position) -> Result<Vec<CallHandle>, B
         .collect()
 }
 
-fn no_script(position: Position) -> Box<EvalAltResult> {
+pub(crate) fn no_script(position: Position) -> Box<EvalAltResult> {
     Box::new(EvalAltResult::ErrorRuntime(
         "no script is running on this engine".into(),
         position,

@@ -64,6 +64,7 @@ mod queue;
 mod registry;
 mod reply;
 mod state;
+mod stdlib;
 mod wait;
 mod worker;
 

@@ -14,7 +14,7 @@
 use crate::control::{ScriptControl, StopReason};
 use crate::fiber::{self, Suspend};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -300,6 +300,47 @@ fn spin_phase<T>(
         None => spin.spin_failed(),
     }
     outcome
+}
+
+/// Waits until `until` (for ever if `None`) unless the script must stop first: a script's own
+/// `sleep`. Beside other scripts it suspends its fiber, alone it parks the thread; it never
+/// spins, since a sleep is long on purpose. A stop (cancel, deadline, bridge shutdown) wakes the
+/// engine thread, so it ends the sleep at once.
+pub(crate) fn sleep_until(
+    control: &ScriptControl,
+    bridge_stopped: &AtomicBool,
+    until: Option<Instant>,
+) -> Result<(), StopReason> {
+    let mut suspended = false;
+    loop {
+        if bridge_stopped.load(Ordering::Relaxed) {
+            return Err(StopReason::Shutdown);
+        }
+        if let Some(reason) = control.stop_reason() {
+            return Err(reason);
+        }
+        if until.is_some_and(|until| Instant::now() >= until) {
+            return Ok(());
+        }
+        let wake_at = earliest(until, control.deadline());
+        if fiber::has_company() {
+            fiber::suspend(Suspend::Waiting {
+                progressed: !suspended,
+                deadline: wake_at,
+            });
+            suspended = true;
+        } else {
+            park(wake_at);
+        }
+    }
+}
+
+/// The earlier of two optional instants.
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 /// Parks this thread until it is unparked or `deadline` passes.
