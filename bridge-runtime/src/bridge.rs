@@ -4,6 +4,7 @@ use crate::control::ScriptControl;
 use crate::engine::EngineSettings;
 use crate::handle::{CancelOnDrop, ScriptHandle};
 use crate::limits::ScriptLimits;
+use crate::output::{OutputTarget, ScriptOutput};
 use crate::pool::{EnginePool, PoolSize, ScriptJob};
 use crate::registry::{unique_functions, ScriptFunction};
 use crate::state::TypeMap;
@@ -69,6 +70,7 @@ impl Bridge {
     /// | `max_concurrent_scripts` | 64 |
     /// | `eval` | disabled |
     /// | `import` | refused (no module resolver) |
+    /// | `print`, `debug` | discarded, unless [`on_print`](BridgeBuilder::on_print) / [`on_debug`](BridgeBuilder::on_debug) is set |
     ///
     /// It does not choose which functions scripts may call: add `allow_function` /
     /// `allow_group`, or every registered function is exposed.
@@ -85,6 +87,7 @@ impl Bridge {
         builder.limits.max_expr_depths = Some((64, 32));
         builder.limits.disable_eval = true;
         builder.limits.disable_imports = true;
+        builder.output = ScriptOutput::discarded();
         builder
     }
 
@@ -197,6 +200,7 @@ pub struct BridgeBuilder {
     allowed_functions: Vec<String>,
     allowed_groups: Vec<String>,
     limits: ScriptLimits,
+    output: ScriptOutput,
     call_timeout: Option<Duration>,
     script_timeout: Option<Duration>,
     spin_wait: bool,
@@ -213,6 +217,7 @@ impl Default for BridgeBuilder {
             allowed_functions: Vec::new(),
             allowed_groups: Vec::new(),
             limits: ScriptLimits::default(),
+            output: ScriptOutput::default(),
             call_timeout: None,
             script_timeout: None,
             spin_wait: true,
@@ -271,6 +276,33 @@ impl BridgeBuilder {
     /// Object maps with at most this many entries.
     pub fn max_map_size(mut self, limit: usize) -> Self {
         self.limits.max_map_size = Some(limit);
+        self
+    }
+
+    /// Sends what scripts `print` to `hook`, one call per `print`, instead of the process's
+    /// standard output (Rhai's default; [`Bridge::sandboxed`] discards it).
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let lines = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = lines.clone();
+    /// let bridge = bridge_runtime::Bridge::sandboxed()
+    ///     .on_print(move |line| sink.lock().unwrap().push(line.to_owned()))
+    ///     .build()?;
+    /// bridge.run(r#"print("hello")"#)?;
+    /// assert_eq!(*lines.lock().unwrap(), ["hello"]);
+    /// # Ok::<(), bridge_runtime::Error>(())
+    /// ```
+    pub fn on_print(mut self, hook: impl Fn(&str) + Send + Sync + 'static) -> Self {
+        self.output.print = OutputTarget::Hook(Arc::new(hook));
+        self
+    }
+
+    /// Sends what scripts `debug` to `hook` (the value's debug text), instead of the process's
+    /// standard output (Rhai's default; [`Bridge::sandboxed`] discards it).
+    pub fn on_debug(mut self, hook: impl Fn(&str) + Send + Sync + 'static) -> Self {
+        self.output.debug = OutputTarget::Hook(Arc::new(hook));
         self
     }
 
@@ -355,6 +387,7 @@ impl BridgeBuilder {
             commands: worker.commands(),
             bridge_stopped: bridge_stopped.clone(),
             limits: self.limits,
+            output: self.output,
             call_timeout: self.call_timeout,
             spin_gate,
             runtime: worker.runtime(),

@@ -6,6 +6,7 @@ use crate::convert::dynamic_to_json;
 use crate::error::{CallError, CallErrorKind, ScriptPosition};
 use crate::fiber::{self, Suspend};
 use crate::limits::ScriptLimits;
+use crate::output::ScriptOutput;
 use crate::queue::CommandSender;
 use crate::registry::ScriptFunction;
 use crate::state::TypeMap;
@@ -28,6 +29,8 @@ pub(crate) struct EngineSettings {
     /// Set when the bridge shuts down: running scripts end at their next operation.
     pub(crate) bridge_stopped: Arc<AtomicBool>,
     pub(crate) limits: ScriptLimits,
+    /// Where `print` and `debug` output goes.
+    pub(crate) output: ScriptOutput,
     /// The time limit of calls whose function sets none.
     pub(crate) call_timeout: Option<Duration>,
     /// How many of this bridge's engine threads may spin while waiting.
@@ -142,6 +145,7 @@ pub(crate) fn build_engine(settings: &EngineSettings, env: &Rc<EngineEnv>) -> En
     crate::in_flight::register(&mut engine, env, &settings.functions);
     crate::stdlib::register(&mut engine, env);
     settings.limits.apply(&mut engine);
+    settings.output.apply(&mut engine);
 
     let progress_env = env.clone();
     let bridge_stopped = settings.bridge_stopped.clone();

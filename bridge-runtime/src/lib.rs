@@ -59,6 +59,7 @@ mod fiber;
 mod handle;
 mod in_flight;
 mod limits;
+mod output;
 mod pool;
 mod queue;
 mod registry;
