@@ -3,6 +3,8 @@
 use bridge_runtime::{script_async, Bridge, CallErrorKind, Error, ScriptContext};
 use bridge_suite::observe::{assert_registered_once, DropCounter};
 use serde_json::json;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[script_async]
@@ -30,7 +32,7 @@ fn run(script: &str) -> Result<serde_json::Value, Error> {
 
 #[test]
 fn every_function_here_is_registered_once() {
-    assert_registered_once(&["fetch", "failing_fetch", "guarded_wait"]);
+    assert_registered_once(&["fetch", "failing_fetch", "guarded_wait", "counted_wait"]);
 }
 
 #[test]
@@ -186,4 +188,85 @@ fn cancelling_a_script_in_wait_any_ends_it() {
     handle.cancel();
     assert_eq!(handle.join(), Err(Error::Cancelled));
     counter.wait_for_drops(2);
+}
+
+#[test]
+fn one_start_past_max_calls_in_flight_raises_a_catchable_limit_error() {
+    let bridge = Bridge::builder().max_calls_in_flight(3).build().unwrap();
+    let script = r#"
+        let handles = [];
+        for i in 0..3 { handles.push(start(Fn("fetch"), [1, `v${i}`])); }
+        let refused = ();
+        try { start(Fn("fetch"), [1, "v3"]); } catch (e) { refused = [e.kind, e.function, e.message]; }
+        [refused, wait_all(handles)]
+    "#;
+    let outcome = bridge.run(script).unwrap();
+    assert_eq!(outcome[0][0], "limit");
+    assert_eq!(outcome[0][1], "fetch");
+    let message = outcome[0][2].as_str().unwrap();
+    assert!(
+        message.contains("3 calls in flight") && message.contains("max_calls_in_flight"),
+        "{message}"
+    );
+    assert_eq!(outcome[1], json!(["v0", "v1", "v2"]));
+}
+
+#[test]
+fn a_waited_handle_frees_its_place_at_once_and_a_dropped_one_when_its_call_ends() {
+    let bridge = Bridge::builder().max_calls_in_flight(2).build().unwrap();
+    let script = r#"
+        let total = 0;
+        for round in 0..5 {
+            let a = start(Fn("fetch"), [1, "a"]);
+            let b = start(Fn("fetch"), [1, "b"]);
+            wait(a);
+            total += 1;
+            // b's handle is dropped with this block; its call ends long before the next round.
+            sleep(0.05);
+        }
+        let dropped_early = start(Fn("fetch"), [2000, "slow"]);
+        dropped_early = ();
+        let refused = ();
+        try { start(Fn("fetch"), [1, "x"]); start(Fn("fetch"), [1, "y"]); } catch (e) { refused = e.kind; }
+        [total, refused]
+    "#;
+    assert_eq!(bridge.run(script).unwrap(), json!([5, "limit"]));
+}
+
+/// What `counted_wait` calls saw: how many started, and drop guards for the ones that did.
+#[derive(Default)]
+struct CallCount {
+    started: AtomicUsize,
+    dropped: DropCounter,
+}
+
+#[script_async]
+async fn counted_wait(count: ScriptContext<Arc<CallCount>>, ms: u64) -> u64 {
+    count.started.fetch_add(1, Ordering::SeqCst);
+    let _guard = count.dropped.guard();
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    ms
+}
+
+#[test]
+fn a_sandboxed_loop_of_start_stops_at_the_limit_and_its_calls_are_dropped() {
+    let bridge = Bridge::sandboxed().build().unwrap();
+    let count = Arc::new(CallCount::default());
+    let started = Instant::now();
+    let outcome = bridge
+        .script("loop { start(Fn(\"counted_wait\"), [10000]); }")
+        .context(count.clone())
+        .run();
+    match outcome {
+        Err(Error::Call(call)) => {
+            assert_eq!(call.kind, CallErrorKind::Limit);
+            assert_eq!(call.function, "counted_wait");
+        }
+        other => panic!("expected the limit error, got {other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(2));
+    // At most the 64 calls the sandbox allows reached the function, and each ends with the script.
+    let reached = count.started.load(Ordering::SeqCst);
+    assert!((1..=64).contains(&reached), "{reached} calls started");
+    count.dropped.wait_for_drops(reached);
 }

@@ -68,6 +68,7 @@ impl Bridge {
     /// | `script_timeout` | 5 s |
     /// | `call_timeout` | 2 s |
     /// | `max_concurrent_scripts` | 64 |
+    /// | `max_calls_in_flight` | 64 per script |
     /// | `eval` | disabled |
     /// | `import` | refused (no module resolver) |
     /// | `print`, `debug` | discarded, unless [`on_print`](BridgeBuilder::on_print) / [`on_debug`](BridgeBuilder::on_debug) is set |
@@ -83,7 +84,8 @@ impl Bridge {
             .max_map_size(10_000)
             .script_timeout(Duration::from_secs(5))
             .call_timeout(Duration::from_secs(2))
-            .max_concurrent_scripts(64);
+            .max_concurrent_scripts(64)
+            .max_calls_in_flight(64);
         builder.limits.max_expr_depths = Some((64, 32));
         builder.limits.disable_eval = true;
         builder.limits.disable_imports = true;
@@ -203,6 +205,7 @@ pub struct BridgeBuilder {
     output: ScriptOutput,
     call_timeout: Option<Duration>,
     script_timeout: Option<Duration>,
+    max_calls_in_flight: usize,
     spin_wait: bool,
 }
 
@@ -220,6 +223,7 @@ impl Default for BridgeBuilder {
             output: ScriptOutput::default(),
             call_timeout: None,
             script_timeout: None,
+            max_calls_in_flight: DEFAULT_MAX_CALLS_IN_FLIGHT,
             spin_wait: true,
         }
     }
@@ -320,6 +324,15 @@ impl BridgeBuilder {
         self
     }
 
+    /// At most this many calls started with `start` and not yet waited on, per script (default
+    /// 4,096; [`Bridge::sandboxed`]: 64). One more `start` raises a catchable error of kind
+    /// `"limit"`; waiting on a handle (or dropping it) frees its place. Without a bound, a script
+    /// looping over `start` keeps every call's future and reply alive until it ends.
+    pub fn max_calls_in_flight(mut self, limit: usize) -> Self {
+        self.max_calls_in_flight = limit;
+        self
+    }
+
     /// At most this many scripts run at once; more wait in a queue. Default 1024.
     pub fn max_concurrent_scripts(mut self, limit: usize) -> Self {
         self.max_concurrent_scripts = limit.max(1);
@@ -389,6 +402,7 @@ impl BridgeBuilder {
             limits: self.limits,
             output: self.output,
             call_timeout: self.call_timeout,
+            max_calls_in_flight: self.max_calls_in_flight,
             spin_gate,
             runtime: worker.runtime(),
             states,
@@ -411,6 +425,10 @@ impl BridgeBuilder {
         })
     }
 }
+
+/// Calls in flight per script unless the builder says otherwise: far more than a script that
+/// fans out needs, few enough that a runaway loop of `start` stays in megabytes.
+const DEFAULT_MAX_CALLS_IN_FLIGHT: usize = 4096;
 
 /// One less than the machine's cores (the worker needs one), at least one.
 fn default_engine_threads() -> usize {

@@ -8,7 +8,7 @@ use crate::control::StopReason;
 use crate::convert::{from_script, into_script};
 use crate::engine::{EngineEnv, RunningScript};
 use crate::error::CallErrorKind;
-use crate::in_flight::CallHandle;
+use crate::in_flight::{CallHandle, Reservation};
 use crate::registry::ScriptFunction;
 use crate::reply::{call_cell, CellReceiver};
 use crate::state::{CallEnv, CallFailure};
@@ -82,6 +82,10 @@ impl<'a> ScriptCall<'a> {
     pub fn send_and_wait<C: ScriptCommand>(&self, command: C) -> ProxyResult {
         let position = self.context.call_position();
         let running = self.running(position)?;
+        let reservation = match self.mode {
+            CallMode::Wait => None,
+            CallMode::Start => Some(self.reserve_in_flight(&running, position)?),
+        };
         let pending = self.hand_over::<C, _>(
             position,
             PendingCall {
@@ -90,9 +94,12 @@ impl<'a> ScriptCall<'a> {
                 timeout: self.call_timeout(),
             },
         )?;
-        match self.mode {
-            CallMode::Wait => pending.wait(&running, self.env.spin(), position),
-            CallMode::Start => Ok(Dynamic::from(CallHandle::new(Box::new(pending)))),
+        match reservation {
+            None => pending.wait(&running, self.env.spin(), position),
+            Some(reservation) => Ok(Dynamic::from(CallHandle::new(
+                Box::new(pending),
+                reservation,
+            ))),
         }
     }
 
@@ -156,6 +163,24 @@ impl<'a> ScriptCall<'a> {
         Ok(PendingReply {
             receiver,
             function: C::SCRIPT_NAME,
+        })
+    }
+
+    /// A place among the script's calls in flight for one more, or the catchable error that says
+    /// it has as many as it may.
+    fn reserve_in_flight(
+        &self,
+        running: &RunningScript,
+        position: Position,
+    ) -> Result<Reservation, Box<EvalAltResult>> {
+        let limit = self.env.max_calls_in_flight();
+        running.calls_in_flight.reserve(limit).ok_or_else(|| {
+            let message = format!(
+                "the script already has {limit} calls in flight (max_calls_in_flight); wait on \
+                 some before starting more"
+            );
+            let kind = CallErrorKind::Limit;
+            call_error(self.function.name(), kind, message, None, position)
         })
     }
 

@@ -5,6 +5,7 @@ use crate::control::{ScriptControl, StopReason};
 use crate::convert::dynamic_to_json;
 use crate::error::{CallError, CallErrorKind, ScriptPosition};
 use crate::fiber::{self, Suspend};
+use crate::in_flight::CallsInFlight;
 use crate::limits::ScriptLimits;
 use crate::output::ScriptOutput;
 use crate::queue::CommandSender;
@@ -33,6 +34,8 @@ pub(crate) struct EngineSettings {
     pub(crate) output: ScriptOutput,
     /// The time limit of calls whose function sets none.
     pub(crate) call_timeout: Option<Duration>,
+    /// At most this many calls started and not waited on, per script.
+    pub(crate) max_calls_in_flight: usize,
     /// How many of this bridge's engine threads may spin while waiting.
     pub(crate) spin_gate: Arc<SpinGate>,
     /// The worker's runtime: eager calls take their first poll within its context.
@@ -44,6 +47,17 @@ pub(crate) struct EngineSettings {
 /// The script an engine thread is running now.
 pub(crate) struct RunningScript {
     pub(crate) control: Arc<ScriptControl>,
+    /// Calls it started (`start`) whose replies it has not taken.
+    pub(crate) calls_in_flight: Rc<CallsInFlight>,
+}
+
+impl RunningScript {
+    pub(crate) fn new(control: Arc<ScriptControl>) -> Self {
+        Self {
+            control,
+            calls_in_flight: Rc::default(),
+        }
+    }
 }
 
 /// What the proxies on one engine thread share.
@@ -51,6 +65,7 @@ pub(crate) struct EngineEnv {
     commands: CommandSender,
     waiter: Thread,
     call_timeout: Option<Duration>,
+    max_calls_in_flight: usize,
     running: RefCell<Option<Rc<RunningScript>>>,
     spin: SpinPolicy,
     runtime: tokio::runtime::Handle,
@@ -65,6 +80,7 @@ impl EngineEnv {
             commands: settings.commands.clone(),
             waiter: std::thread::current(),
             call_timeout: settings.call_timeout,
+            max_calls_in_flight: settings.max_calls_in_flight,
             running: RefCell::new(None),
             spin: SpinPolicy::new(settings.spin_gate.clone()),
             runtime: settings.runtime.clone(),
@@ -88,6 +104,11 @@ impl EngineEnv {
 
     pub(crate) fn call_timeout(&self) -> Option<Duration> {
         self.call_timeout
+    }
+
+    /// At most this many calls started and not waited on, per script.
+    pub(crate) fn max_calls_in_flight(&self) -> usize {
+        self.max_calls_in_flight
     }
 
     /// The worker's runtime.

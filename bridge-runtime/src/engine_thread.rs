@@ -115,7 +115,7 @@ impl EngineThread<'_> {
                 return next;
             }
         };
-        let running = Rc::new(RunningScript { control });
+        let running = Rc::new(RunningScript::new(control));
         let (engine, script_running) = (self.engine.clone(), running.clone());
         let fiber = Fiber::new(stack, move || {
             catch_unwind(AssertUnwindSafe(|| {

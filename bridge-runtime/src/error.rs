@@ -72,6 +72,10 @@ pub enum CallErrorKind {
     Context,
     /// The bridge shut down before the call finished.
     Shutdown,
+    /// The call would pass one of the bridge's limits: the script already has
+    /// [`max_calls_in_flight`](crate::BridgeBuilder::max_calls_in_flight) calls started and not
+    /// waited on.
+    Limit,
 }
 
 impl CallErrorKind {
@@ -85,6 +89,7 @@ impl CallErrorKind {
             Self::Timeout => "timeout",
             Self::Context => "context",
             Self::Shutdown => "shutdown",
+            Self::Limit => "limit",
         }
     }
 
@@ -97,6 +102,7 @@ impl CallErrorKind {
             Self::Timeout,
             Self::Context,
             Self::Shutdown,
+            Self::Limit,
         ]
         .into_iter()
         .find(|candidate| candidate.as_str() == kind)

@@ -11,39 +11,114 @@ use crate::error::CallErrorKind;
 use crate::registry::ScriptFunction;
 use crate::wait::block_until;
 use rhai::{Array, Dynamic, Engine, EvalAltResult, FnPtr, Map, NativeCallContext, Position};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 /// A call started with `start`, as scripts hold it.
 #[derive(Clone)]
-pub(crate) struct CallHandle(Rc<RefCell<Option<Box<dyn ErasedReply>>>>);
+pub(crate) struct CallHandle(Rc<RefCell<HandleState>>);
+
+struct HandleState {
+    /// `None` once waited on.
+    reply: Option<Box<dyn ErasedReply>>,
+    calls: Weak<CallsInFlight>,
+}
+
+/// One script's calls in flight: started with `start` and neither waited on nor finished.
+///
+/// A handle dropped unwaited (`start(...)` whose result is thrown away) still counts until its
+/// call finishes on the worker: otherwise a loop of `start` would keep any number of calls alive.
+#[derive(Default)]
+pub(crate) struct CallsInFlight {
+    /// Handles alive and not waited on.
+    handles: Cell<usize>,
+    /// Replies of dropped handles whose calls had not finished.
+    orphans: RefCell<Vec<Box<dyn ErasedReply>>>,
+}
+
+impl CallsInFlight {
+    /// Counts one more call, unless `limit` are in flight already. Taken before the call is
+    /// sent, so a refused call never reaches the worker.
+    pub(crate) fn reserve(self: &Rc<Self>, limit: usize) -> Option<Reservation> {
+        let mut orphans = self.orphans.borrow_mut();
+        orphans.retain(|reply| !reply.is_finished());
+        if self.handles.get() + orphans.len() >= limit {
+            return None;
+        }
+        self.handles.set(self.handles.get() + 1);
+        Some(Reservation(Some(Rc::downgrade(self))))
+    }
+
+    fn release_handle(&self) {
+        self.handles.set(self.handles.get() - 1);
+    }
+}
+
+/// A place among a script's calls in flight, for the handle of a call about to start; given
+/// back if the call is never sent.
+pub(crate) struct Reservation(Option<Weak<CallsInFlight>>);
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        if let Some(calls) = self.0.take().and_then(|calls| calls.upgrade()) {
+            calls.release_handle();
+        }
+    }
+}
 
 impl CallHandle {
-    pub(crate) fn new(reply: Box<dyn ErasedReply>) -> Self {
-        Self(Rc::new(RefCell::new(Some(reply))))
+    /// A handle for `reply`, in the place `reservation` kept for it.
+    pub(crate) fn new(reply: Box<dyn ErasedReply>, mut reservation: Reservation) -> Self {
+        Self(Rc::new(RefCell::new(HandleState {
+            reply: Some(reply),
+            calls: reservation.0.take().unwrap_or_default(),
+        })))
     }
 
     fn is_finished(&self) -> bool {
         self.0
             .borrow()
+            .reply
             .as_ref()
             .is_some_and(|reply| reply.is_finished())
     }
 
+    fn is_taken(&self) -> bool {
+        self.0.borrow().reply.is_none()
+    }
+
     fn arm(&self) {
-        if let Some(reply) = self.0.borrow().as_ref() {
+        if let Some(reply) = &self.0.borrow().reply {
             reply.arm();
         }
     }
 
+    /// The reply, taken out of the handle: from here on it no longer counts as in flight.
     fn take(&self, position: Position) -> Result<Box<dyn ErasedReply>, Box<EvalAltResult>> {
-        self.0.borrow_mut().take().ok_or_else(|| {
+        let mut state = self.0.borrow_mut();
+        let reply = state.reply.take().ok_or_else(|| {
             Box::new(EvalAltResult::ErrorRuntime(
                 "this call handle was already waited on".into(),
                 position,
             ))
-        })
+        })?;
+        if let Some(calls) = state.calls.upgrade() {
+            calls.release_handle();
+        }
+        Ok(reply)
+    }
+}
+
+impl Drop for HandleState {
+    fn drop(&mut self) {
+        let (Some(reply), Some(calls)) = (self.reply.take(), self.calls.upgrade()) else {
+            return;
+        };
+        calls.release_handle();
+        if !reply.is_finished() {
+            calls.orphans.borrow_mut().push(reply);
+        }
     }
 }
 
@@ -144,10 +219,7 @@ fn wait_any(context: &NativeCallContext, env: &EngineEnv, handles: &Array) -> Pr
             position,
         )));
     }
-    if let Some(index) = handles
-        .iter()
-        .position(|handle| handle.0.borrow().is_none())
-    {
+    if let Some(index) = handles.iter().position(CallHandle::is_taken) {
         return Err(Box::new(EvalAltResult::ErrorRuntime(
             format!("the call handle at index {index} was already waited on").into(),
             position,
