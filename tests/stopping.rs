@@ -260,3 +260,49 @@ fn dropping_the_bridge_ends_running_and_queued_scripts_with_an_outcome() {
     }
     counter.wait_for_drops(1);
 }
+
+/// A bridge that runs one script at a time, busy with a script that sleeps until cancelled.
+fn bridge_with_one_busy_place() -> (Bridge, bridge_runtime::ScriptHandle) {
+    let bridge = Bridge::builder().max_concurrent_scripts(1).build().unwrap();
+    let busy = bridge.spawn("sleep(1000); 1");
+    (bridge, busy)
+}
+
+#[test]
+fn a_queued_script_times_out_at_its_own_deadline_counted_from_submission() {
+    let (bridge, busy) = bridge_with_one_busy_place();
+    let started = Instant::now();
+    let queued = bridge
+        .script("40 + 2")
+        .timeout(Duration::from_millis(100))
+        .spawn();
+    assert_eq!(
+        queued.join(),
+        Err(Error::Timeout {
+            limit: Duration::from_millis(100)
+        })
+    );
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_millis(1000), "took {elapsed:?}");
+    // The busy script was not disturbed, and the queue still serves.
+    assert!(!busy.is_finished());
+    let next = bridge.spawn("1 + 1");
+    busy.cancel();
+    assert_eq!(busy.join(), Err(Error::Cancelled));
+    assert_eq!(next.join().unwrap(), json!(2));
+}
+
+#[test]
+fn cancelling_a_queued_script_ends_it_at_once() {
+    let (bridge, busy) = bridge_with_one_busy_place();
+    let queued = bridge.spawn("40 + 2");
+    let behind = bridge.spawn("2 + 2");
+    std::thread::sleep(Duration::from_millis(20));
+    let started = Instant::now();
+    queued.cancel();
+    assert_eq!(queued.join(), Err(Error::Cancelled));
+    assert!(started.elapsed() < PROMPT, "took {:?}", started.elapsed());
+    assert!(!behind.is_finished(), "the script behind it still waits");
+    busy.cancel();
+    assert_eq!(behind.join().unwrap(), json!(4));
+}

@@ -29,10 +29,20 @@ pub(crate) struct ScriptControl {
     deadline: Option<Instant>,
     /// The script's wall-clock limit, for its error message.
     timeout: Option<Duration>,
-    /// The engine thread running the script, once it started: woken when the script is stopped.
-    engine_thread: Mutex<Option<Thread>>,
+    /// Who must hear of a stop: the engine thread running the script, or the queue it waits in.
+    listener: Mutex<StopListener>,
     /// What its calls on the worker share with it.
     calls: Arc<CallScope>,
+}
+
+/// Who is told when a script is stopped.
+enum StopListener {
+    /// Nobody yet: the script is on its way to an engine thread.
+    Nobody,
+    /// The script waits in the bridge's queue; this takes it out.
+    Queue(Arc<dyn Fn() + Send + Sync>),
+    /// The engine thread running the script: unparked, so a waiting script sees the stop at once.
+    EngineThread(Thread),
 }
 
 /// What a script's calls on the worker share with it: a flag set once, when the script stops or
@@ -88,7 +98,7 @@ impl ScriptControl {
             stop: AtomicU8::new(RUNNING),
             deadline: timeout.and_then(|timeout| Instant::now().checked_add(timeout)),
             timeout,
-            engine_thread: Mutex::new(None),
+            listener: Mutex::new(StopListener::Nobody),
             calls: Arc::new(CallScope {
                 stopped: AtomicBool::new(false),
                 wake: Notify::new(),
@@ -97,12 +107,18 @@ impl ScriptControl {
         }
     }
 
+    fn listener(&self) -> std::sync::MutexGuard<'_, StopListener> {
+        self.listener.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Records the engine thread that runs the script, so a stop can wake it.
     pub(crate) fn attach(&self, thread: Thread) {
-        *self
-            .engine_thread
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(thread);
+        *self.listener() = StopListener::EngineThread(thread);
+    }
+
+    /// Records that the script waits in a queue, and what takes it out when it is stopped there.
+    pub(crate) fn wait_in_queue(&self, take_out: Arc<dyn Fn() + Send + Sync>) {
+        *self.listener() = StopListener::Queue(take_out);
     }
 
     /// Stops the script (if it is still running) for `reason`.
@@ -117,12 +133,17 @@ impl ScriptControl {
             .stop
             .compare_exchange(RUNNING, code, Ordering::AcqRel, Ordering::Acquire);
         self.calls.set();
-        if let Some(thread) = &*self
-            .engine_thread
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-        {
-            thread.unpark();
+        let take_out = match &*self.listener() {
+            StopListener::Nobody => None,
+            StopListener::EngineThread(thread) => {
+                thread.unpark();
+                None
+            }
+            StopListener::Queue(take_out) => Some(take_out.clone()),
+        };
+        // Called without the lock: taking a script out of the queue takes the queue's lock.
+        if let Some(take_out) = take_out {
+            take_out();
         }
     }
 

@@ -236,7 +236,8 @@ fn syntax_error(error: ParseError) -> Error {
     }
 }
 
-fn stopped_error(reason: StopReason, control: &ScriptControl) -> Error {
+/// The error a script stopped for `reason` ends with.
+pub(crate) fn stopped_error(reason: StopReason, control: &ScriptControl) -> Error {
     match (reason, control.timeout()) {
         (StopReason::Cancelled, _) => Error::Cancelled,
         (StopReason::TimedOut, Some(limit)) => Error::Timeout { limit },

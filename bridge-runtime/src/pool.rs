@@ -6,8 +6,8 @@
 //! the thread with the fewest scripts; once there, it stays. Threads that stay idle for a while
 //! exit, down to the minimum (at least one stays warm).
 
-use crate::control::ScriptControl;
-use crate::engine::EngineSettings;
+use crate::control::{ScriptControl, StopReason};
+use crate::engine::{stopped_error, EngineSettings};
 use crate::engine_thread::run_engine_thread;
 use crate::handle::OutcomeSender;
 use crate::Error;
@@ -88,6 +88,28 @@ impl PoolShared {
         Some(job)
     }
 
+    /// Ends every queued script that was stopped, each with its stop's error.
+    fn remove_stopped_from_queue(&self) {
+        let stopped: Vec<(ScriptJob, StopReason)> = {
+            let mut state = self.state();
+            let mut stopped = Vec::new();
+            let mut index = 0;
+            while index < state.backlog.len() {
+                match state.backlog[index].control.stop_reason() {
+                    Some(reason) => {
+                        stopped.extend(state.backlog.remove(index).map(|job| (job, reason)))
+                    }
+                    None => index += 1,
+                }
+            }
+            stopped
+        };
+        for (job, reason) in stopped {
+            let error = stopped_error(reason, &job.control);
+            job.outcome.send(Err(error));
+        }
+    }
+
     /// Whether idle thread `id` may exit now (it has no script and the pool keeps enough
     /// threads without it); if so, it is no longer given scripts.
     pub(crate) fn retire(&self, id: u64) -> bool {
@@ -145,7 +167,10 @@ impl EnginePool {
             return job.outcome.send(Err(Error::Shutdown));
         }
         if state.running >= self.shared.size.max_scripts {
+            let control = job.control.clone();
             state.backlog.push_back(job);
+            drop(state);
+            self.watch_in_queue(&control);
             return;
         }
         let index = match self.pick_thread(&state) {
@@ -167,6 +192,32 @@ impl EnginePool {
             return;
         }
         entry.thread.unpark();
+    }
+
+    /// Lets a stop (cancel, or the deadline, which a timer on the worker's runtime checks) take
+    /// a queued script out of the queue at once with its outcome, instead of when a place frees.
+    fn watch_in_queue(&self, control: &Arc<ScriptControl>) {
+        let pool = Arc::downgrade(&self.shared);
+        control.wait_in_queue(Arc::new(move || {
+            if let Some(pool) = pool.upgrade() {
+                pool.remove_stopped_from_queue();
+            }
+        }));
+        // Stopped before it was watched: nobody else will take it out.
+        if control.stop_reason().is_some() {
+            self.shared.remove_stopped_from_queue();
+            return;
+        }
+        if let Some(deadline) = control.deadline() {
+            let control = Arc::downgrade(control);
+            self.shared.settings.runtime.spawn(async move {
+                tokio::time::sleep_until(deadline.into()).await;
+                if let Some(control) = control.upgrade() {
+                    // Past the deadline, this stops the script, which takes it out of the queue.
+                    control.stop_reason();
+                }
+            });
+        }
     }
 
     /// A thread with no script; else none if another thread may start; else the least busy.
