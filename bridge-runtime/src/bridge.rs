@@ -71,6 +71,8 @@ impl Bridge {
     /// | `max_calls_in_flight` | 64 per script |
     /// | `eval` | disabled |
     /// | `import` | refused (no module resolver) |
+    /// | variables in scope, script functions | 256 each |
+    /// | closures that capture variables | refused (see [`capturing_closures`](BridgeBuilder::capturing_closures)) |
     /// | `print`, `debug` | discarded, unless [`on_print`](BridgeBuilder::on_print) / [`on_debug`](BridgeBuilder::on_debug) is set |
     ///
     /// It does not choose which functions scripts may call: add `allow_function` /
@@ -89,6 +91,9 @@ impl Bridge {
         builder.limits.max_expr_depths = Some((64, 32));
         builder.limits.disable_eval = true;
         builder.limits.disable_imports = true;
+        builder.limits.max_variables = Some(256);
+        builder.limits.max_functions = Some(256);
+        builder.limits.refuse_capturing_closures = true;
         builder.output = ScriptOutput::discarded();
         builder
     }
@@ -280,6 +285,17 @@ impl BridgeBuilder {
     /// Object maps with at most this many entries.
     pub fn max_map_size(mut self, limit: usize) -> Self {
         self.limits.max_map_size = Some(limit);
+        self
+    }
+
+    /// Whether scripts may define closures that capture variables (default `true`, as in Rhai;
+    /// [`Bridge::sandboxed`]: `false`). A captured variable is shared between the scope and the
+    /// closure, so `let m = #{}; m.f = || m;` forms a reference cycle that is never freed: memory
+    /// a script can leak for good, however short it runs. Refused, a script with such a closure
+    /// fails before it starts with an error naming the variable; closures that capture nothing
+    /// (`|x| x * 2`) are always fine.
+    pub fn capturing_closures(mut self, allowed: bool) -> Self {
+        self.limits.refuse_capturing_closures = !allowed;
         self
     }
 

@@ -6,7 +6,7 @@ use crate::convert::dynamic_to_json;
 use crate::error::{CallError, CallErrorKind, ScriptPosition};
 use crate::fiber::{self, Suspend};
 use crate::in_flight::CallsInFlight;
-use crate::limits::ScriptLimits;
+use crate::limits::{first_capture, ScriptLimits};
 use crate::output::ScriptOutput;
 use crate::queue::CommandSender;
 use crate::registry::ScriptFunction;
@@ -198,6 +198,7 @@ pub(crate) fn run_script(
     engine: &Engine,
     script: &str,
     running: &RunningScript,
+    refuse_capturing_closures: bool,
 ) -> Result<serde_json::Value, Error> {
     /// Ends the script however evaluation ends, a panic included.
     struct Finish<'a>(&'a ScriptControl);
@@ -209,18 +210,31 @@ pub(crate) fn run_script(
     }
 
     let finish = Finish(&running.control);
-    evaluate(engine, script, finish.0)
+    evaluate(engine, script, finish.0, refuse_capturing_closures)
 }
 
 fn evaluate(
     engine: &Engine,
     script: &str,
     control: &ScriptControl,
+    refuse_capturing_closures: bool,
 ) -> Result<serde_json::Value, Error> {
     if let Some(reason) = control.stop_reason() {
         return Err(stopped_error(reason, control));
     }
     let ast = engine.compile(script).map_err(syntax_error)?;
+    if refuse_capturing_closures {
+        if let Some((variable, position)) = first_capture(&ast) {
+            return Err(Error::Script {
+                message: format!(
+                    "this closure captures the variable `{variable}`, which this bridge does not \
+                     allow (captured variables can form reference cycles that are never freed); \
+                     pass `{variable}` to the closure as a parameter instead"
+                ),
+                position: ScriptPosition::from_rhai(position),
+            });
+        }
+    }
     let value: Dynamic = engine
         .eval_ast(&ast)
         .map_err(|e| script_error(*e, control))?;

@@ -117,9 +117,10 @@ impl EngineThread<'_> {
         };
         let running = Rc::new(RunningScript::new(control));
         let (engine, script_running) = (self.engine.clone(), running.clone());
+        let refuse_captures = self.pool.settings.limits.refuse_capturing_closures;
         let fiber = Fiber::new(stack, move || {
             catch_unwind(AssertUnwindSafe(|| {
-                run_script(&engine, &script, &script_running)
+                run_script(&engine, &script, &script_running, refuse_captures)
             }))
             .unwrap_or_else(|panic| Err(Error::Internal(panic_message(panic.as_ref()))))
         });

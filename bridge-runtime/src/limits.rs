@@ -1,7 +1,7 @@
 //! Rhai's own limits, as a bridge applies them to each of its engines.
 
 use rhai::module_resolvers::DummyModuleResolver;
-use rhai::Engine;
+use rhai::{ASTNode, Engine, Position, Stmt, AST};
 
 /// Limits on what one script may do; `None` leaves Rhai's default (unlimited, for most).
 #[derive(Clone, Debug, Default)]
@@ -17,6 +17,12 @@ pub(crate) struct ScriptLimits {
     pub(crate) disable_eval: bool,
     /// Refuse `import` (by default Rhai loads modules from the file system).
     pub(crate) disable_imports: bool,
+    /// At most this many variables in scope, and script functions defined.
+    pub(crate) max_variables: Option<usize>,
+    pub(crate) max_functions: Option<usize>,
+    /// Refuse scripts with closures that capture variables: they can form reference cycles
+    /// (`let m = #{}; m.f = || m;`) that are never freed.
+    pub(crate) refuse_capturing_closures: bool,
 }
 
 impl ScriptLimits {
@@ -39,6 +45,12 @@ impl ScriptLimits {
         if let Some((global, in_functions)) = self.max_expr_depths {
             engine.set_max_expr_depths(global, in_functions);
         }
+        if let Some(max) = self.max_variables {
+            engine.set_max_variables(max);
+        }
+        if let Some(max) = self.max_functions {
+            engine.set_max_functions(max);
+        }
         if self.disable_eval {
             engine.disable_symbol("eval");
         }
@@ -46,4 +58,19 @@ impl ScriptLimits {
             engine.set_module_resolver(DummyModuleResolver::new());
         }
     }
+}
+
+/// Where `ast` first makes a closure capture a variable, if it does anywhere (function bodies
+/// included). Rhai shares each captured variable (`Stmt::Share`) just before it builds the closure.
+pub(crate) fn first_capture(ast: &AST) -> Option<(String, Position)> {
+    let mut found = None;
+    ast.walk(&mut |path: &[ASTNode]| {
+        if let Some(ASTNode::Stmt(Stmt::Share(captured))) = path.last() {
+            found = captured
+                .first()
+                .map(|(variable, _)| (variable.name.to_string(), variable.pos));
+        }
+        found.is_none()
+    });
+    found
 }

@@ -8,13 +8,85 @@
 
 use crate::call::terminated;
 use crate::engine::EngineEnv;
-use rhai::{Engine, EvalAltResult, NativeCallContext, FLOAT, INT};
+use rhai::{Engine, EvalAltResult, ImmutableString, NativeCallContext, Position, FLOAT, INT};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 /// Registers every replacement on `engine`.
 pub(crate) fn register(engine: &mut Engine, env: &Rc<EngineEnv>) {
     register_sleep(engine, env);
+    register_replace(engine);
+}
+
+/// `replace`: Rhai's builds the whole result and checks `max_string_size` afterwards, so one call
+/// on a 64 KiB string of spaces replacing each with another 64 KiB string asks for 4 GiB. Ours
+/// counts the matches first and refuses a result over the limit before allocating it.
+fn register_replace(engine: &mut Engine) {
+    engine.register_fn(
+        "replace",
+        |context: NativeCallContext, text: &mut ImmutableString, find: &str, with: &str| {
+            checked_replace(&context, text, find, with)
+        },
+    );
+    engine.register_fn(
+        "replace",
+        |context: NativeCallContext, text: &mut ImmutableString, find: &str, with: char| {
+            checked_replace(&context, text, find, with.encode_utf8(&mut [0; 4]))
+        },
+    );
+    engine.register_fn(
+        "replace",
+        |context: NativeCallContext, text: &mut ImmutableString, find: char, with: &str| {
+            checked_replace(&context, text, find.encode_utf8(&mut [0; 4]), with)
+        },
+    );
+    engine.register_fn(
+        "replace",
+        |context: NativeCallContext, text: &mut ImmutableString, find: char, with: char| {
+            let (mut find_buf, mut with_buf) = ([0; 4], [0; 4]);
+            let (find, with) = (
+                find.encode_utf8(&mut find_buf),
+                with.encode_utf8(&mut with_buf),
+            );
+            checked_replace(&context, text, find, with)
+        },
+    );
+}
+
+/// Replaces every `find` in `text` with `with`, as `str::replace` does (an empty `find` matches
+/// before every character and at the end), unless the result would be longer than the engine's
+/// `max_string_size`.
+fn checked_replace(
+    context: &NativeCallContext,
+    text: &mut ImmutableString,
+    find: &str,
+    with: &str,
+) -> Result<(), Box<EvalAltResult>> {
+    if text.is_empty() {
+        return Ok(());
+    }
+    let limit = context.engine().max_string_size();
+    if limit > 0 && with.len() > find.len() {
+        let matches = if find.is_empty() {
+            text.chars().count() + 1
+        } else {
+            text.matches(find).count()
+        };
+        let grows_by = matches.saturating_mul(with.len() - find.len());
+        if text.len().saturating_add(grows_by) > limit {
+            return Err(string_too_long(context.call_position()));
+        }
+    }
+    *text = text.replace(find, with).into();
+    Ok(())
+}
+
+/// Rhai's own error for a string over `max_string_size`.
+fn string_too_long(position: Position) -> Box<EvalAltResult> {
+    Box::new(EvalAltResult::ErrorDataTooLarge(
+        "Length of string".to_owned(),
+        position,
+    ))
 }
 
 /// `sleep(seconds)`: Rhai's blocks the engine thread in `std::thread::sleep`, holding up every
