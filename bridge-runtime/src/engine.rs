@@ -137,6 +137,13 @@ impl EngineEnv {
     }
 }
 
+/// A script ends with an error once less than this much of its fiber's stack is left: room
+/// for the deepest native recursion between two operations, and for unwinding.
+const STACK_RESERVE: usize = 4 * 1024 * 1024;
+
+/// What `on_progress` ends a script with when its stack runs low.
+const STACK_EXHAUSTED: &str = "stack exhausted";
+
 /// Stop checks read the clock, so they run once per this many operations (a few microseconds).
 const OPERATIONS_PER_STOP_CHECK: u64 = 64;
 
@@ -171,6 +178,9 @@ pub(crate) fn build_engine(settings: &EngineSettings, env: &Rc<EngineEnv>) -> En
     let progress_env = env.clone();
     let bridge_stopped = settings.bridge_stopped.clone();
     engine.on_progress(move |operations| {
+        if fiber::stack_left().is_some_and(|left| left < STACK_RESERVE) {
+            return Some(Dynamic::from(STACK_EXHAUSTED));
+        }
         if operations % OPERATIONS_PER_STOP_CHECK != 0 {
             return None;
         }
@@ -266,6 +276,20 @@ fn script_error(mut error: EvalAltResult, control: &ScriptControl) -> Error {
             if let Some(call) = call_error_from_value(value, *position) {
                 return Error::Call(call);
             }
+        }
+        EvalAltResult::ErrorTerminated(token, position)
+            if token
+                .read_lock::<rhai::ImmutableString>()
+                .as_deref()
+                .map(|t| t.as_str())
+                == Some(STACK_EXHAUSTED) =>
+        {
+            return Error::Script {
+                message: "the script nests too deeply (its stack is nearly used up): too deep a \
+                          recursion, or data nested too deeply"
+                    .to_owned(),
+                position: ScriptPosition::from_rhai(*position),
+            };
         }
         EvalAltResult::ErrorTerminated(..) => {
             let reason = control.stop_reason().unwrap_or(StopReason::Shutdown);

@@ -9,7 +9,7 @@
 //!
 //! Rhai values are not `Send`, so a fiber never leaves the thread that started it.
 
-use corosensei::stack::DefaultStack;
+use corosensei::stack::{DefaultStack, Stack};
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 use std::cell::{Cell, RefCell};
 use std::ptr;
@@ -56,6 +56,10 @@ struct Host {
     siblings: Cell<usize>,
     /// When the running fiber's time slice began; `None` until it first looks.
     resumed_at: Cell<Option<Instant>>,
+    /// The lowest usable address of the running fiber's stack; 0 while no fiber runs.
+    stack_limit: Cell<usize>,
+    /// The deepest point of the running fiber's stack seen so far (by [`stack_left`]).
+    deepest: Cell<usize>,
 }
 
 thread_local! {
@@ -65,6 +69,8 @@ thread_local! {
             has_mail: RefCell::new(None),
             siblings: Cell::new(0),
             resumed_at: Cell::new(None),
+            stack_limit: Cell::new(0),
+            deepest: Cell::new(usize::MAX),
         }
     };
 }
@@ -101,6 +107,22 @@ pub(crate) fn slice_over() -> bool {
     })
 }
 
+/// How much of the running fiber's stack is left below the caller; `None` outside a fiber.
+///
+/// Rhai recurses on the native stack (script calls, nested data), and a fiber's stack ends in a
+/// guard page: reaching it kills the process. Checked between operations, this lets a script
+/// that nests too deeply end with an error while there is still room to unwind.
+pub(crate) fn stack_left() -> Option<usize> {
+    let limit = HOST.with(|host| host.stack_limit.get());
+    if limit == 0 {
+        return None;
+    }
+    let marker = 0_u8;
+    let here = std::hint::black_box(&marker) as *const u8 as usize;
+    HOST.with(|host| host.deepest.set(host.deepest.get().min(here)));
+    Some(here.saturating_sub(limit))
+}
+
 /// Suspends the running fiber until its thread resumes it. Returns at once outside a fiber.
 pub(crate) fn suspend(why: Suspend) {
     let yielder = HOST.with(|host| host.yielder.get());
@@ -119,16 +141,24 @@ pub(crate) fn suspend(why: Suspend) {
 /// One script's coroutine.
 pub(crate) struct Fiber<R> {
     coroutine: Coroutine<(), Suspend, R, DefaultStack>,
+    stack_limit: usize,
+    /// The deepest point of its stack seen while it ran.
+    deepest: usize,
 }
 
 impl<R: 'static> Fiber<R> {
     /// A fiber that will run `body` on `stack` when first resumed.
     pub(crate) fn new(stack: DefaultStack, body: impl FnOnce() -> R + 'static) -> Self {
+        let stack_limit = stack.limit().get();
         let coroutine = Coroutine::with_stack(stack, move |yielder: &ScriptYielder, ()| {
             HOST.with(|host| host.yielder.set(yielder));
             body()
         });
-        Self { coroutine }
+        Self {
+            coroutine,
+            stack_limit,
+            deepest: usize::MAX,
+        }
     }
 
     /// Runs the fiber until it suspends or finishes. `siblings` is how many other fibers share
@@ -137,11 +167,15 @@ impl<R: 'static> Fiber<R> {
         HOST.with(|host| {
             host.siblings.set(siblings);
             host.resumed_at.set(None);
+            host.stack_limit.set(self.stack_limit);
+            host.deepest.set(self.deepest);
         });
         let result = self.coroutine.resume(());
         HOST.with(|host| {
             host.yielder.set(ptr::null());
             host.resumed_at.set(None);
+            host.stack_limit.set(0);
+            self.deepest = host.deepest.replace(usize::MAX);
         });
         match result {
             CoroutineResult::Yield(why) => Step::Suspended(why),
@@ -149,9 +183,9 @@ impl<R: 'static> Fiber<R> {
         }
     }
 
-    /// The stack of a finished fiber, for the next one.
-    pub(crate) fn into_stack(self) -> DefaultStack {
-        self.coroutine.into_stack()
+    /// The stack of a finished fiber, for the next one, and the deepest point its script reached.
+    pub(crate) fn into_stack(self) -> (DefaultStack, usize) {
+        (self.coroutine.into_stack(), self.deepest)
     }
 }
 
@@ -161,8 +195,12 @@ pub(crate) struct StackCache {
     stacks: Vec<DefaultStack>,
 }
 
-/// Stacks kept per engine thread. Each keeps the pages its deepest script touched.
+/// Stacks kept per engine thread.
 const CACHED_STACKS: usize = 8;
+
+/// How much of the top of a cached stack may stay resident: what ordinary scripts touch (a page-
+/// multiple). A script that went deeper has the pages below released when its stack is cached.
+const RESIDENT_STACK: usize = 256 * 1024;
 
 impl StackCache {
     pub(crate) fn new() -> Self {
@@ -177,11 +215,31 @@ impl StackCache {
         }
     }
 
-    /// Keeps a finished fiber's stack, unless enough are kept already.
-    pub(crate) fn give_back(&mut self, stack: DefaultStack) {
-        if self.stacks.len() < CACHED_STACKS {
-            self.stacks.push(stack);
+    /// Keeps a finished fiber's stack, unless enough are kept already. If its script went deeper
+    /// than [`RESIDENT_STACK`], the pages below that are given back to the system first: a few
+    /// deep scripts would otherwise leave their cached stacks holding hundreds of megabytes.
+    pub(crate) fn give_back(&mut self, (stack, deepest): (DefaultStack, usize)) {
+        if self.stacks.len() >= CACHED_STACKS {
+            return;
         }
+        let base = stack.base().get();
+        if base.saturating_sub(deepest) > RESIDENT_STACK {
+            // Deeper native frames than the last check saw may have touched pages further down:
+            // release everything below the resident part.
+            let limit = stack.limit().get();
+            let length = base - RESIDENT_STACK - limit;
+            // SAFETY: `[limit, limit + length)` lies inside the stack's own read-write mapping
+            // (below its top `RESIDENT_STACK` bytes), and no fiber uses this stack now; the
+            // kernel gives fresh zero pages on the next touch. `limit` and `base` are
+            // page-aligned, and so is `RESIDENT_STACK`.
+            let released =
+                unsafe { libc::madvise(limit as *mut libc::c_void, length, libc::MADV_DONTNEED) };
+            if released != 0 {
+                // Could not release: better to map a fresh stack next time than keep the pages.
+                return;
+            }
+        }
+        self.stacks.push(stack);
     }
 }
 

@@ -1,0 +1,118 @@
+//! Nothing a script nests, and no depth setting the builder accepts, crashes the process: each
+//! scenario runs in a child process whose exit status is checked, and ends with a clear error.
+
+use bridge_runtime::{Bridge, Error};
+use bridge_suite::child::{assert_passed, is_child, rerun_in_child};
+
+/// Runs `check` in a child process (re-running the test `test`), and asserts that it passed.
+fn in_child(test: &str, check: impl FnOnce()) {
+    if is_child(test) {
+        check();
+        return;
+    }
+    assert_passed(&rerun_in_child(test));
+}
+
+/// The script builds an array `depth` levels deep in linear time, then runs `then` on it.
+fn deep_array_script(depth: usize, then: &str) -> String {
+    format!(
+        "let a = []; let b = []; for i in 0..{depth} {{ a = [take(a)]; b = [take(b)]; }} {then}"
+    )
+}
+
+/// Asserts that `result` is Ok, or the error for nesting too deeply (which of the two depends on
+/// how much stack the build's code takes per level).
+fn assert_ok_or_too_deep(result: Result<serde_json::Value, Error>) {
+    if let Err(error) = result {
+        assert_too_deep(Err(error));
+    }
+}
+
+fn assert_too_deep(result: Result<serde_json::Value, Error>) {
+    match result {
+        Err(Error::Script { message, .. }) => {
+            assert!(message.contains("nests too deeply"), "{message}")
+        }
+        other => panic!("expected the nesting error, got {other:?}"),
+    }
+}
+
+#[test]
+fn recursion_deeper_than_the_stack_with_a_huge_max_call_depth_ends_with_an_error() {
+    in_child(
+        "recursion_deeper_than_the_stack_with_a_huge_max_call_depth_ends_with_an_error",
+        || {
+            let bridge = Bridge::builder().max_call_depth(1_000_000).build().unwrap();
+            let script = "fn down(n) { if n == 0 { 0 } else { 1 + down(n - 1) } } down(200000)";
+            assert_too_deep(bridge.run(script));
+            // The engine thread goes on serving.
+            assert_eq!(bridge.run("40 + 2").unwrap(), 42);
+        },
+    );
+}
+
+#[test]
+fn a_sandbox_with_a_raised_max_call_depth_ends_deep_recursion_with_an_error() {
+    in_child(
+        "a_sandbox_with_a_raised_max_call_depth_ends_deep_recursion_with_an_error",
+        || {
+            let bridge = Bridge::sandboxed()
+                .max_call_depth(100_000)
+                .max_operations(u64::MAX)
+                .build()
+                .unwrap();
+            let script = "fn down(n) { if n == 0 { 0 } else { 1 + down(n - 1) } } down(90000)";
+            assert_too_deep(bridge.run(script));
+        },
+    );
+}
+
+/// This process's resident memory now (Linux: `/proc/self/status`), in bytes.
+fn resident_bytes() -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kib: usize = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    kib * 1024
+}
+
+#[test]
+fn deep_scripts_do_not_leave_their_stack_pages_resident_once_they_end() {
+    in_child(
+        "deep_scripts_do_not_leave_their_stack_pages_resident_once_they_end",
+        || {
+            const MIB: usize = 1024 * 1024;
+            let bridge = Bridge::builder()
+                .max_engine_threads(1)
+                .max_call_depth(4000)
+                .build()
+                .unwrap();
+            bridge.run("1").unwrap();
+            let before = resident_bytes();
+            // Eight scripts deep at once (each sleeps at the bottom of its recursion), so each
+            // needs a stack of its own: every cached stack has been deep.
+            let script =
+                "fn down(n) { if n == 0 { sleep(0.3); 0 } else { 1 + down(n - 1) } } down(3000)";
+            let handles: Vec<_> = (0..8).map(|_| bridge.spawn(script)).collect();
+            std::thread::sleep(std::time::Duration::from_millis(150));
+            let during = resident_bytes();
+            for handle in handles {
+                assert_eq!(handle.join().unwrap(), 3000);
+            }
+            let after = resident_bytes();
+            eprintln!(
+                "resident: before {} MiB, during {} MiB, after {} MiB",
+                before / MIB,
+                during / MIB,
+                after / MIB
+            );
+            assert!(
+                during > before + 40 * MIB,
+                "the scripts were not deep enough to tell"
+            );
+            assert!(after < before + 16 * MIB, "their stacks stayed resident");
+        },
+    );
+}
