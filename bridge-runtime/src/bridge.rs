@@ -144,10 +144,19 @@ impl Bridge {
 impl Drop for Bridge {
     /// Stops running scripts at their next operation, drops calls in flight (their scripts end
     /// with an error), gives queued scripts a shutdown error, and joins every thread.
+    ///
+    /// Dropped on one of its own threads (the last `Arc<Bridge>` held in a `State` or
+    /// `ScriptContext` and let go inside a call), it joins nothing: the threads would wait on
+    /// each other. They stop the same way and exit once the current call returns.
     fn drop(&mut self) {
+        let on_own_thread = self.worker.is_current_thread() || self.pool.is_own_thread();
         self.bridge_stopped.store(true, Ordering::Relaxed);
-        self.worker.shutdown();
-        self.pool.shutdown();
+        if on_own_thread {
+            self.worker.detach();
+        } else {
+            self.worker.shutdown();
+        }
+        self.pool.shutdown(!on_own_thread);
     }
 }
 

@@ -1,6 +1,6 @@
 //! What a generated proxy works with: one script call, on its engine thread.
 
-use crate::catch_unwind::CatchUnwind;
+use crate::catch_unwind::{describe_panic, drop_quietly, CatchUnwind};
 use crate::command::{
     CallPayload, Command, EagerCommand, ErasedCall, PendingCall, Reply, ScriptCommand, StartedCall,
 };
@@ -17,6 +17,7 @@ use rhai::{Dynamic, EvalAltResult, Map, NativeCallContext, Position};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
@@ -74,7 +75,24 @@ impl<'a> ScriptCall<'a> {
         index: usize,
         param: &'static str,
     ) -> Result<T, Box<EvalAltResult>> {
-        from_script(self.args[index]).map_err(|message| self.argument_error(param, message))
+        match catch_unwind(AssertUnwindSafe(|| from_script(self.args[index]))) {
+            Ok(converted) => converted.map_err(|message| self.argument_error(param, message)),
+            Err(payload) => {
+                let message = format!(
+                    "converting the argument `{param}` panicked: {}",
+                    describe_panic(payload)
+                );
+                let position = self.context.call_position();
+                let kind = CallErrorKind::Panic;
+                Err(call_error(
+                    self.function.name(),
+                    kind,
+                    message,
+                    Some(param),
+                    position,
+                ))
+            }
+        }
     }
 
     /// Sends `command` to the worker and waits for its reply, converted to a script value (or a
@@ -152,13 +170,26 @@ impl<'a> ScriptCall<'a> {
         payload: P,
     ) -> Result<PendingReply<C, P>, Box<EvalAltResult>> {
         let (sender, receiver) = call_cell(payload, self.env.waiter().clone());
-        if self
+        let sent = self
             .env
             .commands()
-            .send(Command::Call(ErasedCall::new(sender)))
-            .is_err()
-        {
-            return Err(shutdown_error(self.function.name(), position));
+            .send(Command::Call(ErasedCall::new(sender)));
+        match sent {
+            Ok(()) => {}
+            Err(closed) if closed.worker_failed => {
+                let message = "the bridge's worker thread stopped after a fault; no call can run \
+                               on this bridge any more"
+                    .to_owned();
+                let kind = CallErrorKind::Shutdown;
+                return Err(call_error(
+                    self.function.name(),
+                    kind,
+                    message,
+                    None,
+                    position,
+                ));
+            }
+            Err(_) => return Err(shutdown_error(self.function.name(), position)),
         }
         Ok(PendingReply {
             receiver,
@@ -290,10 +321,36 @@ fn reply_to_script<T: Serialize + 'static>(
     position: Position,
 ) -> ProxyResult {
     match reply {
-        Ok(output) => into_script(&output).map_err(|e| {
-            let message = format!("the return value has no script form: {e}");
-            call_error(function, CallErrorKind::Return, message, None, position)
-        }),
+        Ok(output) => {
+            let converted = catch_unwind(AssertUnwindSafe(|| into_script(&output)));
+            drop_quietly(output);
+            match converted {
+                Ok(Ok(value)) => Ok(value),
+                Ok(Err(e)) => {
+                    let message = format!("the return value has no script form: {e}");
+                    Err(call_error(
+                        function,
+                        CallErrorKind::Return,
+                        message,
+                        None,
+                        position,
+                    ))
+                }
+                Err(payload) => {
+                    let message = format!(
+                        "converting the return value panicked: {}",
+                        describe_panic(payload)
+                    );
+                    Err(call_error(
+                        function,
+                        CallErrorKind::Panic,
+                        message,
+                        None,
+                        position,
+                    ))
+                }
+            }
+        }
         Err(failure) => Err(call_error(
             function,
             failure.kind,

@@ -32,9 +32,34 @@ impl<F: Future> Future for CatchUnwind<F> {
         match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
             Ok(Poll::Pending) => Poll::Pending,
-            Err(payload) => Poll::Ready(Err(panic_message(payload.as_ref()))),
+            Err(payload) => Poll::Ready(Err(describe_panic(payload))),
         }
     }
+}
+
+/// The text of a panic payload, and the payload dropped without letting a panic out: a payload
+/// whose own `Drop` panics would otherwise unwind out of the code that caught the first panic
+/// (a worker or engine thread).
+pub(crate) fn describe_panic(payload: Box<dyn Any + Send>) -> String {
+    let message = panic_message(payload.as_ref());
+    drop_quietly(payload);
+    message
+}
+
+/// Drops `value`; a panic in its `Drop` is caught, and that panic's payload leaked rather than
+/// dropped (its `Drop` could panic again).
+pub(crate) fn drop_quietly<T>(value: T) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(value))) {
+        std::mem::forget(payload);
+    }
+}
+
+/// Runs `drop_value`, which drops something that may panic in its `Drop`; returns that panic's
+/// message if it did.
+pub(crate) fn catch_drop_panic(drop_value: impl FnOnce()) -> Option<String> {
+    catch_unwind(AssertUnwindSafe(drop_value))
+        .err()
+        .map(describe_panic)
 }
 
 /// The text of a panic payload (`panic!("...")` carries a `&str` or a `String`).

@@ -4,7 +4,7 @@
 //! implements [`ScriptCommand`] for it. The command channel carries [`Command`]s; a call travels as
 //! its typed command in the cell its reply comes back through: no encoding on the way.
 
-use crate::catch_unwind::CatchUnwind;
+use crate::catch_unwind::{catch_drop_panic, CatchUnwind};
 use crate::control::CallScope;
 use crate::error::CallErrorKind;
 use crate::reply::CellSender;
@@ -193,43 +193,67 @@ async fn run_call<T>(
 ) -> Option<Result<T, CallFailure>> {
     let outcome = until_stopped(within(timeout, call), scope).await?;
     Some(match outcome {
-        Some(Ok(result)) => result,
-        Some(Err(panic_message)) => Err(CallFailure::new(CallErrorKind::Panic, panic_message)),
-        None => Err(CallFailure::new(
-            CallErrorKind::Timeout,
-            format!(
+        Ok(Ok(result)) => result,
+        Ok(Err(panic_message)) => Err(CallFailure::new(CallErrorKind::Panic, panic_message)),
+        Err(TimedOut { drop_panic }) => {
+            let mut message = format!(
                 "the call did not finish within {}",
                 describe_duration(timeout)
-            ),
-        )),
+            );
+            if let Some(panic_message) = drop_panic {
+                message.push_str(&format!(
+                    ", and panicked as it was dropped: {panic_message}"
+                ));
+            }
+            Err(CallFailure::new(CallErrorKind::Timeout, message))
+        }
     })
 }
 
 /// Runs `call` until it finishes (`Some`) or the script stops (`None`, and it is dropped).
 ///
 /// The call is polled first and the stop flag is only waited on once the call is pending, so a
-/// call that finishes on its first poll never registers a waiter.
+/// call that finishes on its first poll never registers a waiter. A panic while dropping the call
+/// (a user's `Drop`) is caught: it must not unwind through the worker.
 async fn until_stopped<F: Future>(call: F, stop: &CallScope) -> Option<F::Output> {
-    let mut call = std::pin::pin!(call);
+    let mut call = std::pin::pin!(Some(call));
     let mut stopped = std::pin::pin!(stop.wait());
-    std::future::poll_fn(|cx| {
-        if let Poll::Ready(output) = call.as_mut().poll(cx) {
-            return Poll::Ready(Some(output));
+    let outcome = std::future::poll_fn(|cx| {
+        if let Some(running) = call.as_mut().as_pin_mut() {
+            if let Poll::Ready(output) = running.poll(cx) {
+                return Poll::Ready(Some(output));
+            }
         }
         match stopped.as_mut().poll(cx) {
             Poll::Ready(()) => Poll::Ready(None),
             Poll::Pending => Poll::Pending,
         }
     })
-    .await
+    .await;
+    // The script is told nothing of a panic here: it stopped, or the call already answered.
+    let _ = catch_drop_panic(|| call.as_mut().set(None));
+    outcome
 }
 
-/// Runs `future` to completion, or until `timeout` passes (then `None`, and it is dropped).
-async fn within<F: Future>(timeout: Option<Duration>, future: F) -> Option<F::Output> {
-    match timeout {
-        Some(limit) => tokio::time::timeout(limit, future).await.ok(),
-        None => Some(future.await),
-    }
+/// A call that ran past its time limit, and what its `Drop` panicked with, if it did.
+struct TimedOut {
+    drop_panic: Option<String>,
+}
+
+/// Runs `future` to completion, or until `timeout` passes (then it is dropped, a panic in its
+/// `Drop` caught).
+async fn within<F: Future>(timeout: Option<Duration>, future: F) -> Result<F::Output, TimedOut> {
+    let Some(limit) = timeout else {
+        return Ok(future.await);
+    };
+    let mut timed = std::pin::pin!(Some(tokio::time::timeout(limit, future)));
+    let outcome = std::future::poll_fn(|cx| match timed.as_mut().as_pin_mut() {
+        Some(running) => running.poll(cx),
+        None => Poll::Pending,
+    })
+    .await;
+    let drop_panic = catch_drop_panic(|| timed.as_mut().set(None));
+    outcome.map_err(|_| TimedOut { drop_panic })
 }
 
 /// `2 s`, `150 ms`: how durations appear in messages.

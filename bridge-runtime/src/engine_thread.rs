@@ -4,7 +4,7 @@
 //! it waits (spinning, then parking), as if fibers did not exist; beside others it suspends, and
 //! the thread resumes the next. When every script waits, the thread spins and parks here.
 
-use crate::catch_unwind::panic_message;
+use crate::catch_unwind::describe_panic;
 use crate::engine::{build_engine, run_script, EngineEnv, RunningScript};
 use crate::fiber::{self, Fiber, StackCache, Step, Suspend};
 use crate::handle::{Outcome, OutcomeSender};
@@ -40,6 +40,7 @@ struct EngineThread<'a> {
 /// The body of engine thread `id`: runs the scripts that arrive in `inbox` until the pool lets
 /// the thread go (the inbox closes, or it retires after idling) and its last script has ended.
 pub(crate) fn run_engine_thread(pool: &PoolShared, id: u64, inbox: &Receiver<ScriptJob>) {
+    crate::bridge_thread::mark_current();
     let env = Rc::new(EngineEnv::for_current_thread(&pool.settings));
     let engine = Rc::new(build_engine(&pool.settings, &env));
     let mail = inbox.clone();
@@ -122,7 +123,7 @@ impl EngineThread<'_> {
             catch_unwind(AssertUnwindSafe(|| {
                 run_script(&engine, &script, &script_running, refuse_captures)
             }))
-            .unwrap_or_else(|panic| Err(Error::Internal(panic_message(panic.as_ref()))))
+            .unwrap_or_else(|panic| Err(Error::Internal(describe_panic(panic))))
         });
         self.scripts.push(HostedScript {
             fiber,

@@ -215,6 +215,14 @@ pub enum Error {
     /// The bridge shut down before the script finished.
     #[error("the bridge shut down before the script finished")]
     Shutdown,
+    /// A blocking [`run`](crate::Bridge::run) or [`join`](crate::ScriptHandle::join) was called
+    /// on one of a bridge's own threads (inside an async function a script called), where it
+    /// would wait on itself.
+    #[error(
+        "a blocking run or join was called on a bridge's own thread (inside a function that a \
+         script called), where it would wait on itself; use run_async(..).await there instead"
+    )]
+    BlockingOnBridgeThread,
     /// A bug in the bridge itself: please report it with the message.
     #[error("internal error in the bridge: {0}")]
     Internal(String),

@@ -115,8 +115,16 @@ impl ScriptHandle {
     }
 
     /// Blocks this thread until the script ends, and returns its outcome.
+    ///
+    /// On one of a bridge's own threads (inside an async function a script called) it does not
+    /// block, since the script may need that very thread: unless the outcome is already there, it
+    /// returns [`Error::BlockingOnBridgeThread`] at once (the script runs on; `.await` the handle
+    /// there instead).
     pub fn join(self) -> Result<serde_json::Value, Error> {
         let mut state = self.slot.state();
+        if crate::bridge_thread::is_current() && state.outcome.is_none() && !state.taken {
+            return Err(Error::BlockingOnBridgeThread);
+        }
         loop {
             if let Some(outcome) = take(&mut state) {
                 return outcome;

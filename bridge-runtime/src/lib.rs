@@ -46,6 +46,7 @@
 //! calls in flight (`start`/`wait`), and what it all costs.
 
 mod bridge;
+mod bridge_thread;
 mod call;
 mod catch_unwind;
 mod command;

@@ -258,9 +258,20 @@ impl EnginePool {
         Ok(state.threads.len() - 1)
     }
 
+    /// Whether the caller runs on one of this pool's engine threads.
+    pub(crate) fn is_own_thread(&self) -> bool {
+        let current = std::thread::current().id();
+        let handles = self
+            .shared
+            .handles
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        handles.iter().any(|handle| handle.thread().id() == current)
+    }
+
     /// Refuses new scripts, gives queued ones a shutdown error, lets every thread go once its
-    /// scripts end (scripts in its inbox still get an outcome) and joins them.
-    pub(crate) fn shutdown(&mut self) {
+    /// scripts end (scripts in its inbox still get an outcome) and, if `join`, joins them.
+    pub(crate) fn shutdown(&mut self, join: bool) {
         let (threads, backlog) = {
             let mut state = self.shared.state();
             state.closed = true;
@@ -284,6 +295,9 @@ impl EnginePool {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner),
         );
+        if !join {
+            return;
+        }
         for handle in handles {
             // Scripts run under `catch_unwind`, so an engine thread does not panic.
             let _ = handle.join();
@@ -298,6 +312,7 @@ impl EnginePool {
 
 impl Drop for EnginePool {
     fn drop(&mut self) {
-        self.shutdown();
+        let join = !self.is_own_thread();
+        self.shutdown(join);
     }
 }

@@ -16,6 +16,8 @@ struct QueueShared {
     worker_parked: AtomicBool,
     /// Set when the worker has stopped: no command will be served any more.
     closed: AtomicBool,
+    /// Set if it stopped because of a fault rather than shutdown.
+    failed: AtomicBool,
     wake_worker: Notify,
     /// Kept here too so a late sender can drain what the stopped worker will never take.
     receiver: Receiver<Command>,
@@ -27,6 +29,7 @@ pub(crate) fn command_queue() -> (CommandSender, CommandReceiver) {
     let shared = Arc::new(QueueShared {
         worker_parked: AtomicBool::new(false),
         closed: AtomicBool::new(false),
+        failed: AtomicBool::new(false),
         wake_worker: Notify::new(),
         receiver: receiver.clone(),
     });
@@ -41,7 +44,10 @@ pub(crate) fn command_queue() -> (CommandSender, CommandReceiver) {
 
 /// The worker has stopped; the command was not sent.
 #[derive(Debug)]
-pub(crate) struct Closed;
+pub(crate) struct Closed {
+    /// Whether it stopped because of a fault (a panic on the worker) rather than shutdown.
+    pub(crate) worker_failed: bool,
+}
 
 /// Where engine threads send commands.
 #[derive(Clone)]
@@ -53,9 +59,9 @@ pub(crate) struct CommandSender {
 impl CommandSender {
     pub(crate) fn send(&self, command: Command) -> Result<(), Closed> {
         if self.shared.closed.load(Ordering::SeqCst) {
-            return Err(Closed);
+            return Err(self.closed());
         }
-        self.sender.send(command).map_err(|_| Closed)?;
+        self.sender.send(command).map_err(|_| self.closed())?;
         // Pairs with `CommandReceiver::park`: either the worker sees this command after marking
         // itself parked, or this sender sees the mark and wakes it.
         if self.shared.worker_parked.load(Ordering::SeqCst) {
@@ -67,6 +73,12 @@ impl CommandSender {
             while self.shared.receiver.try_recv().is_ok() {}
         }
         Ok(())
+    }
+
+    fn closed(&self) -> Closed {
+        Closed {
+            worker_failed: self.shared.failed.load(Ordering::SeqCst),
+        }
     }
 }
 
@@ -95,9 +107,54 @@ impl CommandReceiver {
         self.shared.worker_parked.store(false, Ordering::SeqCst);
     }
 
-    /// Marks the queue closed and drops every command still in it.
-    pub(crate) fn close(&self) {
+    /// Marks the queue closed (`failed`: because the worker died of a fault) and drops every
+    /// command still in it.
+    pub(crate) fn close(&self, failed: bool) {
+        self.shared.failed.store(failed, Ordering::SeqCst);
         self.shared.closed.store(true, Ordering::SeqCst);
         while self.receiver.try_recv().is_ok() {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_queue_closed_after_a_worker_fault_refuses_commands_saying_so() {
+        let (sender, receiver) = command_queue();
+        receiver.close(true);
+        let (cell_sender, _receiver) =
+            crate::reply::call_cell::<crate::command::PendingCall<NoCommand>, _>(
+                crate::command::PendingCall {
+                    command: None,
+                    scope: crate::control::ScriptControl::new(None, Arc::default())
+                        .calls()
+                        .clone(),
+                    timeout: None,
+                },
+                std::thread::current(),
+            );
+        let refused = sender.send(Command::Call(crate::command::ErasedCall::new(cell_sender)));
+        assert!(matches!(
+            refused,
+            Err(Closed {
+                worker_failed: true
+            })
+        ));
+    }
+
+    /// A command type for tests that never run one.
+    struct NoCommand;
+
+    impl crate::command::ScriptCommand for NoCommand {
+        const SCRIPT_NAME: &'static str = "no_command";
+        type Output = ();
+        async fn dispatch(
+            self,
+            _env: crate::state::CallEnv,
+        ) -> Result<(), crate::state::CallFailure> {
+            Ok(())
+        }
     }
 }

@@ -4,12 +4,14 @@
 //! be `Send` and can hold non-`Send` clients; the worker's tokio context is current inside them,
 //! so `tokio::time`, `tokio::net`, `tokio::fs` and `tokio::spawn` work.
 
+use crate::catch_unwind::drop_quietly;
 use crate::command::Command;
 use crate::queue::{command_queue, CommandReceiver, CommandSender};
 use crate::state::TypeMap;
 use crate::wait::SpinGate;
 use crate::Error;
 use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
@@ -53,19 +55,41 @@ impl Worker {
         self.runtime.clone()
     }
 
+    /// Whether the caller runs on the worker thread.
+    pub(crate) fn is_current_thread(&self) -> bool {
+        self.thread
+            .as_ref()
+            .is_some_and(|thread| thread.thread().id() == std::thread::current().id())
+    }
+
     /// A sender for the command channel.
     pub(crate) fn commands(&self) -> CommandSender {
         self.commands.clone()
     }
 
-    /// Stops serving, drops every call in flight (their waiters learn that no reply will come)
-    /// and joins the thread.
-    pub(crate) fn shutdown(&mut self) {
+    /// Tells the worker to stop serving and drop every call in flight (their waiters learn that
+    /// no reply will come), without waiting for it.
+    pub(crate) fn stop(&mut self) {
         if let Some(stop) = self.stop.take() {
-            // An error means the worker already stopped on its own; joining is still right.
+            // An error means the worker already stopped on its own.
             let _ = stop.send(());
         }
+    }
+
+    /// [`stop`](Self::stop)s the worker and lets its thread finish on its own.
+    pub(crate) fn detach(&mut self) {
+        self.stop();
+        self.thread = None;
+    }
+
+    /// [`stop`](Self::stop)s the worker and joins its thread.
+    pub(crate) fn shutdown(&mut self) {
+        self.stop();
         if let Some(thread) = self.thread.take() {
+            if thread.thread().id() == std::thread::current().id() {
+                // Dropped inside one of its own calls: the thread ends once that call returns.
+                return;
+            }
             // Calls run under `CatchUnwind`, so the thread does not panic; if it somehow did, the
             // panic hook has already reported it and there is nobody else to tell.
             let _ = thread.join();
@@ -86,6 +110,16 @@ fn serve(
     states: Arc<TypeMap>,
     spin_gate: Arc<SpinGate>,
 ) {
+    /// Closes the queue however `serve` ends: should the worker ever die of a panic, every
+    /// later call fails at once, saying so, instead of waiting for a worker that is gone.
+    struct CloseOnExit<'a>(&'a CommandReceiver);
+    impl Drop for CloseOnExit<'_> {
+        fn drop(&mut self) {
+            self.0.close(std::thread::panicking());
+        }
+    }
+    let _close_on_exit = CloseOnExit(&received);
+    crate::bridge_thread::mark_current();
     let calls = LocalSet::new();
     calls.block_on(&runtime, async {
         tokio::select! {
@@ -93,7 +127,7 @@ fn serve(
             () = receive_commands(&received, &states, &spin_gate) => {}
         }
     });
-    received.close();
+    received.close(false);
     // Dropping the local set drops the futures of unfinished calls, and with them their reply
     // senders, inside the runtime's context.
     let _guard = runtime.enter();
@@ -177,9 +211,28 @@ async fn take_commands(received: &CommandReceiver, states: &Arc<TypeMap>) -> Tak
 /// first poll registers the task's own waker, so the inline poll's waker is never relied on).
 /// Returns whether it finished inline.
 async fn start_call(mut call: Pin<Box<dyn Future<Output = ()>>>) -> bool {
-    let finished = std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx).is_ready())).await;
-    if !finished {
-        tokio::task::spawn_local(call);
+    // User code inside runs under `CatchUnwind`; this guards the worker against anything else.
+    let first_poll = std::future::poll_fn(|cx| {
+        Poll::Ready(catch_unwind(AssertUnwindSafe(|| {
+            call.as_mut().poll(cx).is_ready()
+        })))
+    })
+    .await;
+    match first_poll {
+        Ok(true) => {
+            drop_quietly(call);
+            true
+        }
+        Ok(false) => {
+            // tokio catches a panic inside a task, and drops the task's future quietly.
+            tokio::task::spawn_local(call);
+            false
+        }
+        Err(payload) => {
+            // Dropping the call drops its reply sender: the waiting script hears no reply comes.
+            drop_quietly(payload);
+            drop_quietly(call);
+            true
+        }
     }
-    finished
 }
