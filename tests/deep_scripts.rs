@@ -108,7 +108,7 @@ fn deep_scripts_do_not_leave_their_stack_pages_resident_once_they_end() {
             const MIB: usize = 1024 * 1024;
             let bridge = Bridge::builder()
                 .max_engine_threads(1)
-                .max_call_depth(4000)
+                .max_call_depth(2000)
                 .build()
                 .unwrap();
             bridge.run("1").unwrap();
@@ -116,12 +116,12 @@ fn deep_scripts_do_not_leave_their_stack_pages_resident_once_they_end() {
             // Eight scripts deep at once (each sleeps at the bottom of its recursion), so each
             // needs a stack of its own: every cached stack has been deep.
             let script =
-                "fn down(n) { if n == 0 { sleep(0.3); 0 } else { 1 + down(n - 1) } } down(3000)";
+                "fn down(n) { if n == 0 { sleep(0.3); 0 } else { 1 + down(n - 1) } } down(1500)";
             let handles: Vec<_> = (0..8).map(|_| bridge.spawn(script)).collect();
             std::thread::sleep(std::time::Duration::from_millis(150));
             let during = resident_bytes();
             for handle in handles {
-                assert_eq!(handle.join().unwrap(), 3000);
+                assert_eq!(handle.join().unwrap(), 1500);
             }
             let after = resident_bytes();
             eprintln!(

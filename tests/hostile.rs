@@ -1,0 +1,135 @@
+//! A corpus of hostile scripts against `Bridge::sandboxed()`: each ends with an error, in bounded
+//! time, and the process's peak memory stays bounded. Run in a child process, so that a crash
+//! fails the test instead of ending the suite, and the peak memory is this corpus's alone.
+
+use bridge_runtime::{script_async, Bridge, Error};
+use bridge_suite::child::{assert_passed, is_child, rerun_in_child};
+use std::time::{Duration, Instant};
+
+#[script_async(group = "hostile")]
+async fn slow_lookup(id: i64) -> i64 {
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    id
+}
+
+/// A hostile script, and a piece of the error it must end with (`|` separates alternatives: a
+/// busy loop may meet `max_operations` or the deadline first, depending on the build's speed).
+const CORPUS: &[(&str, &str)] = &[
+    ("sleep(20)", "time limit"),
+    ("sleep(1000000000.0)", "time limit"),
+    ("loop {}", "operations|time limit"),
+    ("let i = 0; while true { i += 1; }", "operations|time limit"),
+    ("fn f(n) { f(n + 1) } f(0)", "Stack overflow"),
+    ("let s = \"x\"; loop { s += s; }", "Length of string"),
+    (
+        "let s = \" \"; s.pad(65536, \" \"); let t = s; s.replace(\" \", t);",
+        "Length of string",
+    ),
+    (
+        "let s = \" \"; s.pad(65000, \" \"); s.replace(\"\", \"abc\");",
+        "Length of string",
+    ),
+    ("\" \".pad(1 << 40, \" \")", "Length of string"),
+    ("let a = [1]; loop { a += a; }", "Size of array"),
+    ("let a = []; a.pad(1 << 40, 0); a", "Size of array"),
+    ("blob(1 << 40)", "Size of array"),
+    (
+        "let m = #{}; let i = 0; loop { m[`k${i}`] = i; i += 1; }",
+        "Size of object map|operations|time limit",
+    ),
+    (
+        "let m = #{}; let f = || m; m.f = f;",
+        "captures the variable `m`",
+    ),
+    (
+        "loop { start(Fn(\"slow_lookup\"), [1]); }",
+        "calls in flight",
+    ),
+    ("eval(\"40 + 2\")", "eval"),
+    ("import \"os\" as os; os::exit()", "os"),
+    (
+        "loop { print(\"flood\"); debug(\"flood\"); }",
+        "operations|time limit",
+    ),
+];
+
+/// This process's peak resident memory so far (Linux: `/proc/self/status`), in MiB.
+fn peak_resident_mib() -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kib: usize = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    kib / 1024
+}
+
+#[test]
+fn every_hostile_script_ends_with_an_error_in_bounded_time_and_memory() {
+    const TEST: &str = "every_hostile_script_ends_with_an_error_in_bounded_time_and_memory";
+    if !is_child(TEST) {
+        assert_passed(&rerun_in_child(TEST));
+        return;
+    }
+    let bridge = Bridge::sandboxed()
+        .allow_group("hostile")
+        .script_timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    for (script, expected) in CORPUS {
+        let started = Instant::now();
+        let error = match bridge.run(script) {
+            Ok(value) => panic!("`{script}` succeeded with {value}"),
+            Err(error) => error.to_string(),
+        };
+        let elapsed = started.elapsed();
+        eprintln!("{elapsed:>12.3?}  {script}\n              -> {error}");
+        assert!(
+            expected.split('|').any(|piece| error.contains(piece)),
+            "`{script}` ended with: {error}"
+        );
+        // The deadline is 1 s; twice that and more is a leak past the controls.
+        assert!(
+            elapsed < Duration::from_secs(3),
+            "`{script}` took {elapsed:?}"
+        );
+        // A neighbour is served at once after each.
+        assert_eq!(bridge.run("40 + 2").unwrap(), 42);
+    }
+    let peak = peak_resident_mib();
+    eprintln!("peak resident memory: {peak} MiB");
+    assert!(peak < 256, "peak resident memory {peak} MiB");
+}
+
+#[test]
+fn hostile_scripts_running_at_once_all_end_and_the_bridge_still_serves() {
+    let bridge = Bridge::sandboxed()
+        .allow_group("hostile")
+        .script_timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let handles: Vec<_> = CORPUS
+        .iter()
+        .map(|(script, _)| bridge.spawn(script))
+        .collect();
+    for (handle, (script, _)) in handles.into_iter().zip(CORPUS) {
+        let outcome = handle.join();
+        assert!(
+            matches!(
+                outcome,
+                Err(Error::Script { .. }
+                    | Error::Call(_)
+                    | Error::Timeout { .. }
+                    | Error::Syntax { .. })
+            ),
+            "`{script}`: {outcome:?}"
+        );
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(bridge.run("40 + 2").unwrap(), 42);
+}
