@@ -272,3 +272,73 @@ pub(crate) fn describe_duration(duration: Option<Duration>) -> String {
 pub fn describe_err<T, E: Display>(result: Result<T, E>) -> Result<T, CallFailure> {
     result.map_err(|error| CallFailure::new(CallErrorKind::Error, error.to_string()))
 }
+
+/// Commands for unit tests of the protocol, without the macro.
+#[cfg(test)]
+pub(crate) mod test_commands {
+    use super::*;
+
+    /// Adds two numbers, at once.
+    pub(crate) struct Add(pub(crate) i64, pub(crate) i64);
+
+    impl ScriptCommand for Add {
+        const SCRIPT_NAME: &'static str = "add";
+        type Output = i64;
+        async fn dispatch(self, _env: CallEnv) -> Result<i64, CallFailure> {
+            Ok(self.0 + self.1)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_commands::Add;
+    use super::*;
+    use crate::control::ScriptControl;
+    use crate::reply::call_cell;
+    use std::task::{Context, Waker};
+
+    fn pending_add(control: &ScriptControl) -> PendingCall<Add> {
+        PendingCall {
+            command: Some(Add(1, 2)),
+            scope: control.calls().clone(),
+            timeout: None,
+        }
+    }
+
+    #[test]
+    fn an_erased_call_runs_its_command_and_replies_through_its_cell() {
+        let control = ScriptControl::new(None, Arc::default());
+        let (sender, receiver) = call_cell(pending_add(&control), std::thread::current());
+        let mut call = ErasedCall::new(sender).into_future(&Arc::default());
+        let polled = call.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+        assert!(polled.is_ready());
+        drop(call);
+        match receiver.try_take() {
+            Some(Ok(Ok(sum))) => assert_eq!(sum, 3),
+            _ => panic!("no reply"),
+        }
+    }
+
+    #[test]
+    fn an_erased_call_dropped_unstarted_tells_its_waiter_no_reply_comes() {
+        let control = ScriptControl::new(None, Arc::default());
+        let (sender, receiver) = call_cell(pending_add(&control), std::thread::current());
+        drop(ErasedCall::new(sender));
+        assert!(matches!(receiver.try_take(), Some(Err(_))));
+    }
+
+    #[test]
+    fn a_call_of_a_stopped_script_is_not_started() {
+        let control = ScriptControl::new(None, Arc::default());
+        control.finish();
+        let (sender, receiver) = call_cell(pending_add(&control), std::thread::current());
+        let mut call = ErasedCall::new(sender).into_future(&Arc::default());
+        assert!(call
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+            .is_ready());
+        drop(call);
+        assert!(matches!(receiver.try_take(), Some(Err(_))));
+    }
+}

@@ -124,17 +124,19 @@ mod tests {
     fn a_queue_closed_after_a_worker_fault_refuses_commands_saying_so() {
         let (sender, receiver) = command_queue();
         receiver.close(true);
-        let (cell_sender, _receiver) =
-            crate::reply::call_cell::<crate::command::PendingCall<NoCommand>, _>(
-                crate::command::PendingCall {
-                    command: None,
-                    scope: crate::control::ScriptControl::new(None, Arc::default())
-                        .calls()
-                        .clone(),
-                    timeout: None,
-                },
-                std::thread::current(),
-            );
+        let (cell_sender, _receiver) = crate::reply::call_cell::<
+            crate::command::PendingCall<crate::command::test_commands::Add>,
+            _,
+        >(
+            crate::command::PendingCall {
+                command: None,
+                scope: crate::control::ScriptControl::new(None, Arc::default())
+                    .calls()
+                    .clone(),
+                timeout: None,
+            },
+            std::thread::current(),
+        );
         let refused = sender.send(Command::Call(crate::command::ErasedCall::new(cell_sender)));
         assert!(matches!(
             refused,
@@ -142,19 +144,5 @@ mod tests {
                 worker_failed: true
             })
         ));
-    }
-
-    /// A command type for tests that never run one.
-    struct NoCommand;
-
-    impl crate::command::ScriptCommand for NoCommand {
-        const SCRIPT_NAME: &'static str = "no_command";
-        type Output = ();
-        async fn dispatch(
-            self,
-            _env: crate::state::CallEnv,
-        ) -> Result<(), crate::state::CallFailure> {
-            Ok(())
-        }
     }
 }
