@@ -2,16 +2,8 @@
 //! scenario runs in a child process whose exit status is checked, and ends with a clear error.
 
 use bridge_runtime::{Bridge, Error};
-use bridge_suite::child::{assert_passed, is_child, rerun_in_child};
-
-/// Runs `check` in a child process (re-running the test `test`), and asserts that it passed.
-fn in_child(test: &str, check: impl FnOnce()) {
-    if is_child(test) {
-        check();
-        return;
-    }
-    assert_passed(&rerun_in_child(test));
-}
+use bridge_suite::child::in_child;
+use bridge_suite::observe::memory_bytes;
 
 /// The script builds an array `depth` levels deep in linear time, then runs `then` on it.
 fn deep_array_script(depth: usize, then: &str) -> String {
@@ -89,17 +81,6 @@ fn printing_comparing_and_searching_deeply_nested_arrays_never_crashes() {
     );
 }
 
-/// This process's resident memory now (Linux: `/proc/self/status`), in bytes.
-fn resident_bytes() -> usize {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let kib: usize = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap();
-    kib * 1024
-}
-
 #[test]
 fn deep_scripts_do_not_leave_their_stack_pages_resident_once_they_end() {
     in_child(
@@ -112,18 +93,18 @@ fn deep_scripts_do_not_leave_their_stack_pages_resident_once_they_end() {
                 .build()
                 .unwrap();
             bridge.run("1").unwrap();
-            let before = resident_bytes();
+            let before = memory_bytes("VmRSS");
             // Eight scripts deep at once (each sleeps at the bottom of its recursion), so each
             // needs a stack of its own: every cached stack has been deep.
             let script =
                 "fn down(n) { if n == 0 { sleep(0.3); 0 } else { 1 + down(n - 1) } } down(1500)";
             let handles: Vec<_> = (0..8).map(|_| bridge.spawn(script)).collect();
             std::thread::sleep(std::time::Duration::from_millis(150));
-            let during = resident_bytes();
+            let during = memory_bytes("VmRSS");
             for handle in handles {
                 assert_eq!(handle.join().unwrap(), 1500);
             }
-            let after = resident_bytes();
+            let after = memory_bytes("VmRSS");
             eprintln!(
                 "resident: before {} MiB, during {} MiB, after {} MiB",
                 before / MIB,

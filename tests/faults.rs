@@ -2,7 +2,7 @@
 //! outlive every one of them. Scenarios that could take the process down run in a child process.
 
 use bridge_runtime::{script_async, Bridge, CallErrorKind, Error, ScriptContext};
-use bridge_suite::child::{assert_passed, describe, is_child, rerun_in_child};
+use bridge_suite::child::{assert_no_panic, in_child};
 use bridge_suite::observe::assert_registered_once;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::json;
@@ -130,7 +130,7 @@ fn every_function_here_is_registered_once() {
 fn a_panic_whose_payload_panics_on_drop_is_the_calls_error_and_the_worker_lives_on() {
     const TEST: &str =
         "a_panic_whose_payload_panics_on_drop_is_the_calls_error_and_the_worker_lives_on";
-    if is_child(TEST) {
+    in_child(TEST, || {
         let bridge = Bridge::new().unwrap();
         for _ in 0..3 {
             let caught = bridge
@@ -139,9 +139,7 @@ fn a_panic_whose_payload_panics_on_drop_is_the_calls_error_and_the_worker_lives_
             assert_eq!(caught, json!("panic"));
             assert_eq!(bridge.run("answer()").unwrap(), json!(42));
         }
-        return;
-    }
-    assert_passed(&rerun_in_child(TEST));
+    });
 }
 
 #[test]
@@ -206,7 +204,7 @@ fn a_future_that_panics_when_its_script_is_cancelled_leaves_the_bridge_serving()
 fn the_last_bridge_handle_dropped_inside_its_own_call_shuts_it_down_without_a_panic() {
     const TEST: &str =
         "the_last_bridge_handle_dropped_inside_its_own_call_shuts_it_down_without_a_panic";
-    if is_child(TEST) {
+    let output = in_child(TEST, || {
         let bridge = Arc::new(Bridge::new().unwrap());
         let holder = LastHandle(Mutex::new(Some(bridge.clone())));
         let handle = bridge
@@ -221,19 +219,15 @@ fn the_last_bridge_handle_dropped_inside_its_own_call_shuts_it_down_without_a_pa
             matches!(outcome, Ok(_) | Err(Error::Shutdown) | Err(Error::Call(_))),
             "{outcome:?}"
         );
-        return;
-    }
-    let output = rerun_in_child(TEST);
-    assert_passed(&output);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!stderr.contains("panicked"), "{}", describe(&output));
+    });
+    output.iter().for_each(assert_no_panic);
 }
 
 #[test]
 fn the_last_bridge_handle_dropped_on_an_engine_thread_shuts_it_down_without_a_panic() {
     const TEST: &str =
         "the_last_bridge_handle_dropped_on_an_engine_thread_shuts_it_down_without_a_panic";
-    if is_child(TEST) {
+    let output = in_child(TEST, || {
         let bridge = Arc::new(Bridge::new().unwrap());
         // The script's context holds the last handle; the engine thread lets go of it when the
         // script ends.
@@ -244,12 +238,8 @@ fn the_last_bridge_handle_dropped_on_an_engine_thread_shuts_it_down_without_a_pa
         drop(handle);
         drop(bridge);
         std::thread::sleep(Duration::from_millis(300));
-        return;
-    }
-    let output = rerun_in_child(TEST);
-    assert_passed(&output);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!stderr.contains("panicked"), "{}", describe(&output));
+    });
+    output.iter().for_each(assert_no_panic);
 }
 
 #[test]

@@ -3,7 +3,8 @@
 //! fails the test instead of ending the suite, and the peak memory is this corpus's alone.
 
 use bridge_runtime::{script_async, Bridge, Error};
-use bridge_suite::child::{assert_passed, is_child, rerun_in_child};
+use bridge_suite::child::in_child;
+use bridge_suite::observe::memory_bytes;
 use std::time::{Duration, Instant};
 
 #[script_async(group = "hostile")]
@@ -53,24 +54,13 @@ const CORPUS: &[(&str, &str)] = &[
     ),
 ];
 
-/// This process's peak resident memory so far (Linux: `/proc/self/status`), in MiB.
-fn peak_resident_mib() -> usize {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let kib: usize = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap();
-    kib / 1024
-}
-
 #[test]
 fn every_hostile_script_ends_with_an_error_in_bounded_time_and_memory() {
     const TEST: &str = "every_hostile_script_ends_with_an_error_in_bounded_time_and_memory";
-    if !is_child(TEST) {
-        assert_passed(&rerun_in_child(TEST));
-        return;
-    }
+    in_child(TEST, run_the_corpus);
+}
+
+fn run_the_corpus() {
     let bridge = Bridge::sandboxed()
         .allow_group("hostile")
         .script_timeout(Duration::from_secs(1))
@@ -96,7 +86,7 @@ fn every_hostile_script_ends_with_an_error_in_bounded_time_and_memory() {
         // A neighbour is served at once after each.
         assert_eq!(bridge.run("40 + 2").unwrap(), 42);
     }
-    let peak = peak_resident_mib();
+    let peak = memory_bytes("VmHWM") / (1024 * 1024);
     eprintln!("peak resident memory: {peak} MiB");
     assert!(peak < 256, "peak resident memory {peak} MiB");
 }

@@ -2,7 +2,7 @@
 //! What reaches the process's own output is checked in a child process.
 
 use bridge_runtime::Bridge;
-use bridge_suite::child::{assert_passed, describe, is_child, rerun_in_child};
+use bridge_suite::child::{describe, in_child};
 use std::sync::{Arc, Mutex};
 
 const MARKER: &str = "script-output-marker-5c1e";
@@ -45,15 +45,13 @@ fn a_sandboxed_bridge_with_a_hook_sends_output_there() {
 #[test]
 fn sandboxed_output_without_a_hook_goes_nowhere() {
     const TEST: &str = "sandboxed_output_without_a_hook_goes_nowhere";
-    if is_child(TEST) {
+    let output = in_child(TEST, || {
         let bridge = Bridge::sandboxed().build().unwrap();
         bridge
             .run(&format!(r#"print("{MARKER}"); debug("{MARKER}")"#))
             .unwrap();
-        return;
-    }
-    let output = rerun_in_child(TEST);
-    assert_passed(&output);
+    });
+    let Some(output) = output else { return };
     let all = describe(&output);
     assert!(!all.contains(MARKER), "{all}");
 }
@@ -61,13 +59,11 @@ fn sandboxed_output_without_a_hook_goes_nowhere() {
 #[test]
 fn the_default_bridge_keeps_rhais_print_to_stdout() {
     const TEST: &str = "the_default_bridge_keeps_rhais_print_to_stdout";
-    if is_child(TEST) {
+    let output = in_child(TEST, || {
         let bridge = Bridge::new().unwrap();
         bridge.run(&format!(r#"print("{MARKER}")"#)).unwrap();
-        return;
-    }
-    let output = rerun_in_child(TEST);
-    assert_passed(&output);
+    });
+    let Some(output) = output else { return };
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains(MARKER), "{}", describe(&output));
 }

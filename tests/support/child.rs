@@ -42,3 +42,21 @@ pub fn assert_passed(output: &Output) {
         describe(output)
     );
 }
+
+/// Runs `check` in a child process: in the parent, re-runs the test `test` of this binary, asserts
+/// that it passed and returns its output for further checks; in that child, runs `check`.
+pub fn in_child(test: &str, check: impl FnOnce()) -> Option<Output> {
+    if is_child(test) {
+        check();
+        return None;
+    }
+    let output = rerun_in_child(test);
+    assert_passed(&output);
+    Some(output)
+}
+
+/// Asserts that nothing panicked in the child, not even on a thread it did not join.
+pub fn assert_no_panic(output: &Output) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{}", describe(output));
+}

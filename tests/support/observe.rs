@@ -14,6 +14,18 @@ pub fn thread_count() -> usize {
         .expect("a Threads: line in /proc/self/status")
 }
 
+/// A memory figure of this process from `/proc/self/status` (Linux), in bytes: `"VmRSS"` is the
+/// resident memory now, `"VmHWM"` its peak so far.
+pub fn memory_bytes(field: &str) -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").expect("read /proc/self/status");
+    let kib: usize = status
+        .lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("a {field}: line in /proc/self/status"));
+    kib * 1024
+}
+
 /// Counts how many of its clones' owners were dropped: put one in a future to see it dropped.
 #[derive(Clone, Default)]
 pub struct DropCounter(Arc<AtomicUsize>);
