@@ -54,6 +54,15 @@ const CORPUS: &[(&str, &str)] = &[
     ),
 ];
 
+/// The sandbox, with the hostile group allowed and a 1 s deadline to keep the corpus quick.
+fn sandbox() -> Bridge {
+    Bridge::sandboxed()
+        .allow_group("hostile")
+        .script_timeout(Duration::from_secs(1))
+        .build()
+        .unwrap()
+}
+
 #[test]
 fn every_hostile_script_ends_with_an_error_in_bounded_time_and_memory() {
     const TEST: &str = "every_hostile_script_ends_with_an_error_in_bounded_time_and_memory";
@@ -61,11 +70,7 @@ fn every_hostile_script_ends_with_an_error_in_bounded_time_and_memory() {
 }
 
 fn run_the_corpus() {
-    let bridge = Bridge::sandboxed()
-        .allow_group("hostile")
-        .script_timeout(Duration::from_secs(1))
-        .build()
-        .unwrap();
+    let bridge = sandbox();
     for (script, expected) in CORPUS {
         let started = Instant::now();
         let error = match bridge.run(script) {
@@ -93,11 +98,7 @@ fn run_the_corpus() {
 
 #[test]
 fn hostile_scripts_running_at_once_all_end_and_the_bridge_still_serves() {
-    let bridge = Bridge::sandboxed()
-        .allow_group("hostile")
-        .script_timeout(Duration::from_secs(1))
-        .build()
-        .unwrap();
+    let bridge = sandbox();
     let started = Instant::now();
     let handles: Vec<_> = CORPUS
         .iter()

@@ -265,8 +265,9 @@ fn a_sandboxed_loop_of_start_stops_at_the_limit_and_its_calls_are_dropped() {
         other => panic!("expected the limit error, got {other:?}"),
     }
     assert!(started.elapsed() < Duration::from_secs(2));
-    // At most the 64 calls the sandbox allows reached the function, and each ends with the script.
+    // At most the 64 calls the sandbox allows reached the function (none may have, if the script
+    // ended before the worker took them), and each that did ends with the script.
     let reached = count.started.load(Ordering::SeqCst);
-    assert!((1..=64).contains(&reached), "{reached} calls started");
+    assert!(reached <= 64, "{reached} calls started");
     count.dropped.wait_for_drops(reached);
 }
