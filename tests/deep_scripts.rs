@@ -119,3 +119,30 @@ fn deep_scripts_do_not_leave_their_stack_pages_resident_once_they_end() {
         },
     );
 }
+
+#[test]
+fn a_stack_overflow_inside_rhais_own_clone_ends_the_script_and_the_bridge_serves_on() {
+    in_child(
+        "a_stack_overflow_inside_rhais_own_clone_ends_the_script_and_the_bridge_serves_on",
+        || {
+            // A small stack, so that data Rhai builds in a moment is deep enough to overflow it
+            // in its clone, which recurses with no operation (and no stack check) in between.
+            let bridge = Bridge::builder()
+                .script_stack_size(512 * 1024)
+                .max_engine_threads(1)
+                .build()
+                .unwrap();
+            let script =
+                "let a = #{}; for i in 0..20000 { a = #{x: take(a)}; } let b = a; b.x.len()";
+            match bridge.run(script) {
+                Err(Error::Script { message, .. }) => {
+                    assert!(message.contains("overflowed its stack"), "{message}")
+                }
+                other => panic!("expected the overflow error, got {other:?}"),
+            }
+            // A fresh engine thread takes the next scripts.
+            assert_eq!(bridge.run("40 + 2").unwrap(), 42);
+            assert_eq!(bridge.run("[1, 2].len()").unwrap(), 2);
+        },
+    );
+}

@@ -220,6 +220,7 @@ pub struct BridgeBuilder {
     call_timeout: Option<Duration>,
     script_timeout: Option<Duration>,
     max_calls_in_flight: usize,
+    stack_size: usize,
     spin_wait: bool,
 }
 
@@ -238,6 +239,7 @@ impl Default for BridgeBuilder {
             call_timeout: None,
             script_timeout: None,
             max_calls_in_flight: DEFAULT_MAX_CALLS_IN_FLIGHT,
+            stack_size: crate::fiber::DEFAULT_STACK_SIZE,
             spin_wait: true,
         }
     }
@@ -358,6 +360,16 @@ impl BridgeBuilder {
         self
     }
 
+    /// Address space reserved for each running script's stack (default 64 MiB; at least
+    /// 256 KiB). Only what a script uses is touched. Rhai recurses on it (script calls, nested
+    /// data): a script that nests so deeply that less than a quarter of it (at most 4 MiB) is
+    /// left ends with an error, whatever `max_call_depth` allows; 64 MiB is about 8,000 script
+    /// call levels in a release build and 1,270 in an unoptimised one.
+    pub fn script_stack_size(mut self, bytes: usize) -> Self {
+        self.stack_size = bytes.max(MIN_STACK_SIZE);
+        self
+    }
+
     /// At most this many scripts run at once; more wait in a queue. Default 1024.
     pub fn max_concurrent_scripts(mut self, limit: usize) -> Self {
         self.max_concurrent_scripts = limit.max(1);
@@ -428,6 +440,7 @@ impl BridgeBuilder {
             output: self.output,
             call_timeout: self.call_timeout,
             max_calls_in_flight: self.max_calls_in_flight,
+            stack_size: self.stack_size,
             spin_gate,
             runtime: worker.runtime(),
             states,
@@ -454,6 +467,9 @@ impl BridgeBuilder {
 /// Calls in flight per script unless the builder says otherwise: far more than a script that
 /// fans out needs, few enough that a runaway loop of `start` stays in megabytes.
 const DEFAULT_MAX_CALLS_IN_FLIGHT: usize = 4096;
+
+/// The smallest script stack `script_stack_size` accepts.
+const MIN_STACK_SIZE: usize = 256 * 1024;
 
 /// One less than the machine's cores (the worker needs one), at least one.
 fn default_engine_threads() -> usize {

@@ -36,6 +36,8 @@ pub(crate) struct EngineSettings {
     pub(crate) call_timeout: Option<Duration>,
     /// At most this many calls started and not waited on, per script.
     pub(crate) max_calls_in_flight: usize,
+    /// Address space reserved for each script's stack.
+    pub(crate) stack_size: usize,
     /// How many of this bridge's engine threads may spin while waiting.
     pub(crate) spin_gate: Arc<SpinGate>,
     /// The worker's runtime: eager calls take their first poll within its context.
@@ -137,8 +139,8 @@ impl EngineEnv {
     }
 }
 
-/// A script ends with an error once less than this much of its fiber's stack is left: room
-/// for the recursion between two checks, and for unwinding. An unoptimised build takes about
+/// A script ends with an error once less than this much of its fiber's stack is left (or a
+/// quarter of a smaller stack): room for the recursion between two checks, and for unwinding. An unoptimised build takes about
 /// 48 KiB per script call level, so 16 levels (at least one operation each) are under 1 MiB.
 const STACK_RESERVE: usize = 4 * 1024 * 1024;
 
@@ -183,11 +185,12 @@ pub(crate) fn build_engine(settings: &EngineSettings, env: &Rc<EngineEnv>) -> En
 
     let progress_env = env.clone();
     let bridge_stopped = settings.bridge_stopped.clone();
+    let stack_reserve = (settings.stack_size / 4).min(STACK_RESERVE);
     engine.on_progress(move |operations| {
         if operations % OPERATIONS_PER_STACK_CHECK != 0 {
             return None;
         }
-        if fiber::stack_left().is_some_and(|left| left < STACK_RESERVE) {
+        if fiber::stack_left().is_some_and(|left| left < stack_reserve) {
             return Some(Dynamic::from(STACK_EXHAUSTED));
         }
         if operations % OPERATIONS_PER_STOP_CHECK != 0 {
@@ -266,6 +269,16 @@ fn syntax_error(error: ParseError) -> Error {
     Error::Syntax {
         message: error.0.to_string(),
         position: ScriptPosition::from_rhai(error.1),
+    }
+}
+
+/// What a script whose stack overflowed inside one of Rhai's own operations ends with.
+pub(crate) fn overflow_error() -> Error {
+    Error::Script {
+        message: "the script overflowed its stack inside one of Rhai's operations (data nested \
+                  too deeply); the script was ended"
+            .to_owned(),
+        position: ScriptPosition::NONE,
     }
 }
 

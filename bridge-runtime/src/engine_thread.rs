@@ -5,7 +5,7 @@
 //! the thread resumes the next. When every script waits, the thread spins and parks here.
 
 use crate::catch_unwind::describe_panic;
-use crate::engine::{build_engine, run_script, EngineEnv, RunningScript};
+use crate::engine::{build_engine, overflow_error, run_script, EngineEnv, RunningScript};
 use crate::fiber::{self, Fiber, StackCache, Step, Suspend};
 use crate::handle::{Outcome, OutcomeSender};
 use crate::pool::{PoolShared, ScriptJob};
@@ -35,12 +35,16 @@ struct EngineThread<'a> {
     engine: Rc<Engine>,
     stacks: StackCache,
     scripts: Vec<HostedScript>,
+    /// Set after a script's stack overflowed: what it left on its abandoned stack may include
+    /// a borrow inside the engine, so the thread takes no new scripts and exits once its own end.
+    retiring: bool,
 }
 
 /// The body of engine thread `id`: runs the scripts that arrive in `inbox` until the pool lets
 /// the thread go (the inbox closes, or it retires after idling) and its last script has ended.
 pub(crate) fn run_engine_thread(pool: &PoolShared, id: u64, inbox: &Receiver<ScriptJob>) {
     crate::bridge_thread::mark_current();
+    let _alt_stack = crate::stack_overflow::prepare_thread();
     let env = Rc::new(EngineEnv::for_current_thread(&pool.settings));
     let engine = Rc::new(build_engine(&pool.settings, &env));
     let mail = inbox.clone();
@@ -50,8 +54,9 @@ pub(crate) fn run_engine_thread(pool: &PoolShared, id: u64, inbox: &Receiver<Scr
         id,
         env,
         engine,
-        stacks: StackCache::new(),
+        stacks: StackCache::new(pool.settings.stack_size),
         scripts: Vec::new(),
+        retiring: false,
     };
     loop {
         let inbox_open = loop {
@@ -62,7 +67,7 @@ pub(crate) fn run_engine_thread(pool: &PoolShared, id: u64, inbox: &Receiver<Scr
             }
         };
         if thread.scripts.is_empty() {
-            if !inbox_open {
+            if !inbox_open || thread.retiring {
                 return;
             }
             match inbox.recv_timeout(pool.size.idle_timeout) {
@@ -124,7 +129,8 @@ impl EngineThread<'_> {
                 run_script(&engine, &script, &script_running, refuse_captures)
             }))
             .unwrap_or_else(|panic| Err(Error::Internal(describe_panic(panic))))
-        });
+        })
+        .on_overflow(|| Err(overflow_error()));
         self.scripts.push(HostedScript {
             fiber,
             running,
@@ -160,7 +166,16 @@ impl EngineThread<'_> {
                 Step::Finished(outcome) => {
                     progressed = true;
                     let hosted = self.scripts.swap_remove(index);
-                    self.stacks.give_back(hosted.fiber.into_stack());
+                    if crate::stack_overflow::take_trapped() {
+                        // Its frames were abandoned, `run_script`'s own clean-up among them.
+                        hosted.running.control.finish();
+                        if !self.retiring {
+                            self.retiring = true;
+                            self.pool.leave(self.id);
+                        }
+                    } else {
+                        self.stacks.give_back(hosted.fiber.into_stack());
+                    }
                     // Counted as finished before the caller hears back, so a caller that submits
                     // its next script at once finds this thread free instead of starting another.
                     let next = self.pool.script_finished(self.id);

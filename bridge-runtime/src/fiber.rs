@@ -9,20 +9,22 @@
 //!
 //! Rhai values are not `Send`, so a fiber never leaves the thread that started it.
 
+use crate::stack_overflow::{self, ArmedFiber};
 use corosensei::stack::{DefaultStack, Stack};
+use corosensei::trap::CoroutineTrapHandler;
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 use std::cell::{Cell, RefCell};
 use std::ptr;
 use std::time::{Duration, Instant};
 
-/// Address space reserved for each fiber's stack (touched only as deep as the script goes, and
-/// given back when a deep script's stack is cached): about 8,000 script call levels of a release
-/// build. Rhai clones and drops nested data recursively without an operation in between, so the
-/// stack check cannot stop those: a release build overflows 64 MiB cloning an array nested
-/// 200,000-400,000 levels deep, which takes Rhai many minutes to build (nested arrays cost it
-/// quadratic time: 40,000 levels took 15 s here). 256 MiB moved that further out but made the
-/// hand-off measurably slower (bridge_ready 3.1-3.4× direct against 2.4-2.7×, same runs).
-pub(crate) const FIBER_STACK_SIZE: usize = 64 * 1024 * 1024;
+/// Address space reserved for each fiber's stack unless the builder says otherwise (touched only
+/// as deep as the script goes, and given back when a deep script's stack is cached): about 8,000
+/// script call levels of a release build. Rhai clones and drops nested data recursively without
+/// an operation in between, where the stack check cannot stop it (a release build overflows
+/// 64 MiB cloning an array nested 200,000-400,000 levels deep); `crate::stack_overflow` catches
+/// that. 256 MiB made the hand-off measurably slower (bridge_ready 3.1-3.4x direct against
+/// 2.4-2.7x in the same runs), so the default stays 64 MiB.
+pub(crate) const DEFAULT_STACK_SIZE: usize = 64 * 1024 * 1024;
 
 /// A script that runs longer than this without waiting hands its thread to the other scripts
 /// there (checked every few dozen Rhai operations), so a busy loop cannot starve them.
@@ -61,7 +63,8 @@ struct Host {
     siblings: Cell<usize>,
     /// When the running fiber's time slice began; `None` until it first looks.
     resumed_at: Cell<Option<Instant>>,
-    /// The lowest usable address of the running fiber's stack; 0 while no fiber runs.
+    /// The lowest address of the running fiber's stack mapping (its guard page); 0 while no
+    /// fiber runs.
     stack_limit: Cell<usize>,
     /// The deepest point of the running fiber's stack seen so far (by [`stack_left`]).
     deepest: Cell<usize>,
@@ -149,6 +152,46 @@ pub(crate) struct Fiber<R> {
     stack_limit: usize,
     /// The deepest point of its stack seen while it ran.
     deepest: usize,
+    /// What it returns if its stack overflows; boxed so that its address, which the signal
+    /// handler is given, stays put.
+    overflow: Option<Box<OverflowTarget<R>>>,
+}
+
+/// How a fiber whose stack overflowed returns (see [`crate::stack_overflow`]).
+struct OverflowTarget<R> {
+    handler: CoroutineTrapHandler<R>,
+    result: fn() -> R,
+}
+
+/// Makes the overflowed fiber `target` return `result()` once the signal handler returns.
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+unsafe fn redirect<R: 'static>(target: *const (), context: *mut std::ffi::c_void) {
+    // SAFETY (caller's): `target` points to the running fiber's `OverflowTarget<R>`, and
+    // `context` is the interrupted context of a fault on that fiber's guard page.
+    let target = unsafe { &*target.cast::<OverflowTarget<R>>() };
+    let result = target.result;
+    // SAFETY: the fault is on this coroutine's own guard page, so its stack pointer is within
+    // it; the registers are updated as corosensei asks. The abandoned frames are never resumed.
+    unsafe {
+        let regs = target.handler.setup_trap_handler(move || {
+            stack_overflow::note_trapped();
+            result()
+        });
+        stack_overflow::set_registers(context, regs);
+    }
+}
+
+/// Where recovery is not supported, an overflow ends the process, as a thread's would.
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+unsafe fn redirect<R: 'static>(_target: *const (), _context: *mut std::ffi::c_void) {}
+
+/// The size of a memory page.
+fn page_size() -> usize {
+    static PAGE_SIZE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    // SAFETY: `sysconf` has no preconditions.
+    *PAGE_SIZE.get_or_init(|| {
+        usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096)
+    })
 }
 
 impl<R: 'static> Fiber<R> {
@@ -163,7 +206,18 @@ impl<R: 'static> Fiber<R> {
             coroutine,
             stack_limit,
             deepest: usize::MAX,
+            overflow: None,
         }
+    }
+
+    /// Makes the fiber return `result()` if its stack overflows, instead of ending the process
+    /// (where supported: see [`crate::stack_overflow`]).
+    pub(crate) fn on_overflow(mut self, result: fn() -> R) -> Self {
+        self.overflow = Some(Box::new(OverflowTarget {
+            handler: self.coroutine.trap_handler(),
+            result,
+        }));
+        self
     }
 
     /// Runs the fiber until it suspends or finishes. `siblings` is how many other fibers share
@@ -175,7 +229,14 @@ impl<R: 'static> Fiber<R> {
             host.stack_limit.set(self.stack_limit);
             host.deepest.set(self.deepest);
         });
+        stack_overflow::arm(self.overflow.as_deref().map(|target| ArmedFiber {
+            guard_start: self.stack_limit,
+            guard_end: self.stack_limit + page_size(),
+            target: (target as *const OverflowTarget<R>).cast(),
+            redirect: redirect::<R>,
+        }));
         let result = self.coroutine.resume(());
+        stack_overflow::arm(None);
         HOST.with(|host| {
             host.yielder.set(ptr::null());
             host.resumed_at.set(None);
@@ -198,6 +259,8 @@ impl<R: 'static> Fiber<R> {
 /// 64 MiB of address space and costs a few system calls.
 pub(crate) struct StackCache {
     stacks: Vec<DefaultStack>,
+    /// Address space reserved for each new stack.
+    stack_size: usize,
 }
 
 /// Stacks kept per engine thread.
@@ -208,15 +271,18 @@ const CACHED_STACKS: usize = 8;
 const RESIDENT_STACK: usize = 256 * 1024;
 
 impl StackCache {
-    pub(crate) fn new() -> Self {
-        Self { stacks: Vec::new() }
+    pub(crate) fn new(stack_size: usize) -> Self {
+        Self {
+            stacks: Vec::new(),
+            stack_size,
+        }
     }
 
     /// A stack for a new fiber.
     pub(crate) fn take(&mut self) -> std::io::Result<DefaultStack> {
         match self.stacks.pop() {
             Some(stack) => Ok(stack),
-            None => DefaultStack::new(FIBER_STACK_SIZE),
+            None => DefaultStack::new(self.stack_size),
         }
     }
 
@@ -231,7 +297,8 @@ impl StackCache {
         if base.saturating_sub(deepest) > RESIDENT_STACK {
             // Deeper native frames than the last check saw may have touched pages further down:
             // release everything below the resident part.
-            let limit = stack.limit().get();
+            // Above the guard page, which `limit` includes.
+            let limit = stack.limit().get() + page_size();
             let length = base - RESIDENT_STACK - limit;
             // SAFETY: `[limit, limit + length)` lies inside the stack's own read-write mapping
             // (below its top `RESIDENT_STACK` bytes), and no fiber uses this stack now; the
@@ -302,7 +369,7 @@ mod tests {
                     Step::Finished(name) => {
                         finished.push(name);
                         let fiber = fibers.remove(index);
-                        let mut cache = StackCache::new();
+                        let mut cache = StackCache::new(256 * 1024);
                         cache.give_back(fiber.into_stack());
                         assert!(cache.take().is_ok());
                     }

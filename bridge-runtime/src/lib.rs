@@ -65,6 +65,7 @@ mod pool;
 mod queue;
 mod registry;
 mod reply;
+mod stack_overflow;
 mod state;
 mod stdlib;
 mod wait;

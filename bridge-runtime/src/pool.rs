@@ -110,6 +110,11 @@ impl PoolShared {
         }
     }
 
+    /// Takes thread `id` out of the pool: it gets no more scripts, and exits once its own end.
+    pub(crate) fn leave(&self, id: u64) {
+        self.state().threads.retain(|entry| entry.id != id);
+    }
+
     /// Whether idle thread `id` may exit now (it has no script and the pool keeps enough
     /// threads without it); if so, it is no longer given scripts.
     pub(crate) fn retire(&self, id: u64) -> bool {
