@@ -112,6 +112,12 @@ async fn nested_run_async(bridge: ScriptContext<Arc<Bridge>>, x: i64) -> Result<
         .ok_or_else(|| format!("not an integer: {inner}"))
 }
 
+/// Runs `call` in a script that catches its error, and returns the caught error map.
+fn caught_error(bridge: &Bridge, call: &str) -> serde_json::Value {
+    let script = format!("let caught = (); try {{ {call} }} catch (e) {{ caught = e }} caught");
+    bridge.run(&script).unwrap()
+}
+
 #[test]
 fn every_function_here_is_registered_once() {
     assert_registered_once(&[
@@ -145,9 +151,7 @@ fn a_panic_whose_payload_panics_on_drop_is_the_calls_error_and_the_worker_lives_
 #[test]
 fn a_panicking_deserialize_of_an_argument_is_a_catchable_panic_naming_the_parameter() {
     let bridge = Bridge::new().unwrap();
-    let caught = bridge
-        .run("let caught = (); try { takes_exploding(#{}) } catch (e) { caught = e } caught")
-        .unwrap();
+    let caught = caught_error(&bridge, "takes_exploding(#{})");
     assert_eq!(caught["kind"], "panic");
     assert_eq!(caught["function"], "takes_exploding");
     assert_eq!(caught["param"], "_value");
@@ -165,9 +169,7 @@ fn a_panicking_deserialize_of_an_argument_is_a_catchable_panic_naming_the_parame
 #[test]
 fn a_panicking_serialize_of_a_return_value_is_a_catchable_panic() {
     let bridge = Bridge::new().unwrap();
-    let caught = bridge
-        .run("let caught = (); try { returns_exploding() } catch (e) { caught = e } caught")
-        .unwrap();
+    let caught = caught_error(&bridge, "returns_exploding()");
     assert_eq!(caught["kind"], "panic");
     assert_eq!(caught["function"], "returns_exploding");
     let message = caught["message"].as_str().unwrap();
@@ -178,9 +180,7 @@ fn a_panicking_serialize_of_a_return_value_is_a_catchable_panic() {
 #[test]
 fn a_future_that_panics_when_dropped_at_its_timeout_reports_the_timeout_and_the_panic() {
     let bridge = Bridge::new().unwrap();
-    let caught = bridge
-        .run("let caught = (); try { hangs_and_panics_when_dropped() } catch (e) { caught = e } caught")
-        .unwrap();
+    let caught = caught_error(&bridge, "hangs_and_panics_when_dropped()");
     assert_eq!(caught["kind"], "timeout");
     let message = caught["message"].as_str().unwrap();
     assert!(
