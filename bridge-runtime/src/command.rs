@@ -4,6 +4,8 @@
 //! implements [`ScriptCommand`] for it. The command channel carries [`Command`]s; a call travels as
 //! its typed command in the cell its reply comes back through: no encoding on the way.
 
+#![allow(unsafe_code)]
+
 use crate::catch_unwind::{catch_drop_panic, CatchUnwind};
 use crate::control::CallScope;
 use crate::error::CallErrorKind;
@@ -88,10 +90,12 @@ impl ErasedCall {
             raw: NonNull<()>,
             states: &Arc<TypeMap>,
         ) -> CallFuture {
-            P::into_future(CellSender::<P, P::Reply>::from_raw(raw), states)
+            // SAFETY: as the caller promises, `raw` is such a sender's, rebuilt once.
+            P::into_future(unsafe { CellSender::<P, P::Reply>::from_raw(raw) }, states)
         }
         unsafe fn drop_sender<P: CallPayload>(raw: NonNull<()>) {
-            drop(CellSender::<P, P::Reply>::from_raw(raw));
+            // SAFETY: as the caller promises, `raw` is such a sender's, rebuilt once.
+            drop(unsafe { CellSender::<P, P::Reply>::from_raw(raw) });
         }
         Self {
             sender: sender.into_raw(),

@@ -9,6 +9,8 @@
 //!
 //! Rhai values are not `Send`, so a fiber never leaves the thread that started it.
 
+#![allow(unsafe_code)]
+
 use crate::stack_overflow::{self, ArmedFiber};
 use corosensei::stack::{DefaultStack, Stack};
 use corosensei::trap::CoroutineTrapHandler;
@@ -166,8 +168,8 @@ struct OverflowTarget<R> {
 /// Makes the overflowed fiber `target` return `result()` once the signal handler returns.
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 unsafe fn redirect<R: 'static>(target: *const (), context: *mut std::ffi::c_void) {
-    // SAFETY (caller's): `target` points to the running fiber's `OverflowTarget<R>`, and
-    // `context` is the interrupted context of a fault on that fiber's guard page.
+    // SAFETY: as the caller promises, `target` points to the running fiber's
+    // `OverflowTarget<R>`, and `context` is the interrupted context of a fault on its guard page.
     let target = unsafe { &*target.cast::<OverflowTarget<R>>() };
     let result = target.result;
     // SAFETY: the fault is on this coroutine's own guard page, so its stack pointer is within
@@ -188,9 +190,10 @@ unsafe fn redirect<R: 'static>(_target: *const (), _context: *mut std::ffi::c_vo
 /// The size of a memory page.
 fn page_size() -> usize {
     static PAGE_SIZE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    // SAFETY: `sysconf` has no preconditions.
     *PAGE_SIZE.get_or_init(|| {
-        usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096)
+        // SAFETY: `sysconf` has no preconditions.
+        let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+        usize::try_from(size).unwrap_or(4096)
     })
 }
 

@@ -45,6 +45,14 @@
 //! and limits ([`Bridge::sandboxed`]), time limits and cancellation ([`ScriptHandle`]), several
 //! calls in flight (`start`/`wait`), and what it all costs.
 
+// Unsafe code lives only in the modules that opt in (`reply`, `command`, `fiber`,
+// `stack_overflow`), and every block says why it is sound.
+#![deny(
+    unsafe_code,
+    unsafe_op_in_unsafe_fn,
+    clippy::undocumented_unsafe_blocks
+)]
+
 mod bridge;
 mod bridge_thread;
 mod call;

@@ -13,6 +13,8 @@
 //! The engine thread looks at its end from [`crate::wait::block_until`]; a script may wait on
 //! several at once (`wait_any`), and the waiting itself must be one place we control.
 
+#![allow(unsafe_code)]
+
 use std::cell::UnsafeCell;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
@@ -130,28 +132,42 @@ impl<P, R> Drop for CellSender<P, R> {
 /// # Safety
 /// Called once, by the cell's sender; the sender must not touch the cell afterwards.
 unsafe fn finish<P, R>(cell: NonNull<Shared<P, R>>, outcome: u8) {
-    let state = &cell.as_ref().state;
-    let mut current = state.load(Ordering::Acquire);
-    loop {
-        match current {
-            LEFT => {
-                // Nobody waits any more: the sender is the last to hold the cell.
-                drop(Box::from_raw(cell.as_ptr()));
-                return;
-            }
-            ARMED => {
-                // The waiter cannot free the cell before it sees `outcome`, so its thread handle
-                // is still there to take; once `outcome` is set, the cell may be gone.
-                let waiter = cell.as_ref().waiter.clone();
-                match state.compare_exchange(ARMED, outcome, Ordering::AcqRel, Ordering::Acquire) {
-                    Ok(_) => return waiter.unpark(),
-                    Err(actual) => current = actual,
+    // SAFETY: the cell lives while this sender holds it, which it does until the state says
+    // otherwise below; it frees the cell only if the receiver has let go (`LEFT`).
+    unsafe {
+        let state = &cell.as_ref().state;
+        let mut current = state.load(Ordering::Acquire);
+        loop {
+            match current {
+                LEFT => {
+                    // Nobody waits any more: the sender is the last to hold the cell.
+                    drop(Box::from_raw(cell.as_ptr()));
+                    return;
                 }
-            }
-            _ => {
-                match state.compare_exchange(EMPTY, outcome, Ordering::AcqRel, Ordering::Acquire) {
-                    Ok(_) => return,
-                    Err(actual) => current = actual,
+                ARMED => {
+                    // The waiter cannot free the cell before it sees `outcome`, so its thread handle
+                    // is still there to take; once `outcome` is set, the cell may be gone.
+                    let waiter = cell.as_ref().waiter.clone();
+                    match state.compare_exchange(
+                        ARMED,
+                        outcome,
+                        Ordering::AcqRel,
+                        Ordering::Acquire,
+                    ) {
+                        Ok(_) => return waiter.unpark(),
+                        Err(actual) => current = actual,
+                    }
+                }
+                _ => {
+                    match state.compare_exchange(
+                        EMPTY,
+                        outcome,
+                        Ordering::AcqRel,
+                        Ordering::Acquire,
+                    ) {
+                        Ok(_) => return,
+                        Err(actual) => current = actual,
+                    }
                 }
             }
         }

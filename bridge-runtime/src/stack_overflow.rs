@@ -14,6 +14,8 @@
 //!
 //! Linux on x86-64 only; elsewhere a fiber's overflow ends the process, as a thread's would.
 
+#![allow(unsafe_code)]
+
 use std::cell::Cell;
 
 /// The running fiber's guard page and how to make it return, as the signal handler needs them.
@@ -144,7 +146,8 @@ mod linux_x86_64 {
         context: *mut std::ffi::c_void,
         regs: corosensei::trap::TrapHandlerRegs,
     ) {
-        let gregs = &mut (*context.cast::<libc::ucontext_t>()).uc_mcontext.gregs;
+        // SAFETY: as the caller promises, `context` is the handler's `ucontext_t`.
+        let gregs = unsafe { &mut (*context.cast::<libc::ucontext_t>()).uc_mcontext.gregs };
         gregs[libc::REG_RIP as usize] = regs.rip as i64;
         gregs[libc::REG_RSP as usize] = regs.rsp as i64;
         gregs[libc::REG_RBP as usize] = regs.rbp as i64;
