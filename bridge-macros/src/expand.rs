@@ -46,8 +46,10 @@ impl Names {
         Self {
             private: quote! { #runtime::__private },
             function: function.ident().clone(),
-            command: Ident::new(&format!("{}Command", upper_camel_case(&rust_name)), span),
-            proxy: format_ident!("{}_proxy", rust_name, span = span),
+            // `__` names, as serde's derive uses: inside `const _` they would otherwise shadow
+            // a user's type of the same name used in the signature.
+            command: Ident::new(&format!("__{}Command", upper_camel_case(&rust_name)), span),
+            proxy: format_ident!("__{}_proxy", rust_name, span = span),
             script_name: function.script_name.value.clone(),
         }
     }
@@ -253,7 +255,7 @@ fn registration(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
     let doc = format!(" How scripts find [`{rust_fn}`]: submitted to the bridge's registry.");
     quote! {
         #[doc = #doc]
-        const REGISTRATION: #private::ScriptFunction =
+        const __REGISTRATION: #private::ScriptFunction =
             #private::ScriptFunction::new(
                 #script_name,
                 ::core::concat!(::core::module_path!(), "::", #rust_name),
@@ -262,7 +264,7 @@ fn registration(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
                 #proxy,
             )
             #options;
-        #private::inventory::submit!(REGISTRATION);
+        #private::inventory::submit!(__REGISTRATION);
     }
 }
 

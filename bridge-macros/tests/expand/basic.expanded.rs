@@ -11,12 +11,12 @@ const _: () = {
         ::bridge_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::bridge_runtime::__private::serde")]
-    struct AddCommand {
+    struct __AddCommand {
         a: i64,
         b: i64,
     }
     #[automatically_derived]
-    impl ::bridge_runtime::__private::ScriptCommand for AddCommand {
+    impl ::bridge_runtime::__private::ScriptCommand for __AddCommand {
         const SCRIPT_NAME: &'static str = "add";
         type Output = i64;
         /// Worker side: awaits [`add`] with this command's arguments.
@@ -30,18 +30,18 @@ const _: () = {
             ::core::result::Result::Ok(add(self.a, self.b).await)
         }
     }
-    /// Script side of [`add`]: converts the arguments, sends a `AddCommand` to the worker, waits for the reply.
-    fn add_proxy(
+    /// Script side of [`add`]: converts the arguments, sends a `__AddCommand` to the worker, waits for the reply.
+    fn __add_proxy(
         call: &mut ::bridge_runtime::__private::ScriptCall<'_>,
     ) -> ::bridge_runtime::__private::ProxyResult {
-        let command = AddCommand {
+        let command = __AddCommand {
             a: call.argument(0, "a")?,
             b: call.argument(1, "b")?,
         };
         call.send_and_wait(command)
     }
     /// How scripts find [`add`]: submitted to the bridge's registry.
-    const REGISTRATION: ::bridge_runtime::__private::ScriptFunction = ::bridge_runtime::__private::ScriptFunction::new(
+    const __REGISTRATION: ::bridge_runtime::__private::ScriptFunction = ::bridge_runtime::__private::ScriptFunction::new(
         "add",
         ::core::concat!(::core::module_path!(), "::", "add"),
         &[
@@ -55,8 +55,8 @@ const _: () = {
             },
         ],
         "i64",
-        add_proxy,
+        __add_proxy,
     );
-    ::bridge_runtime::__private::inventory::submit!(REGISTRATION);
+    ::bridge_runtime::__private::inventory::submit!(__REGISTRATION);
 };
 fn main() {}

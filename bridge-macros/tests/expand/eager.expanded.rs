@@ -16,11 +16,11 @@ const _: () = {
         ::bridge_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::bridge_runtime::__private::serde")]
-    struct LookupCachedCommand {
+    struct __LookupCachedCommand {
         key: String,
     }
     #[automatically_derived]
-    impl ::bridge_runtime::__private::ScriptCommand for LookupCachedCommand {
+    impl ::bridge_runtime::__private::ScriptCommand for __LookupCachedCommand {
         const SCRIPT_NAME: &'static str = "lookup_cached";
         type Output = Option<String>;
         /// Worker side: awaits [`lookup_cached`] with this command's arguments.
@@ -35,7 +35,7 @@ const _: () = {
         }
     }
     #[automatically_derived]
-    impl ::bridge_runtime::__private::EagerCommand for LookupCachedCommand {
+    impl ::bridge_runtime::__private::EagerCommand for __LookupCachedCommand {
         fn dispatch_send(
             self,
             env: ::bridge_runtime::__private::CallEnv,
@@ -46,16 +46,16 @@ const _: () = {
         }
     }
     /// Script side of [`lookup_cached`]: converts the arguments, polls the call once here (`eager`), and only if it is not finished sends it to the worker and waits.
-    fn lookup_cached_proxy(
+    fn __lookup_cached_proxy(
         call: &mut ::bridge_runtime::__private::ScriptCall<'_>,
     ) -> ::bridge_runtime::__private::ProxyResult {
-        let command = LookupCachedCommand {
+        let command = __LookupCachedCommand {
             key: call.argument(0, "key")?,
         };
         call.run_eager(command)
     }
     /// How scripts find [`lookup_cached`]: submitted to the bridge's registry.
-    const REGISTRATION: ::bridge_runtime::__private::ScriptFunction = ::bridge_runtime::__private::ScriptFunction::new(
+    const __REGISTRATION: ::bridge_runtime::__private::ScriptFunction = ::bridge_runtime::__private::ScriptFunction::new(
         "lookup_cached",
         ::core::concat!(::core::module_path!(), "::", "lookup_cached"),
         &[
@@ -65,8 +65,8 @@ const _: () = {
             },
         ],
         "Option<String>",
-        lookup_cached_proxy,
+        __lookup_cached_proxy,
     );
-    ::bridge_runtime::__private::inventory::submit!(REGISTRATION);
+    ::bridge_runtime::__private::inventory::submit!(__REGISTRATION);
 };
 fn main() {}

@@ -20,12 +20,12 @@ const _: () = {
         ::bridge_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::bridge_runtime::__private::serde")]
-    struct LookupUserCommand {
+    struct __LookupUserCommand {
         name: ::std::string::String,
         ids: ::std::vec::Vec<i64>,
     }
     #[automatically_derived]
-    impl ::bridge_runtime::__private::ScriptCommand for LookupUserCommand {
+    impl ::bridge_runtime::__private::ScriptCommand for __LookupUserCommand {
         const SCRIPT_NAME: &'static str = "find_user";
         type Output = User;
         /// Worker side: awaits [`lookup_user`] with this command's arguments.
@@ -40,18 +40,18 @@ const _: () = {
             ::bridge_runtime::__private::describe_err(result)
         }
     }
-    /// Script side of [`lookup_user`]: converts the arguments, sends a `LookupUserCommand` to the worker, waits for the reply.
-    fn lookup_user_proxy(
+    /// Script side of [`lookup_user`]: converts the arguments, sends a `__LookupUserCommand` to the worker, waits for the reply.
+    fn __lookup_user_proxy(
         call: &mut ::bridge_runtime::__private::ScriptCall<'_>,
     ) -> ::bridge_runtime::__private::ProxyResult {
-        let command = LookupUserCommand {
+        let command = __LookupUserCommand {
             name: call.argument(0, "name")?,
             ids: call.argument(1, "ids")?,
         };
         call.send_and_wait(command)
     }
     /// How scripts find [`lookup_user`]: submitted to the bridge's registry.
-    const REGISTRATION: ::bridge_runtime::__private::ScriptFunction = ::bridge_runtime::__private::ScriptFunction::new(
+    const __REGISTRATION: ::bridge_runtime::__private::ScriptFunction = ::bridge_runtime::__private::ScriptFunction::new(
         "find_user",
         ::core::concat!(::core::module_path!(), "::", "lookup_user"),
         &[
@@ -65,8 +65,8 @@ const _: () = {
             },
         ],
         "Result<User, String>",
-        lookup_user_proxy,
+        __lookup_user_proxy,
     );
-    ::bridge_runtime::__private::inventory::submit!(REGISTRATION);
+    ::bridge_runtime::__private::inventory::submit!(__REGISTRATION);
 };
 fn main() {}

@@ -25,11 +25,11 @@ const _: () = {
         ::bridge_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::bridge_runtime::__private::serde")]
-    struct RenameUserCommand {
+    struct __RenameUserCommand {
         new_name: String,
     }
     #[automatically_derived]
-    impl ::bridge_runtime::__private::ScriptCommand for RenameUserCommand {
+    impl ::bridge_runtime::__private::ScriptCommand for __RenameUserCommand {
         const SCRIPT_NAME: &'static str = "rename_user";
         type Output = String;
         /// Worker side: awaits [`rename_user`] with this command's arguments.
@@ -44,17 +44,17 @@ const _: () = {
             ::bridge_runtime::__private::describe_err(result)
         }
     }
-    /// Script side of [`rename_user`]: converts the arguments, sends a `RenameUserCommand` to the worker, waits for the reply.
-    fn rename_user_proxy(
+    /// Script side of [`rename_user`]: converts the arguments, sends a `__RenameUserCommand` to the worker, waits for the reply.
+    fn __rename_user_proxy(
         call: &mut ::bridge_runtime::__private::ScriptCall<'_>,
     ) -> ::bridge_runtime::__private::ProxyResult {
-        let command = RenameUserCommand {
+        let command = __RenameUserCommand {
             new_name: call.argument(0, "new_name")?,
         };
         call.send_and_wait(command)
     }
     /// How scripts find [`rename_user`]: submitted to the bridge's registry.
-    const REGISTRATION: ::bridge_runtime::__private::ScriptFunction = ::bridge_runtime::__private::ScriptFunction::new(
+    const __REGISTRATION: ::bridge_runtime::__private::ScriptFunction = ::bridge_runtime::__private::ScriptFunction::new(
             "rename_user",
             ::core::concat!(::core::module_path!(), "::", "rename_user"),
             &[
@@ -64,7 +64,7 @@ const _: () = {
                 },
             ],
             "Result<String, String>",
-            rename_user_proxy,
+            __rename_user_proxy,
         )
         .with_group("users")
         .with_timeout_ms(1500)
@@ -84,6 +84,6 @@ const _: () = {
                 },
             ],
         );
-    ::bridge_runtime::__private::inventory::submit!(REGISTRATION);
+    ::bridge_runtime::__private::inventory::submit!(__REGISTRATION);
 };
 fn main() {}

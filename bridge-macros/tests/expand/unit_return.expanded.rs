@@ -9,9 +9,9 @@ const _: () = {
         ::bridge_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::bridge_runtime::__private::serde")]
-    struct TickCommand {}
+    struct __TickCommand {}
     #[automatically_derived]
-    impl ::bridge_runtime::__private::ScriptCommand for TickCommand {
+    impl ::bridge_runtime::__private::ScriptCommand for __TickCommand {
         const SCRIPT_NAME: &'static str = "tick";
         type Output = ();
         /// Worker side: awaits [`tick`] with this command's arguments.
@@ -25,21 +25,21 @@ const _: () = {
             ::core::result::Result::Ok(tick().await)
         }
     }
-    /// Script side of [`tick`]: converts the arguments, sends a `TickCommand` to the worker, waits for the reply.
-    fn tick_proxy(
+    /// Script side of [`tick`]: converts the arguments, sends a `__TickCommand` to the worker, waits for the reply.
+    fn __tick_proxy(
         call: &mut ::bridge_runtime::__private::ScriptCall<'_>,
     ) -> ::bridge_runtime::__private::ProxyResult {
-        let command = TickCommand {};
+        let command = __TickCommand {};
         call.send_and_wait(command)
     }
     /// How scripts find [`tick`]: submitted to the bridge's registry.
-    const REGISTRATION: ::bridge_runtime::__private::ScriptFunction = ::bridge_runtime::__private::ScriptFunction::new(
+    const __REGISTRATION: ::bridge_runtime::__private::ScriptFunction = ::bridge_runtime::__private::ScriptFunction::new(
         "tick",
         ::core::concat!(::core::module_path!(), "::", "tick"),
         &[],
         "()",
-        tick_proxy,
+        __tick_proxy,
     );
-    ::bridge_runtime::__private::inventory::submit!(REGISTRATION);
+    ::bridge_runtime::__private::inventory::submit!(__REGISTRATION);
 };
 fn main() {}
