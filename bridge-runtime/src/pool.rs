@@ -173,9 +173,12 @@ impl EnginePool {
         }
         if state.running >= self.shared.size.max_scripts {
             let control = job.control.clone();
+            // Under the pool's lock, so that an engine thread taking the script from the queue
+            // (which attaches itself as the listener) comes after this.
+            self.listen_in_queue(&control);
             state.backlog.push_back(job);
             drop(state);
-            self.watch_in_queue(&control);
+            self.watch_queued(&control);
             return;
         }
         let index = match self.pick_thread(&state) {
@@ -199,16 +202,21 @@ impl EnginePool {
         entry.thread.unpark();
     }
 
-    /// Lets a stop (cancel, or the deadline, which a timer on the worker's runtime checks) take
-    /// a queued script out of the queue at once with its outcome, instead of when a place frees.
-    fn watch_in_queue(&self, control: &Arc<ScriptControl>) {
+    /// Lets a stop take a queued script out of the queue at once with its outcome, instead of
+    /// when a place frees.
+    fn listen_in_queue(&self, control: &ScriptControl) {
         let pool = Arc::downgrade(&self.shared);
         control.wait_in_queue(Arc::new(move || {
             if let Some(pool) = pool.upgrade() {
                 pool.remove_stopped_from_queue();
             }
         }));
-        // Stopped before it was watched: nobody else will take it out.
+    }
+
+    /// Takes a script that was stopped before it was queued out again, and starts a timer on
+    /// the worker's runtime that stops it at its deadline (which takes it out of the queue).
+    fn watch_queued(&self, control: &Arc<ScriptControl>) {
+        // Stopped before it was queued: nobody else will take it out.
         if control.stop_reason().is_some() {
             self.shared.remove_stopped_from_queue();
             return;
