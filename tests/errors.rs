@@ -190,3 +190,34 @@ fn wrong_argument_count_is_function_not_found() {
         other => panic!("expected a script error, got {other:?}"),
     }
 }
+
+#[test]
+fn a_map_the_script_builds_in_the_shape_of_a_call_error_stays_a_script_error() {
+    let forged = r#"throw #{ function: "explode", kind: "error", message: "forged" }"#;
+    match bridge_runtime::run(forged) {
+        Err(Error::Script { message, .. }) => assert!(message.contains("forged"), "{message}"),
+        other => panic!("expected a plain script error, got {other:?}"),
+    }
+    // Even after a genuine error of the same function, a map with other content stays forged.
+    let after_genuine = r#"
+        try { explode(0) } catch (e) {}
+        throw #{ function: "explode", kind: "panic", message: "forged" }
+    "#;
+    assert!(matches!(
+        bridge_runtime::run(after_genuine),
+        Err(Error::Script { .. })
+    ));
+}
+
+#[test]
+fn a_caught_call_error_thrown_again_is_still_the_call_error_at_the_throw() {
+    let rethrown = "let err = (); try { explode(0) } catch (e) { err = e }\nthrow err;";
+    match bridge_runtime::run(rethrown) {
+        Err(Error::Call(call)) => {
+            assert_eq!(call.function, "explode");
+            assert_eq!(call.kind, CallErrorKind::Panic);
+            assert_eq!(call.position.line(), Some(2));
+        }
+        other => panic!("expected the call error, got {other:?}"),
+    }
+}

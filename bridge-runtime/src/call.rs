@@ -7,7 +7,7 @@ use crate::command::{
 use crate::control::StopReason;
 use crate::convert::{from_script, into_script};
 use crate::engine::{EngineEnv, RunningScript};
-use crate::error::CallErrorKind;
+use crate::error::{CallError, CallErrorKind, ScriptPosition};
 use crate::in_flight::{CallHandle, Reservation};
 use crate::registry::ScriptFunction;
 use crate::reply::{call_cell, CellReceiver};
@@ -84,13 +84,7 @@ impl<'a> ScriptCall<'a> {
                 );
                 let position = self.context.call_position();
                 let kind = CallErrorKind::Panic;
-                Err(call_error(
-                    self.function.name(),
-                    kind,
-                    message,
-                    Some(param),
-                    position,
-                ))
+                Err(self.raise(kind, message, Some(param), position))
             }
         }
     }
@@ -159,7 +153,7 @@ impl<'a> ScriptCall<'a> {
                 return pending.wait(&running, self.env.spin(), position);
             }
         };
-        reply_to_script(self.function.name(), outcome, position)
+        reply_to_script(&running, self.function.name(), outcome, position)
     }
 
     /// Sends `payload` to the worker in a fresh call cell, and returns the engine thread's end of
@@ -181,15 +175,12 @@ impl<'a> ScriptCall<'a> {
                                on this bridge any more"
                     .to_owned();
                 let kind = CallErrorKind::Shutdown;
-                return Err(call_error(
-                    self.function.name(),
-                    kind,
-                    message,
-                    None,
-                    position,
-                ));
+                return Err(self.raise(kind, message, None, position));
             }
-            Err(_) => return Err(shutdown_error(self.function.name(), position)),
+            Err(_) => {
+                let message = "the bridge shut down before the call finished".to_owned();
+                return Err(self.raise(CallErrorKind::Shutdown, message, None, position));
+            }
         }
         Ok(PendingReply {
             receiver,
@@ -211,7 +202,7 @@ impl<'a> ScriptCall<'a> {
                  some before starting more"
             );
             let kind = CallErrorKind::Limit;
-            call_error(self.function.name(), kind, message, None, position)
+            self.raise(kind, message, None, position)
         })
     }
 
@@ -223,25 +214,26 @@ impl<'a> ScriptCall<'a> {
     fn running(&self, position: Position) -> Result<Rc<RunningScript>, Box<EvalAltResult>> {
         self.env.running().ok_or_else(|| {
             let message = "a call arrived while no script was running".to_owned();
-            call_error(
-                self.function.name(),
-                CallErrorKind::Shutdown,
-                message,
-                None,
-                position,
-            )
+            self.raise(CallErrorKind::Shutdown, message, None, position)
         })
+    }
+
+    /// A catchable error of this call, recorded with the script running it (see [`call_error`]).
+    fn raise(
+        &self,
+        kind: CallErrorKind,
+        message: String,
+        param: Option<&'static str>,
+        position: Position,
+    ) -> Box<EvalAltResult> {
+        let running = self.env.running();
+        let name = self.function.name();
+        call_error(running.as_deref(), name, kind, message, param, position)
     }
 
     fn argument_error(&self, param: &'static str, message: String) -> Box<EvalAltResult> {
         let position = self.context.call_position();
-        call_error(
-            self.function.name(),
-            CallErrorKind::Argument,
-            message,
-            Some(param),
-            position,
-        )
+        self.raise(CallErrorKind::Argument, message, Some(param), position)
     }
 }
 
@@ -253,8 +245,8 @@ pub(crate) trait ErasedReply {
     /// Asks for this thread to be unparked when the reply arrives (see [`CellReceiver::arm`]).
     fn arm(&self);
 
-    /// Converts the arrived reply for the script; `position` is where the script takes it.
-    fn finish(self: Box<Self>, position: Position) -> ProxyResult;
+    /// Converts the arrived reply for `running`; `position` is where the script takes it.
+    fn finish(self: Box<Self>, running: &RunningScript, position: Position) -> ProxyResult;
 
     /// Blocks until the reply arrives (or the script must stop), then [`finish`](Self::finish)es.
     fn wait(
@@ -264,7 +256,7 @@ pub(crate) trait ErasedReply {
         position: Position,
     ) -> ProxyResult {
         match block_until(&running.control, spin, || self.is_finished(), || self.arm()) {
-            Ok(()) => self.finish(position),
+            Ok(()) => self.finish(running, position),
             Err(reason) => Err(terminated(reason, position)),
         }
     }
@@ -287,15 +279,15 @@ impl<C: ScriptCommand, P> PendingReply<C, P> {
             || receiver.is_finished(),
             || receiver.arm(),
         ) {
-            Ok(()) => self.take(position),
+            Ok(()) => self.take(running, position),
             Err(reason) => Err(terminated(reason, position)),
         }
     }
 
-    fn take(self, position: Position) -> ProxyResult {
+    fn take(self, running: &RunningScript, position: Position) -> ProxyResult {
         match self.receiver.try_take() {
-            Some(Ok(reply)) => reply_to_script(self.function, reply, position),
-            Some(Err(_)) | None => Err(shutdown_error(self.function, position)),
+            Some(Ok(reply)) => reply_to_script(running, self.function, reply, position),
+            Some(Err(_)) | None => Err(shutdown_error(running, self.function, position)),
         }
     }
 }
@@ -309,13 +301,14 @@ impl<C: ScriptCommand, P> ErasedReply for PendingReply<C, P> {
         self.receiver.arm();
     }
 
-    fn finish(self: Box<Self>, position: Position) -> ProxyResult {
-        (*self).take(position)
+    fn finish(self: Box<Self>, running: &RunningScript, position: Position) -> ProxyResult {
+        (*self).take(running, position)
     }
 }
 
 /// A call's outcome as the script sees it: its value converted, or the error map raised.
 fn reply_to_script<T: Serialize + 'static>(
+    running: &RunningScript,
     function: &str,
     reply: Result<T, CallFailure>,
     position: Position,
@@ -329,6 +322,7 @@ fn reply_to_script<T: Serialize + 'static>(
                 Ok(Err(e)) => {
                     let message = format!("the return value has no script form: {e}");
                     Err(call_error(
+                        Some(running),
                         function,
                         CallErrorKind::Return,
                         message,
@@ -342,6 +336,7 @@ fn reply_to_script<T: Serialize + 'static>(
                         describe_panic(payload)
                     );
                     Err(call_error(
+                        Some(running),
                         function,
                         CallErrorKind::Panic,
                         message,
@@ -352,6 +347,7 @@ fn reply_to_script<T: Serialize + 'static>(
             }
         }
         Err(failure) => Err(call_error(
+            Some(running),
             function,
             failure.kind,
             failure.message,
@@ -361,20 +357,37 @@ fn reply_to_script<T: Serialize + 'static>(
     }
 }
 
-fn shutdown_error(function: &str, position: Position) -> Box<EvalAltResult> {
+fn shutdown_error(
+    running: &RunningScript,
+    function: &str,
+    position: Position,
+) -> Box<EvalAltResult> {
     let message = "the bridge shut down before the call finished".to_owned();
-    call_error(function, CallErrorKind::Shutdown, message, None, position)
+    let kind = CallErrorKind::Shutdown;
+    call_error(Some(running), function, kind, message, None, position)
 }
 
 /// A catchable script error carrying the map scripts see:
-/// `#{ function, kind, message }` (plus `param` for argument errors).
+/// `#{ function, kind, message }` (plus `param` for argument errors). The typed error is kept
+/// with the script that raised it (`raised_by`), so that the script's end can tell it from a map
+/// the script built and threw itself.
 pub(crate) fn call_error(
+    raised_by: Option<&RunningScript>,
     function: &str,
     kind: CallErrorKind,
     message: String,
     param: Option<&'static str>,
     position: Position,
 ) -> Box<EvalAltResult> {
+    if let Some(script) = raised_by {
+        script.record_raised(CallError {
+            function: function.to_owned(),
+            kind,
+            message: message.clone(),
+            param: param.map(str::to_owned),
+            position: ScriptPosition::from_rhai(position),
+        });
+    }
     let mut map = Map::new();
     map.insert("function".into(), function.into());
     map.insert("kind".into(), kind.as_str().into());

@@ -3,7 +3,7 @@
 use crate::call::{CallMode, ScriptCall};
 use crate::control::{ScriptControl, StopReason};
 use crate::convert::dynamic_to_json;
-use crate::error::{CallError, CallErrorKind, ScriptPosition};
+use crate::error::{CallError, ScriptPosition};
 use crate::fiber::{self, Suspend};
 use crate::in_flight::CallsInFlight;
 use crate::limits::{first_capture, ScriptLimits};
@@ -51,6 +51,9 @@ pub(crate) struct RunningScript {
     pub(crate) control: Arc<ScriptControl>,
     /// Calls it started (`start`) whose replies it has not taken.
     pub(crate) calls_in_flight: Rc<CallsInFlight>,
+    /// The last call error raised in it, as a typed value: the script sees a map, and may build
+    /// and throw a map of the same shape itself, which must stay a plain script error.
+    last_raised: RefCell<Option<CallError>>,
 }
 
 impl RunningScript {
@@ -58,7 +61,35 @@ impl RunningScript {
         Self {
             control,
             calls_in_flight: Rc::default(),
+            last_raised: RefCell::new(None),
         }
+    }
+
+    /// Keeps `error`, just raised in this script as a map.
+    pub(crate) fn record_raised(&self, error: CallError) {
+        *self.last_raised.borrow_mut() = Some(error);
+    }
+
+    /// The call error whose map `value` is, if this script raised one like it: the typed error,
+    /// with `position` (where it ended the script: a rethrown error ends it at the `throw`).
+    fn raised_call_error(&self, value: &Dynamic, position: rhai::Position) -> Option<CallError> {
+        let raised = self.last_raised.borrow();
+        let raised = raised.as_ref()?;
+        let map = value.read_lock::<Map>()?;
+        let text = |key: &str| -> Option<String> {
+            map.get(key)?
+                .read_lock::<rhai::ImmutableString>()
+                .map(|s| s.to_string())
+        };
+        let same = map.len() == 3 + usize::from(raised.param.is_some())
+            && text("function")? == raised.function
+            && text("kind")? == raised.kind.as_str()
+            && text("message")? == raised.message
+            && text("param") == raised.param;
+        same.then(|| CallError {
+            position: ScriptPosition::from_rhai(position),
+            ..raised.clone()
+        })
     }
 }
 
@@ -231,16 +262,17 @@ pub(crate) fn run_script(
         }
     }
 
-    let finish = Finish(&running.control);
-    evaluate(engine, script, finish.0, refuse_capturing_closures)
+    let _finish = Finish(&running.control);
+    evaluate(engine, script, running, refuse_capturing_closures)
 }
 
 fn evaluate(
     engine: &Engine,
     script: &str,
-    control: &ScriptControl,
+    running: &RunningScript,
     refuse_capturing_closures: bool,
 ) -> Result<serde_json::Value, Error> {
+    let control = &*running.control;
     if let Some(reason) = control.stop_reason() {
         return Err(stopped_error(reason, control));
     }
@@ -259,7 +291,7 @@ fn evaluate(
     }
     let value: Dynamic = engine
         .eval_ast(&ast)
-        .map_err(|e| script_error(*e, control))?;
+        .map_err(|e| script_error(*e, running))?;
     dynamic_to_json(&value).map_err(|e| Error::Result {
         message: e.to_string(),
     })
@@ -292,10 +324,11 @@ pub(crate) fn stopped_error(reason: StopReason, control: &ScriptControl) -> Erro
 }
 
 /// Turns Rhai's error (which is not `Send`) into ours, recognising failed async calls and stops.
-fn script_error(mut error: EvalAltResult, control: &ScriptControl) -> Error {
+fn script_error(mut error: EvalAltResult, running: &RunningScript) -> Error {
+    let control = &*running.control;
     match error.unwrap_inner() {
         EvalAltResult::ErrorRuntime(value, position) => {
-            if let Some(call) = call_error_from_value(value, *position) {
+            if let Some(call) = running.raised_call_error(value, *position) {
                 return Error::Call(call);
             }
         }
@@ -324,21 +357,4 @@ fn script_error(mut error: EvalAltResult, control: &ScriptControl) -> Error {
         message: error.to_string(),
         position,
     }
-}
-
-/// Reads back the error map a proxy raised (see `call::call_error`).
-fn call_error_from_value(value: &Dynamic, position: rhai::Position) -> Option<CallError> {
-    let map = value.read_lock::<Map>()?;
-    let text = |key: &str| -> Option<String> {
-        map.get(key)?
-            .read_lock::<rhai::ImmutableString>()
-            .map(|s| s.to_string())
-    };
-    Some(CallError {
-        function: text("function")?,
-        kind: CallErrorKind::from_str(&text("kind")?)?,
-        message: text("message")?,
-        param: text("param"),
-        position: ScriptPosition::from_rhai(position),
-    })
 }

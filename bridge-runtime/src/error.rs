@@ -92,21 +92,6 @@ impl CallErrorKind {
             Self::Limit => "limit",
         }
     }
-
-    pub(crate) fn from_str(kind: &str) -> Option<Self> {
-        [
-            Self::Error,
-            Self::Panic,
-            Self::Argument,
-            Self::Return,
-            Self::Timeout,
-            Self::Context,
-            Self::Shutdown,
-            Self::Limit,
-        ]
-        .into_iter()
-        .find(|candidate| candidate.as_str() == kind)
-    }
 }
 
 impl fmt::Display for CallErrorKind {

@@ -190,9 +190,12 @@ fn start(
             "{name} takes {expected} argument(s), start() was given {}",
             values.len()
         );
+        let running = env.running();
+        let kind = CallErrorKind::Argument;
         return Err(call_error(
+            running.as_deref(),
             name,
-            CallErrorKind::Argument,
+            kind,
             message,
             None,
             position,
@@ -237,7 +240,7 @@ fn wait_any(context: &NativeCallContext, env: &EngineEnv, handles: &Array) -> Pr
         .iter()
         .position(CallHandle::is_finished)
         .unwrap_or_default();
-    let value = handles[index].take(position)?.finish(position)?;
+    let value = handles[index].take(position)?.finish(&running, position)?;
     let mut result = Map::new();
     result.insert("index".into(), Dynamic::from_int(index as rhai::INT));
     result.insert("value".into(), value);
