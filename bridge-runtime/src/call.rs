@@ -400,10 +400,8 @@ pub(crate) fn call_error(
 
 /// The uncatchable error that ends a stopped script; the engine maps it to the stop's reason.
 pub(crate) fn terminated(reason: StopReason, position: Position) -> Box<EvalAltResult> {
-    let token = match reason {
-        StopReason::Cancelled => "cancelled",
-        StopReason::TimedOut => "timed out",
-        StopReason::Shutdown => "bridge shutdown",
-    };
-    Box::new(EvalAltResult::ErrorTerminated(token.into(), position))
+    Box::new(EvalAltResult::ErrorTerminated(
+        reason.as_str().into(),
+        position,
+    ))
 }

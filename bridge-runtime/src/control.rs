@@ -10,18 +10,35 @@ use std::thread::Thread;
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
-/// Why a script was stopped before it finished.
+/// Why a script was stopped before it finished. Stored in the script's switch as its `u8`
+/// value (0 is "running").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub(crate) enum StopReason {
-    Cancelled,
-    TimedOut,
-    Shutdown,
+    Cancelled = 1,
+    TimedOut = 2,
+    Shutdown = 3,
 }
 
 const RUNNING: u8 = 0;
-const CANCELLED: u8 = 1;
-const TIMED_OUT: u8 = 2;
-const SHUTDOWN: u8 = 3;
+
+impl StopReason {
+    fn from_code(code: u8) -> Option<Self> {
+        [Self::Cancelled, Self::TimedOut, Self::Shutdown]
+            .into_iter()
+            .find(|reason| *reason as u8 == code)
+    }
+
+    /// How the stop reads in Rhai's "script terminated" error, which carries it to the script's
+    /// end (where the switch, not this text, says what happened).
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Cancelled => "cancelled",
+            Self::TimedOut => "timed out",
+            Self::Shutdown => "bridge shutdown",
+        }
+    }
+}
 
 /// The stop switch of one script.
 pub(crate) struct ScriptControl {
@@ -123,11 +140,7 @@ impl ScriptControl {
 
     /// Stops the script (if it is still running) for `reason`.
     pub(crate) fn stop(&self, reason: StopReason) {
-        let code = match reason {
-            StopReason::Cancelled => CANCELLED,
-            StopReason::TimedOut => TIMED_OUT,
-            StopReason::Shutdown => SHUTDOWN,
-        };
+        let code = reason as u8;
         // The first reason wins: a script cancelled after its deadline stays timed out.
         let _ = self
             .stop
@@ -160,9 +173,7 @@ impl ScriptControl {
                 }
                 None
             }
-            CANCELLED => Some(StopReason::Cancelled),
-            TIMED_OUT => Some(StopReason::TimedOut),
-            _ => Some(StopReason::Shutdown),
+            code => StopReason::from_code(code),
         }
     }
 

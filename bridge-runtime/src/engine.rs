@@ -238,7 +238,7 @@ pub(crate) fn build_engine(settings: &EngineSettings, env: &Rc<EngineEnv>) -> En
             // Long enough without waiting: let the other scripts on this thread run.
             fiber::suspend(Suspend::SliceOver);
         }
-        reason.map(|reason| Dynamic::from(format!("{reason:?}")))
+        reason.map(|reason| Dynamic::from(reason.as_str()))
     });
     engine
 }
