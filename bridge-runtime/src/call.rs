@@ -212,10 +212,7 @@ impl<'a> ScriptCall<'a> {
     }
 
     fn running(&self, position: Position) -> Result<Rc<RunningScript>, Box<EvalAltResult>> {
-        self.env.running().ok_or_else(|| {
-            let message = "a call arrived while no script was running".to_owned();
-            self.raise(CallErrorKind::Shutdown, message, None, position)
-        })
+        self.env.require_running(position)
     }
 
     /// A catchable error of this call, recorded with the script running it (see [`call_error`]).

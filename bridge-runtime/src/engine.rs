@@ -164,6 +164,20 @@ impl EngineEnv {
         self.running.borrow().clone()
     }
 
+    /// The script running now, or the script error that says none is (a function of this engine
+    /// called from outside a script run by the bridge).
+    pub(crate) fn require_running(
+        &self,
+        position: rhai::Position,
+    ) -> Result<Rc<RunningScript>, Box<EvalAltResult>> {
+        self.running().ok_or_else(|| {
+            Box::new(EvalAltResult::ErrorRuntime(
+                "no script is running on this engine thread".into(),
+                position,
+            ))
+        })
+    }
+
     /// Makes `script` the one running now (the engine thread does, around each resume).
     pub(crate) fn set_running(&self, script: Option<Rc<RunningScript>>) {
         *self.running.borrow_mut() = script;

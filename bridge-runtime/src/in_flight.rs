@@ -97,12 +97,10 @@ impl CallHandle {
     /// The reply, taken out of the handle: from here on it no longer counts as in flight.
     fn take(&self, position: Position) -> Result<Box<dyn ErasedReply>, Box<EvalAltResult>> {
         let mut state = self.0.borrow_mut();
-        let reply = state.reply.take().ok_or_else(|| {
-            Box::new(EvalAltResult::ErrorRuntime(
-                "this call handle was already waited on".into(),
-                position,
-            ))
-        })?;
+        let reply = state
+            .reply
+            .take()
+            .ok_or_else(|| runtime_error("this call handle was already waited on", position))?;
         if let Some(calls) = state.calls.upgrade() {
             calls.release_handle();
         }
@@ -177,11 +175,10 @@ fn start(
     let position = context.call_position();
     let name = pointer.fn_name();
     let Some(function) = by_name.get(name).copied() else {
-        return Err(Box::new(EvalAltResult::ErrorRuntime(
-            format!("start() takes an async (#[script_async]) function; `{name}` is not one")
-                .into(),
+        return Err(runtime_error(
+            format!("start() takes an async (#[script_async]) function; `{name}` is not one"),
             position,
-        )));
+        ));
     };
     let mut values: Array = pointer.curry().iter().cloned().chain(args).collect();
     let expected = function.params().len();
@@ -209,7 +206,7 @@ fn start(
 fn wait(context: &NativeCallContext, env: &EngineEnv, handle: &CallHandle) -> ProxyResult {
     let position = context.call_position();
     let reply = handle.take(position)?;
-    let running = env.running().ok_or_else(|| no_script(position))?;
+    let running = env.require_running(position)?;
     reply.wait(&running, env.spin(), position)
 }
 
@@ -217,18 +214,18 @@ fn wait_any(context: &NativeCallContext, env: &EngineEnv, handles: &Array) -> Pr
     let position = context.call_position();
     let handles = call_handles(handles, position)?;
     if handles.is_empty() {
-        return Err(Box::new(EvalAltResult::ErrorRuntime(
-            "wait_any() needs at least one call handle".into(),
+        return Err(runtime_error(
+            "wait_any() needs at least one call handle",
             position,
-        )));
+        ));
     }
     if let Some(index) = handles.iter().position(CallHandle::is_taken) {
-        return Err(Box::new(EvalAltResult::ErrorRuntime(
-            format!("the call handle at index {index} was already waited on").into(),
+        return Err(runtime_error(
+            format!("the call handle at index {index} was already waited on"),
             position,
-        )));
+        ));
     }
-    let running = env.running().ok_or_else(|| no_script(position))?;
+    let running = env.require_running(position)?;
     block_until(
         &running.control,
         env.spin(),
@@ -253,22 +250,19 @@ fn call_handles(values: &Array, position: Position) -> Result<Vec<CallHandle>, B
         .enumerate()
         .map(|(index, value)| {
             value.clone().try_cast::<CallHandle>().ok_or_else(|| {
-                Box::new(EvalAltResult::ErrorRuntime(
+                runtime_error(
                     format!(
                         "item {index} is a {}, not a call handle from start()",
                         value.type_name()
-                    )
-                    .into(),
+                    ),
                     position,
-                ))
+                )
             })
         })
         .collect()
 }
 
-pub(crate) fn no_script(position: Position) -> Box<EvalAltResult> {
-    Box::new(EvalAltResult::ErrorRuntime(
-        "no script is running on this engine".into(),
-        position,
-    ))
+/// A catchable script error that is not a call's: a misuse of `start` or a handle.
+fn runtime_error(message: impl Into<String>, position: Position) -> Box<EvalAltResult> {
+    Box::new(EvalAltResult::ErrorRuntime(message.into().into(), position))
 }

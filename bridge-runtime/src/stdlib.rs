@@ -126,9 +126,7 @@ fn sleep(
         return Ok(());
     }
     let position = context.call_position();
-    let Some(running) = env.running() else {
-        return Err(crate::in_flight::no_script(position));
-    };
+    let running = env.require_running(position)?;
     let until = Instant::now().checked_add(length);
     crate::wait::sleep_until(&running.control, env.bridge_stopped(), until)
         .map_err(|reason| terminated(reason, position))
