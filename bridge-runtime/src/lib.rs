@@ -83,13 +83,11 @@ mod worker;
 pub mod __private;
 
 pub use bridge::{run, Bridge, BridgeBuilder, ScriptRun};
-pub use call::ScriptCall;
-pub use command::{EagerCommand, ScriptCommand};
 pub use convert::MAX_VALUE_DEPTH;
 pub use error::{CallError, CallErrorKind, Error, ScriptPosition};
 pub use handle::ScriptHandle;
 pub use registry::{registered_functions, ScriptFunction, ScriptParam};
-pub use state::{CallEnv, RequiredType, ScriptContext, State};
+pub use state::{RequiredType, ScriptContext, State};
 
 /// Lets Rhai scripts call an `async fn`.
 ///

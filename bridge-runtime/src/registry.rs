@@ -11,6 +11,7 @@ use std::time::Duration;
 
 /// The script side of one function: converts the arguments, sends the command, waits, converts the
 /// reply. Written by `#[script_async]`.
+#[doc(hidden)]
 pub type ProxyFn = fn(&mut ScriptCall<'_>) -> Result<rhai::Dynamic, Box<rhai::EvalAltResult>>;
 
 /// One parameter of a registered function, as written in its Rust signature.

@@ -128,7 +128,7 @@ impl CallFailure {
 }
 
 /// What a call's dispatch can draw on besides its arguments: the bridge's state and the calling
-/// script's context. Passed to [`ScriptCommand::dispatch`](crate::ScriptCommand::dispatch).
+/// script's context. Passed to [`ScriptCommand::dispatch`](crate::__private::ScriptCommand::dispatch).
 pub struct CallEnv {
     pub(crate) states: Arc<TypeMap>,
     pub(crate) context: Arc<TypeMap>,
