@@ -18,7 +18,8 @@ use std::time::Duration;
 /// Runs Rhai scripts that call `#[script_async]` functions.
 ///
 /// A bridge owns one worker thread (a tokio runtime that performs the async calls) and a pool of
-/// engine threads (one per script running at that moment; Rhai's engine is not `Send`). It is
+/// engine threads, each with its own Rhai engine (which is not `Send`), where scripts run as
+/// fibers: while one waits on a call, another on the same thread runs. It is
 /// `Send + Sync`: share it (`Arc<Bridge>` or a `static`) and call it from any number of threads;
 /// calls from concurrent scripts run concurrently on the worker. Dropping it ends its threads.
 ///
