@@ -178,7 +178,7 @@ impl<'a> ScriptCall<'a> {
                 return Err(self.raise(kind, message, None, position));
             }
             Err(_) => {
-                let message = "the bridge shut down before the call finished".to_owned();
+                let message = SHUT_DOWN_BEFORE_REPLY.to_owned();
                 return Err(self.raise(CallErrorKind::Shutdown, message, None, position));
             }
         }
@@ -310,6 +310,7 @@ fn reply_to_script<T: Serialize + 'static>(
     reply: Result<T, CallFailure>,
     position: Position,
 ) -> ProxyResult {
+    let raise = |kind, message| call_error(Some(running), function, kind, message, None, position);
     match reply {
         Ok(output) => {
             let converted = catch_unwind(AssertUnwindSafe(|| into_script(&output)));
@@ -318,39 +319,18 @@ fn reply_to_script<T: Serialize + 'static>(
                 Ok(Ok(value)) => Ok(value),
                 Ok(Err(e)) => {
                     let message = format!("the return value has no script form: {e}");
-                    Err(call_error(
-                        Some(running),
-                        function,
-                        CallErrorKind::Return,
-                        message,
-                        None,
-                        position,
-                    ))
+                    Err(raise(CallErrorKind::Return, message))
                 }
                 Err(payload) => {
                     let message = format!(
                         "converting the return value panicked: {}",
                         describe_panic(payload)
                     );
-                    Err(call_error(
-                        Some(running),
-                        function,
-                        CallErrorKind::Panic,
-                        message,
-                        None,
-                        position,
-                    ))
+                    Err(raise(CallErrorKind::Panic, message))
                 }
             }
         }
-        Err(failure) => Err(call_error(
-            Some(running),
-            function,
-            failure.kind,
-            failure.message,
-            None,
-            position,
-        )),
+        Err(failure) => Err(raise(failure.kind, failure.message)),
     }
 }
 
@@ -359,10 +339,13 @@ fn shutdown_error(
     function: &str,
     position: Position,
 ) -> Box<EvalAltResult> {
-    let message = "the bridge shut down before the call finished".to_owned();
+    let message = SHUT_DOWN_BEFORE_REPLY.to_owned();
     let kind = CallErrorKind::Shutdown;
     call_error(Some(running), function, kind, message, None, position)
 }
+
+/// What a call whose reply will never come says.
+const SHUT_DOWN_BEFORE_REPLY: &str = "the bridge shut down before the call finished";
 
 /// A catchable script error carrying the map scripts see:
 /// `#{ function, kind, message }` (plus `param` for argument errors). The typed error is kept

@@ -123,14 +123,16 @@ pub(crate) fn slice_over() -> bool {
 /// guard page: reaching it kills the process. Checked between operations, this lets a script
 /// that nests too deeply end with an error while there is still room to unwind.
 pub(crate) fn stack_left() -> Option<usize> {
-    let limit = HOST.with(|host| host.stack_limit.get());
-    if limit == 0 {
-        return None;
-    }
     let marker = 0_u8;
     let here = std::hint::black_box(&marker) as *const u8 as usize;
-    HOST.with(|host| host.deepest.set(host.deepest.get().min(here)));
-    Some(here.saturating_sub(limit))
+    HOST.with(|host| {
+        let limit = host.stack_limit.get();
+        if limit == 0 {
+            return None;
+        }
+        host.deepest.set(host.deepest.get().min(here));
+        Some(here.saturating_sub(limit))
+    })
 }
 
 /// Suspends the running fiber until its thread resumes it. Returns at once outside a fiber.
