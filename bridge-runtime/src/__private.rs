@@ -1,10 +1,12 @@
 //! What the code `#[script_async]` writes refers to, so users need no direct dependency on rhai,
 //! serde, serde_json or inventory. Not a public API: it changes without notice.
 
-pub use crate::call::{ProxyResult, ScriptCall};
-pub use crate::command::{describe_err, EagerCommand, ScriptCommand, SendCallFuture};
-pub use crate::registry::{ScriptFunction, ScriptParam};
-pub use crate::state::{CallEnv, CallFailure, RequiredType};
+pub use crate::call::command::{describe_err, EagerCommand, ScriptCommand, SendCallFuture};
+pub use crate::call::proxy::ScriptCall;
+pub use crate::call::raise::ProxyResult;
+pub use crate::call::registry::{ScriptFunction, ScriptParam};
+pub use crate::error::CallFailure;
+pub use crate::state::{CallEnv, RequiredType};
 pub use inventory;
 pub use rhai;
 pub use serde;

@@ -1,6 +1,7 @@
 //! The errors a host sees: [`Error`] and the pieces it is made of.
 
 use std::fmt;
+use std::time::Duration;
 
 /// Where in a script something happened, in Rhai's own terms (`line 2, position 1`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -188,10 +189,10 @@ pub enum Error {
     #[error("the script was cancelled")]
     Cancelled,
     /// The script ran past its wall-clock limit (`script_timeout`); its calls in flight were dropped.
-    #[error("the script did not finish within its time limit of {}", crate::command::describe_duration(Some(*limit)))]
+    #[error("the script did not finish within its time limit of {}", describe_duration(Some(*limit)))]
     Timeout {
         /// The limit it ran past.
-        limit: std::time::Duration,
+        limit: Duration,
     },
     /// The bridge's settings are inconsistent: an allowed function or group that does not exist,
     /// or a function whose state was never given.
@@ -211,4 +212,33 @@ pub enum Error {
     /// A bug in the bridge itself: please report it with the message.
     #[error("internal error in the bridge: {0}")]
     Internal(String),
+}
+
+/// Why a call failed on the worker (the function's error, a missing state, a panic): what a
+/// command's dispatch returns instead of its output. Used by generated code only.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct CallFailure {
+    pub(crate) kind: CallErrorKind,
+    pub(crate) message: String,
+}
+
+impl CallFailure {
+    pub(crate) fn new(kind: CallErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+/// `2 s`, `150 ms`: how durations appear in messages.
+pub(crate) fn describe_duration(duration: Option<Duration>) -> String {
+    match duration {
+        Some(duration) if duration.subsec_millis() == 0 && duration.as_secs() > 0 => {
+            format!("{} s", duration.as_secs())
+        }
+        Some(duration) => format!("{} ms", duration.as_millis()),
+        None => "its time limit".to_owned(),
+    }
 }

@@ -45,48 +45,35 @@
 //! and limits ([`Bridge::sandboxed`]), time limits and cancellation ([`ScriptHandle`]), several
 //! calls in flight (`start`/`wait`), and what it all costs.
 
-// Unsafe code lives only in the modules that opt in (`reply`, `command`, `fiber`,
-// `stack_overflow`), and every block says why it is sound.
+// Unsafe code lives only in the modules that opt in (`sync::reply`, `call::command`,
+// `sync::fiber`, `sync::stack_overflow`), and every block says why it is sound.
 #![deny(
     unsafe_code,
     unsafe_op_in_unsafe_fn,
     clippy::undocumented_unsafe_blocks
 )]
 
-mod bridge;
-mod bridge_thread;
+// From the top down: `api` → `engine`, `worker` → `call` → `sync` → the leaves (`convert`,
+// `state`, `catch_unwind`, `error`). Each part uses only parts below it, and no modules import
+// each other in a circle: `tests/module_layers.rs` checks both.
+mod api;
 mod call;
 mod catch_unwind;
-mod command;
-mod control;
 mod convert;
 mod engine;
-mod engine_thread;
 mod error;
-mod exposure;
-mod fiber;
-mod handle;
-mod in_flight;
-mod limits;
-mod output;
-mod pool;
-mod queue;
-mod registry;
-mod reply;
-mod stack_overflow;
 mod state;
-mod stdlib;
-mod wait;
+mod sync;
 mod worker;
 
 #[doc(hidden)]
 pub mod __private;
 
-pub use bridge::{run, Bridge, BridgeBuilder, ScriptRun};
-pub use convert::MAX_VALUE_DEPTH;
+pub use api::bridge::{run, Bridge, BridgeBuilder, ScriptRun};
+pub use api::handle::ScriptHandle;
+pub use call::registry::{registered_functions, ScriptFunction, ScriptParam};
+pub use convert::rules::MAX_VALUE_DEPTH;
 pub use error::{CallError, CallErrorKind, Error, ScriptPosition};
-pub use handle::ScriptHandle;
-pub use registry::{registered_functions, ScriptFunction, ScriptParam};
 pub use state::{RequiredType, ScriptContext, State};
 
 /// Lets Rhai scripts call an `async fn`.

@@ -1,7 +1,7 @@
 //! Values an async function receives that are not script arguments: the bridge's shared
 //! [`State`] and the running script's [`ScriptContext`].
 
-use crate::error::CallErrorKind;
+use crate::error::{CallErrorKind, CallFailure};
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::fmt;
@@ -108,23 +108,6 @@ pub struct RequiredType {
     pub name: &'static str,
     /// Its `TypeId` (a function, because `TypeId::of` is not `const`).
     pub type_id: fn() -> TypeId,
-}
-
-/// Why a call could not get what it needs.
-#[doc(hidden)]
-#[derive(Debug)]
-pub struct CallFailure {
-    pub(crate) kind: CallErrorKind,
-    pub(crate) message: String,
-}
-
-impl CallFailure {
-    pub(crate) fn new(kind: CallErrorKind, message: impl Into<String>) -> Self {
-        Self {
-            kind,
-            message: message.into(),
-        }
-    }
 }
 
 /// What a call's dispatch can draw on besides its arguments: the bridge's state and the calling

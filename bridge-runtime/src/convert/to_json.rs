@@ -3,7 +3,7 @@
 //! Used for every script argument (JSON is the data model serde then deserializes the parameter
 //! type from) and for the script's final value.
 
-use super::{ConversionError, MAX_VALUE_DEPTH};
+use super::rules::{ConversionError, MAX_VALUE_DEPTH};
 use rhai::{Array, Blob, Dynamic, Map};
 use serde_json::{Map as JsonMap, Number, Value};
 

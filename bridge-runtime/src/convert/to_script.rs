@@ -4,7 +4,7 @@
 //! quietly loses its low digits is worse than an error, so this serializer refuses instead. It also
 //! bounds nesting depth.
 
-use super::{ConversionError, MAX_VALUE_DEPTH};
+use super::rules::{ConversionError, MAX_VALUE_DEPTH};
 use rhai::{Array, Dynamic, Map, INT};
 use serde::ser::{self, Serialize};
 

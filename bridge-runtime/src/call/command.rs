@@ -7,10 +7,10 @@
 #![allow(unsafe_code)]
 
 use crate::catch_unwind::{catch_drop_panic, CatchUnwind};
-use crate::control::CallScope;
-use crate::error::CallErrorKind;
-use crate::reply::CellSender;
-use crate::state::{CallEnv, CallFailure, TypeMap};
+use crate::error::{describe_duration, CallErrorKind, CallFailure};
+use crate::state::{CallEnv, TypeMap};
+use crate::sync::control::CallScope;
+use crate::sync::reply::CellSender;
 use std::fmt::Display;
 use std::future::Future;
 use std::pin::Pin;
@@ -60,7 +60,7 @@ pub(crate) enum Command {
 /// A call as the worker runs it: a future that delivers its own reply.
 pub(crate) type CallFuture = Pin<Box<dyn Future<Output = ()>>>;
 
-/// What the worker needs for one call, kept in the call's cell (see [`crate::reply`]).
+/// What the worker needs for one call, kept in the call's cell (see [`crate::sync::reply`]).
 pub(crate) trait CallPayload: Send + Sized + 'static {
     /// What the worker sends back.
     type Reply: Send + 'static;
@@ -260,17 +260,6 @@ async fn within<F: Future>(timeout: Option<Duration>, future: F) -> Result<F::Ou
     outcome.map_err(|_| TimedOut { drop_panic })
 }
 
-/// `2 s`, `150 ms`: how durations appear in messages.
-pub(crate) fn describe_duration(duration: Option<Duration>) -> String {
-    match duration {
-        Some(duration) if duration.subsec_millis() == 0 && duration.as_secs() > 0 => {
-            format!("{} s", duration.as_secs())
-        }
-        Some(duration) => format!("{} ms", duration.as_millis()),
-        None => "its time limit".to_owned(),
-    }
-}
-
 /// Replaces a function's error with its `Display`, taken on the worker so the error type itself
 /// need not be `Send`.
 pub fn describe_err<T, E: Display>(result: Result<T, E>) -> Result<T, CallFailure> {
@@ -298,8 +287,8 @@ pub(crate) mod test_commands {
 mod tests {
     use super::test_commands::Add;
     use super::*;
-    use crate::control::ScriptControl;
-    use crate::reply::call_cell;
+    use crate::sync::control::ScriptControl;
+    use crate::sync::reply::call_cell;
     use std::task::{Context, Waker};
 
     fn pending_add(control: &ScriptControl) -> PendingCall<Add> {

@@ -3,9 +3,9 @@
 //! Each function's expansion submits one [`ScriptFunction`] with `inventory::submit!`; a bridge
 //! reads them all when it starts, so no hand wiring is needed.
 
-use crate::call::ScriptCall;
+use crate::call::proxy::ScriptCall;
+use crate::error::Error;
 use crate::state::RequiredType;
-use crate::Error;
 use std::collections::HashMap;
 use std::time::Duration;
 

@@ -5,120 +5,17 @@
 //! takes the reply the way a plain call would, raising the same catchable errors. Handles never
 //! waited on are dropped on the worker when the script ends.
 
-use crate::call::{call_error, terminated, CallMode, ErasedReply, ProxyResult, ScriptCall};
-use crate::engine::EngineEnv;
+use crate::call::env::EngineEnv;
+use crate::call::handle::CallHandle;
+use crate::call::proxy::{CallMode, ScriptCall};
+use crate::call::raise::{runtime_error, terminated, ProxyResult};
+use crate::call::registry::ScriptFunction;
+use crate::call::script::call_error;
 use crate::error::CallErrorKind;
-use crate::registry::ScriptFunction;
-use crate::wait::block_until;
+use crate::sync::wait::block_until;
 use rhai::{Array, Dynamic, Engine, EvalAltResult, FnPtr, Map, NativeCallContext, Position};
-use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::rc::{Rc, Weak};
-
-/// A call started with `start`, as scripts hold it.
-#[derive(Clone)]
-pub(crate) struct CallHandle(Rc<RefCell<HandleState>>);
-
-struct HandleState {
-    /// `None` once waited on.
-    reply: Option<Box<dyn ErasedReply>>,
-    calls: Weak<CallsInFlight>,
-}
-
-/// One script's calls in flight: started with `start` and neither waited on nor finished.
-///
-/// A handle dropped unwaited (`start(...)` whose result is thrown away) still counts until its
-/// call finishes on the worker: otherwise a loop of `start` would keep any number of calls alive.
-#[derive(Default)]
-pub(crate) struct CallsInFlight {
-    /// Handles alive and not waited on.
-    handles: Cell<usize>,
-    /// Replies of dropped handles whose calls had not finished.
-    orphans: RefCell<Vec<Box<dyn ErasedReply>>>,
-}
-
-impl CallsInFlight {
-    /// Counts one more call, unless `limit` are in flight already. Taken before the call is
-    /// sent, so a refused call never reaches the worker.
-    pub(crate) fn reserve(self: &Rc<Self>, limit: usize) -> Option<Reservation> {
-        let mut orphans = self.orphans.borrow_mut();
-        orphans.retain(|reply| !reply.is_finished());
-        if self.handles.get() + orphans.len() >= limit {
-            return None;
-        }
-        self.handles.set(self.handles.get() + 1);
-        Some(Reservation(Some(Rc::downgrade(self))))
-    }
-
-    fn release_handle(&self) {
-        self.handles.set(self.handles.get() - 1);
-    }
-}
-
-/// A place among a script's calls in flight, for the handle of a call about to start; given
-/// back if the call is never sent.
-pub(crate) struct Reservation(Option<Weak<CallsInFlight>>);
-
-impl Drop for Reservation {
-    fn drop(&mut self) {
-        if let Some(calls) = self.0.take().and_then(|calls| calls.upgrade()) {
-            calls.release_handle();
-        }
-    }
-}
-
-impl CallHandle {
-    /// A handle for `reply`, in the place `reservation` kept for it.
-    pub(crate) fn new(reply: Box<dyn ErasedReply>, mut reservation: Reservation) -> Self {
-        Self(Rc::new(RefCell::new(HandleState {
-            reply: Some(reply),
-            calls: reservation.0.take().unwrap_or_default(),
-        })))
-    }
-
-    fn is_finished(&self) -> bool {
-        self.0
-            .borrow()
-            .reply
-            .as_ref()
-            .is_some_and(|reply| reply.is_finished())
-    }
-
-    fn is_taken(&self) -> bool {
-        self.0.borrow().reply.is_none()
-    }
-
-    fn arm(&self) {
-        if let Some(reply) = &self.0.borrow().reply {
-            reply.arm();
-        }
-    }
-
-    /// The reply, taken out of the handle: from here on it no longer counts as in flight.
-    fn take(&self, position: Position) -> Result<Box<dyn ErasedReply>, Box<EvalAltResult>> {
-        let mut state = self.0.borrow_mut();
-        let reply = state
-            .reply
-            .take()
-            .ok_or_else(|| runtime_error("this call handle was already waited on", position))?;
-        if let Some(calls) = state.calls.upgrade() {
-            calls.release_handle();
-        }
-        Ok(reply)
-    }
-}
-
-impl Drop for HandleState {
-    fn drop(&mut self) {
-        let (Some(reply), Some(calls)) = (self.reply.take(), self.calls.upgrade()) else {
-            return;
-        };
-        calls.release_handle();
-        if !reply.is_finished() {
-            calls.orphans.borrow_mut().push(reply);
-        }
-    }
-}
+use std::rc::Rc;
 
 /// Registers `start`, `wait`, `wait_all` and `wait_any` on `engine`.
 pub(crate) fn register(
@@ -199,7 +96,14 @@ fn start(
         ));
     }
     let args: Vec<&mut Dynamic> = values.iter_mut().collect();
-    let mut call = ScriptCall::new(context, &args, env, function, CallMode::Start);
+    let mut call = ScriptCall::new(
+        context,
+        &args,
+        env,
+        function.name(),
+        function.timeout(),
+        CallMode::Start,
+    );
     (function.proxy())(&mut call)
 }
 
@@ -260,9 +164,4 @@ fn call_handles(values: &Array, position: Position) -> Result<Vec<CallHandle>, B
             })
         })
         .collect()
-}
-
-/// A catchable script error that is not a call's: a misuse of `start` or a handle.
-fn runtime_error(message: impl Into<String>, position: Position) -> Box<EvalAltResult> {
-    Box::new(EvalAltResult::ErrorRuntime(message.into().into(), position))
 }

@@ -2,7 +2,7 @@
 //! fiber's guard page ends that fiber (its coroutine returns the value the fiber was given for
 //! this case) instead of the process.
 //!
-//! The stack check between operations (see `engine.rs`) ends scripts that recurse too deeply
+//! The stack check between operations (see `engine/build.rs`) ends scripts that recurse too deeply
 //! long before this. What it cannot see is Rhai's own recursion inside one operation: cloning or
 //! dropping nested data recurses without an operation in between. Only that reaches the guard
 //! page, and corosensei can make a coroutine return from a signal handler (as wasmer does).

@@ -10,7 +10,7 @@
 //! the other's. The worker wakes the engine thread only if it asked (see [`CellReceiver::arm`]):
 //! a spinning waiter needs no wake-up, and waking one costs a write to a line it owns.
 //!
-//! The engine thread looks at its end from [`crate::wait::block_until`]; a script may wait on
+//! The engine thread looks at its end from [`crate::sync::wait::block_until`]; a script may wait on
 //! several at once (`wait_any`), and the waiting itself must be one place we control.
 
 #![allow(unsafe_code)]
@@ -178,7 +178,7 @@ unsafe fn finish<P, R>(cell: NonNull<Shared<P, R>>, outcome: u8) {
 #[derive(Debug)]
 pub(crate) struct Abandoned;
 
-/// The engine thread's end. Waiting is [`crate::wait::block_until`]'s job; this only looks.
+/// The engine thread's end. Waiting is [`crate::sync::wait::block_until`]'s job; this only looks.
 /// It stays on the thread that created it.
 pub(crate) struct CellReceiver<P, R> {
     cell: NonNull<Shared<P, R>>,
@@ -256,8 +256,8 @@ impl<P, R> Drop for CellReceiver<P, R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::control::ScriptControl;
-    use crate::wait::{block_until, SpinGate, SpinPolicy};
+    use crate::sync::control::ScriptControl;
+    use crate::sync::wait::{block_until, SpinGate, SpinPolicy};
     use std::sync::atomic::AtomicUsize;
     use std::sync::Arc;
     use std::time::Duration;

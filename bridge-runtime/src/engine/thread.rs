@@ -4,13 +4,16 @@
 //! it waits (spinning, then parking), as if fibers did not exist; beside others it suspends, and
 //! the thread resumes the next. When every script waits, the thread spins and parks here.
 
+use crate::call::env::EngineEnv;
+use crate::call::script::RunningScript;
 use crate::catch_unwind::describe_panic;
-use crate::engine::{build_engine, overflow_error, run_script, EngineEnv, RunningScript};
-use crate::fiber::{self, Fiber, StackCache, Step, Suspend};
-use crate::handle::{Outcome, OutcomeSender};
-use crate::pool::{PoolShared, ScriptJob};
-use crate::wait::idle_until;
-use crate::Error;
+use crate::engine::build::build_engine;
+use crate::engine::placement::{PoolShared, ScriptJob};
+use crate::engine::run::{overflow_error, run_script};
+use crate::error::Error;
+use crate::sync::fiber::{self, Fiber, StackCache, Step, Suspend};
+use crate::sync::outcome::{Outcome, OutcomeSender};
+use crate::sync::wait::idle_until;
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 use rhai::Engine;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -43,9 +46,9 @@ struct EngineThread<'a> {
 /// The body of engine thread `id`: runs the scripts that arrive in `inbox` until the pool lets
 /// the thread go (the inbox closes, or it retires after idling) and its last script has ended.
 pub(crate) fn run_engine_thread(pool: &PoolShared, id: u64, inbox: &Receiver<ScriptJob>) {
-    crate::bridge_thread::mark_current();
-    let _alt_stack = crate::stack_overflow::prepare_thread();
-    let env = Rc::new(EngineEnv::for_current_thread(&pool.settings));
+    crate::sync::bridge_thread::mark_current();
+    let _alt_stack = crate::sync::stack_overflow::prepare_thread();
+    let env = Rc::new(EngineEnv::for_current_thread(&pool.settings.calls));
     let engine = Rc::new(build_engine(&pool.settings, &env));
     let mail = inbox.clone();
     fiber::set_mail_check(move || !mail.is_empty());
@@ -106,7 +109,13 @@ impl EngineThread<'_> {
             outcome,
         } = job;
         control.attach(std::thread::current());
-        let stack = if self.pool.settings.bridge_stopped.load(Ordering::Relaxed) {
+        let stack = if self
+            .pool
+            .settings
+            .calls
+            .bridge_stopped
+            .load(Ordering::Relaxed)
+        {
             Err(Error::Shutdown)
         } else {
             self.stacks
@@ -166,7 +175,7 @@ impl EngineThread<'_> {
                 Step::Finished(outcome) => {
                     progressed = true;
                     let hosted = self.scripts.swap_remove(index);
-                    if crate::stack_overflow::take_trapped() {
+                    if crate::sync::stack_overflow::take_trapped() {
                         // Its frames were abandoned, `run_script`'s own clean-up among them.
                         hosted.running.control.finish();
                         if !self.retiring {

@@ -1,16 +1,18 @@
 //! [`Bridge`]: the worker, the engine threads and the channels between them, and [`run`].
 
-use crate::control::ScriptControl;
-use crate::engine::EngineSettings;
-use crate::handle::{CancelOnDrop, ScriptHandle};
-use crate::limits::ScriptLimits;
-use crate::output::{OutputTarget, ScriptOutput};
-use crate::pool::{EnginePool, PoolSize, ScriptJob};
-use crate::registry::{unique_functions, ScriptFunction};
+use crate::api::handle::{CancelOnDrop, ScriptHandle};
+use crate::call::env::CallSettings;
+use crate::call::registry::{unique_functions, ScriptFunction};
+use crate::engine::build::EngineSettings;
+use crate::engine::limits::ScriptLimits;
+use crate::engine::output::{OutputTarget, ScriptOutput};
+use crate::engine::placement::{PoolSize, ScriptJob};
+use crate::engine::pool::EnginePool;
+use crate::error::Error;
 use crate::state::TypeMap;
-use crate::wait::SpinGate;
-use crate::worker::Worker;
-use crate::Error;
+use crate::sync::control::ScriptControl;
+use crate::sync::wait::SpinGate;
+use crate::worker::thread::Worker;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -240,7 +242,7 @@ impl Default for BridgeBuilder {
             call_timeout: None,
             script_timeout: None,
             max_calls_in_flight: DEFAULT_MAX_CALLS_IN_FLIGHT,
-            stack_size: crate::fiber::DEFAULT_STACK_SIZE,
+            stack_size: crate::sync::fiber::DEFAULT_STACK_SIZE,
             spin_wait: true,
         }
     }
@@ -419,7 +421,7 @@ impl BridgeBuilder {
 
     /// Starts the bridge: checks the registry and the settings, starts the worker.
     pub fn build(self) -> Result<Bridge, Error> {
-        let functions = crate::exposure::exposed_functions(
+        let functions = crate::api::exposure::exposed_functions(
             unique_functions()?,
             &self.allowed_functions,
             &self.allowed_groups,
@@ -435,16 +437,18 @@ impl BridgeBuilder {
         let bridge_stopped = Arc::new(AtomicBool::new(false));
         let settings = EngineSettings {
             functions: functions.clone(),
-            commands: worker.commands(),
-            bridge_stopped: bridge_stopped.clone(),
+            calls: CallSettings {
+                commands: worker.commands(),
+                bridge_stopped: bridge_stopped.clone(),
+                call_timeout: self.call_timeout,
+                max_calls_in_flight: self.max_calls_in_flight,
+                spin_gate,
+                runtime: worker.runtime(),
+                states,
+            },
             limits: self.limits,
             output: self.output,
-            call_timeout: self.call_timeout,
-            max_calls_in_flight: self.max_calls_in_flight,
             stack_size: self.stack_size,
-            spin_gate,
-            runtime: worker.runtime(),
-            states,
         };
         let pool = EnginePool::new(
             settings,

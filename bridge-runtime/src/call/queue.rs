@@ -5,7 +5,7 @@
 //! only then parks. A sender wakes it (one `Notify`) only when it has parked. tokio's mpsc would
 //! wake the worker's runtime on every send, which is exactly the cost we avoid.
 
-use crate::command::Command;
+use crate::call::command::Command;
 use crossbeam_channel::{Receiver, Sender};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -124,20 +124,22 @@ mod tests {
     fn a_queue_closed_after_a_worker_fault_refuses_commands_saying_so() {
         let (sender, receiver) = command_queue();
         receiver.close(true);
-        let (cell_sender, _receiver) = crate::reply::call_cell::<
-            crate::command::PendingCall<crate::command::test_commands::Add>,
+        let (cell_sender, _receiver) = crate::sync::reply::call_cell::<
+            crate::call::command::PendingCall<crate::call::command::test_commands::Add>,
             _,
         >(
-            crate::command::PendingCall {
+            crate::call::command::PendingCall {
                 command: None,
-                scope: crate::control::ScriptControl::new(None, Arc::default())
+                scope: crate::sync::control::ScriptControl::new(None, Arc::default())
                     .calls()
                     .clone(),
                 timeout: None,
             },
             std::thread::current(),
         );
-        let refused = sender.send(Command::Call(crate::command::ErasedCall::new(cell_sender)));
+        let refused = sender.send(Command::Call(crate::call::command::ErasedCall::new(
+            cell_sender,
+        )));
         assert!(matches!(
             refused,
             Err(Closed {

@@ -1,136 +1,18 @@
 //! Engine threads, and which one runs each script.
 //!
 //! Each engine thread owns one Rhai engine (Rhai values are not `Send`) and runs its scripts as
-//! fibers (see [`crate::fiber`]): while one waits on a call, another runs. A new script goes to a
+//! fibers (see [`crate::sync::fiber`]): while one waits on a call, another runs. A new script goes to a
 //! thread with no script, else to a new thread while there are fewer than `max_threads`, else to
 //! the thread with the fewest scripts; once there, it stays. Threads that stay idle for a while
 //! exit, down to the minimum (at least one stays warm).
 
-use crate::control::{ScriptControl, StopReason};
-use crate::engine::{stopped_error, EngineSettings};
-use crate::engine_thread::run_engine_thread;
-use crate::handle::OutcomeSender;
-use crate::Error;
+use crate::engine::build::EngineSettings;
+use crate::engine::placement::{PoolShared, PoolSize, PoolState, ScriptJob, ThreadEntry};
+use crate::engine::thread::run_engine_thread;
+use crate::error::Error;
+use crate::sync::control::ScriptControl;
 use crossbeam_channel::{Receiver, Sender};
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::thread::{JoinHandle, Thread};
-use std::time::Duration;
-
-/// One script to run.
-pub(crate) struct ScriptJob {
-    pub(crate) script: String,
-    pub(crate) control: Arc<ScriptControl>,
-    pub(crate) outcome: OutcomeSender,
-}
-
-/// How many engine threads and scripts a bridge allows.
-pub(crate) struct PoolSize {
-    /// Threads started with the bridge and never retired.
-    pub(crate) min_threads: usize,
-    /// At most this many engine threads; their scripts share them.
-    pub(crate) max_threads: usize,
-    /// At most this many scripts run at once; more wait in a queue.
-    pub(crate) max_scripts: usize,
-    /// A thread above the minimum idle this long exits.
-    pub(crate) idle_timeout: Duration,
-}
-
-/// The pool's view of one engine thread.
-struct ThreadEntry {
-    id: u64,
-    inbox: Sender<ScriptJob>,
-    thread: Thread,
-    /// Scripts given to it (in its inbox or running there) and not finished yet.
-    scripts: usize,
-}
-
-/// Everything placement decides on, under one lock, so a queued script always has a thread
-/// coming and a thread never retires with a script on its way.
-#[derive(Default)]
-struct PoolState {
-    threads: Vec<ThreadEntry>,
-    /// Scripts given to threads and not finished yet.
-    running: usize,
-    /// Scripts beyond `max_scripts`, in arrival order.
-    backlog: VecDeque<ScriptJob>,
-    next_id: u64,
-    closed: bool,
-}
-
-/// What the pool and its engine threads share.
-pub(crate) struct PoolShared {
-    pub(crate) settings: EngineSettings,
-    pub(crate) size: PoolSize,
-    state: Mutex<PoolState>,
-    handles: Mutex<Vec<JoinHandle<()>>>,
-}
-
-impl PoolShared {
-    fn state(&self) -> MutexGuard<'_, PoolState> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Records that a script on thread `id` finished; hands that thread the next queued script,
-    /// if any, to run next.
-    pub(crate) fn script_finished(&self, id: u64) -> Option<ScriptJob> {
-        let mut state = self.state();
-        state.running -= 1;
-        let entry = state.threads.iter_mut().find(|entry| entry.id == id);
-        if let Some(entry) = entry {
-            entry.scripts -= 1;
-        }
-        let job = state.backlog.pop_front()?;
-        state.running += 1;
-        if let Some(entry) = state.threads.iter_mut().find(|entry| entry.id == id) {
-            entry.scripts += 1;
-        }
-        Some(job)
-    }
-
-    /// Ends every queued script that was stopped, each with its stop's error.
-    fn remove_stopped_from_queue(&self) {
-        let stopped: Vec<(ScriptJob, StopReason)> = {
-            let mut state = self.state();
-            let mut stopped = Vec::new();
-            let mut index = 0;
-            while index < state.backlog.len() {
-                match state.backlog[index].control.stop_reason() {
-                    Some(reason) => {
-                        stopped.extend(state.backlog.remove(index).map(|job| (job, reason)))
-                    }
-                    None => index += 1,
-                }
-            }
-            stopped
-        };
-        for (job, reason) in stopped {
-            let error = stopped_error(reason, &job.control);
-            job.outcome.send(Err(error));
-        }
-    }
-
-    /// Takes thread `id` out of the pool: it gets no more scripts, and exits once its own end.
-    pub(crate) fn leave(&self, id: u64) {
-        self.state().threads.retain(|entry| entry.id != id);
-    }
-
-    /// Whether idle thread `id` may exit now (it has no script and the pool keeps enough
-    /// threads without it); if so, it is no longer given scripts.
-    pub(crate) fn retire(&self, id: u64) -> bool {
-        let mut state = self.state();
-        let keep = self.size.min_threads.max(1);
-        let Some(index) = state.threads.iter().position(|entry| entry.id == id) else {
-            // Already let go by shutdown.
-            return true;
-        };
-        if state.threads[index].scripts > 0 || state.threads.len() <= keep {
-            return false;
-        }
-        state.threads.swap_remove(index);
-        true
-    }
-}
+use std::sync::{Arc, PoisonError};
 
 /// The engine threads of one bridge.
 pub(crate) struct EnginePool {
@@ -147,12 +29,7 @@ impl EnginePool {
     pub(crate) fn new(settings: EngineSettings, mut size: PoolSize) -> Result<Self, Error> {
         size.max_threads = size.max_threads.max(size.min_threads).max(1);
         let pool = Self {
-            shared: Arc::new(PoolShared {
-                settings,
-                size,
-                state: Mutex::default(),
-                handles: Mutex::default(),
-            }),
+            shared: Arc::new(PoolShared::new(settings, size)),
         };
         {
             let mut state = pool.shared.state();
@@ -223,7 +100,7 @@ impl EnginePool {
         }
         if let Some(deadline) = control.deadline() {
             let control = Arc::downgrade(control);
-            self.shared.settings.runtime.spawn(async move {
+            self.shared.settings.calls.runtime.spawn(async move {
                 tokio::time::sleep_until(deadline.into()).await;
                 if let Some(control) = control.upgrade() {
                     // Past the deadline, this stops the script, which takes it out of the queue.

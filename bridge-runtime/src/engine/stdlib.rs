@@ -6,8 +6,8 @@
 //! Registered in every bridge's engine, where they take precedence over the standard library's
 //! functions of the same name and parameter types.
 
-use crate::call::terminated;
-use crate::engine::EngineEnv;
+use crate::call::env::EngineEnv;
+use crate::call::raise::terminated;
 use rhai::{Engine, EvalAltResult, ImmutableString, NativeCallContext, Position, FLOAT, INT};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -91,7 +91,7 @@ fn string_too_long(position: Position) -> Box<EvalAltResult> {
 
 /// `sleep(seconds)`: Rhai's blocks the engine thread in `std::thread::sleep`, holding up every
 /// script on it and ignoring deadlines, cancellation and shutdown. Ours waits the way a call does
-/// (see [`crate::wait::sleep_until`]).
+/// (see [`crate::sync::wait::sleep_until`]).
 fn register_sleep(engine: &mut Engine, env: &Rc<EngineEnv>) {
     let int_env = env.clone();
     engine.register_fn(
@@ -128,6 +128,6 @@ fn sleep(
     let position = context.call_position();
     let running = env.require_running(position)?;
     let until = Instant::now().checked_add(length);
-    crate::wait::sleep_until(&running.control, env.bridge_stopped(), until)
+    crate::sync::wait::sleep_until(&running.control, env.bridge_stopped(), until)
         .map_err(|reason| terminated(reason, position))
 }

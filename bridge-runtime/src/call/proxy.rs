@@ -1,19 +1,19 @@
 //! What a generated proxy works with: one script call, on its engine thread.
 
-use crate::catch_unwind::{describe_panic, drop_quietly, CatchUnwind};
-use crate::command::{
+use crate::call::command::{
     CallPayload, Command, EagerCommand, ErasedCall, PendingCall, Reply, ScriptCommand, StartedCall,
 };
-use crate::control::StopReason;
+use crate::call::env::EngineEnv;
+use crate::call::handle::CallHandle;
+use crate::call::raise::{terminated, ProxyResult};
+use crate::call::script::{call_error, ErasedReply, Reservation, RunningScript};
+use crate::catch_unwind::{describe_panic, drop_quietly, CatchUnwind};
 use crate::convert::{from_script, into_script};
-use crate::engine::{EngineEnv, RunningScript};
-use crate::error::{CallError, CallErrorKind, ScriptPosition};
-use crate::in_flight::{CallHandle, Reservation};
-use crate::registry::ScriptFunction;
-use crate::reply::{call_cell, CellReceiver};
-use crate::state::{CallEnv, CallFailure};
-use crate::wait::{block_until, SpinPolicy};
-use rhai::{Dynamic, EvalAltResult, Map, NativeCallContext, Position};
+use crate::error::{CallErrorKind, CallFailure};
+use crate::state::CallEnv;
+use crate::sync::reply::{call_cell, CellReceiver};
+use crate::sync::wait::{block_until, SpinPolicy};
+use rhai::{Dynamic, EvalAltResult, NativeCallContext, Position};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::future::Future;
@@ -22,9 +22,6 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
-
-/// What a proxy returns: the call's script value, or the script error to raise.
-pub type ProxyResult = Result<Dynamic, Box<EvalAltResult>>;
 
 /// Whether the proxy waits for the reply (a plain call) or hands back a handle (`start`).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -41,7 +38,10 @@ pub struct ScriptCall<'a> {
     context: NativeCallContext<'a>,
     args: &'a [&'a mut Dynamic],
     env: &'a EngineEnv,
-    function: &'static ScriptFunction,
+    /// The name scripts call the function by.
+    function: &'static str,
+    /// The function's own time limit, if it sets one.
+    timeout: Option<Duration>,
     mode: CallMode,
 }
 
@@ -50,7 +50,8 @@ impl<'a> ScriptCall<'a> {
         context: NativeCallContext<'a>,
         args: &'a [&'a mut Dynamic],
         env: &'a EngineEnv,
-        function: &'static ScriptFunction,
+        function: &'static str,
+        timeout: Option<Duration>,
         mode: CallMode,
     ) -> Self {
         Self {
@@ -58,6 +59,7 @@ impl<'a> ScriptCall<'a> {
             args,
             env,
             function,
+            timeout,
             mode,
         }
     }
@@ -153,7 +155,7 @@ impl<'a> ScriptCall<'a> {
                 return pending.wait(&running, self.env.spin(), position);
             }
         };
-        reply_to_script(&running, self.function.name(), outcome, position)
+        reply_to_script(&running, self.function, outcome, position)
     }
 
     /// Sends `payload` to the worker in a fresh call cell, and returns the engine thread's end of
@@ -208,7 +210,7 @@ impl<'a> ScriptCall<'a> {
 
     /// This call's time limit: the function's own, else the bridge's default.
     fn call_timeout(&self) -> Option<Duration> {
-        self.function.timeout().or(self.env.call_timeout())
+        self.timeout.or(self.env.call_timeout())
     }
 
     fn running(&self, position: Position) -> Result<Rc<RunningScript>, Box<EvalAltResult>> {
@@ -224,38 +226,19 @@ impl<'a> ScriptCall<'a> {
         position: Position,
     ) -> Box<EvalAltResult> {
         let running = self.env.running();
-        let name = self.function.name();
-        call_error(running.as_deref(), name, kind, message, param, position)
+        call_error(
+            running.as_deref(),
+            self.function,
+            kind,
+            message,
+            param,
+            position,
+        )
     }
 
     fn argument_error(&self, param: &'static str, message: String) -> Box<EvalAltResult> {
         let position = self.context.call_position();
         self.raise(CallErrorKind::Argument, message, Some(param), position)
-    }
-}
-
-/// A reply not yet taken, with its type erased so handles of different functions mix.
-pub(crate) trait ErasedReply {
-    /// Whether the reply arrived (or never will).
-    fn is_finished(&self) -> bool;
-
-    /// Asks for this thread to be unparked when the reply arrives (see [`CellReceiver::arm`]).
-    fn arm(&self);
-
-    /// Converts the arrived reply for `running`; `position` is where the script takes it.
-    fn finish(self: Box<Self>, running: &RunningScript, position: Position) -> ProxyResult;
-
-    /// Blocks until the reply arrives (or the script must stop), then [`finish`](Self::finish)es.
-    fn wait(
-        self: Box<Self>,
-        running: &RunningScript,
-        spin: &SpinPolicy,
-        position: Position,
-    ) -> ProxyResult {
-        match block_until(&running.control, spin, || self.is_finished(), || self.arm()) {
-            Ok(()) => self.finish(running, position),
-            Err(reason) => Err(terminated(reason, position)),
-        }
     }
 }
 
@@ -346,42 +329,3 @@ fn shutdown_error(
 
 /// What a call whose reply will never come says.
 const SHUT_DOWN_BEFORE_REPLY: &str = "the bridge shut down before the call finished";
-
-/// A catchable script error carrying the map scripts see:
-/// `#{ function, kind, message }` (plus `param` for argument errors). The typed error is kept
-/// with the script that raised it (`raised_by`), so that the script's end can tell it from a map
-/// the script built and threw itself.
-pub(crate) fn call_error(
-    raised_by: Option<&RunningScript>,
-    function: &str,
-    kind: CallErrorKind,
-    message: String,
-    param: Option<&'static str>,
-    position: Position,
-) -> Box<EvalAltResult> {
-    if let Some(script) = raised_by {
-        script.record_raised(CallError {
-            function: function.to_owned(),
-            kind,
-            message: message.clone(),
-            param: param.map(str::to_owned),
-            position: ScriptPosition::from_rhai(position),
-        });
-    }
-    let mut map = Map::new();
-    map.insert("function".into(), function.into());
-    map.insert("kind".into(), kind.as_str().into());
-    map.insert("message".into(), message.into());
-    if let Some(param) = param {
-        map.insert("param".into(), param.into());
-    }
-    Box::new(EvalAltResult::ErrorRuntime(map.into(), position))
-}
-
-/// The uncatchable error that ends a stopped script; the engine maps it to the stop's reason.
-pub(crate) fn terminated(reason: StopReason, position: Position) -> Box<EvalAltResult> {
-    Box::new(EvalAltResult::ErrorTerminated(
-        reason.as_str().into(),
-        position,
-    ))
-}

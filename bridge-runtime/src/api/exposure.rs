@@ -1,8 +1,8 @@
 //! Which registered functions a bridge exposes to its scripts.
 
-use crate::registry::ScriptFunction;
+use crate::call::registry::ScriptFunction;
+use crate::error::Error;
 use crate::state::TypeMap;
-use crate::Error;
 
 /// Without allow-lists: every function whose state the bridge has. With them: exactly the allowed
 /// functions and groups, each of which must exist and have its state given.

@@ -1,0 +1,170 @@
+//! The running script as its calls see it: its stop switch, the calls it has in flight, and the
+//! call errors raised in it.
+
+use crate::call::raise::{terminated, ProxyResult};
+use crate::error::{CallError, CallErrorKind, ScriptPosition};
+use crate::sync::control::ScriptControl;
+use crate::sync::wait::{block_until, SpinPolicy};
+use rhai::{Dynamic, EvalAltResult, Map, Position};
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+use std::sync::Arc;
+
+/// The script an engine thread is running now.
+pub(crate) struct RunningScript {
+    pub(crate) control: Arc<ScriptControl>,
+    /// Calls it started (`start`) whose replies it has not taken.
+    pub(crate) calls_in_flight: Rc<CallsInFlight>,
+    /// The last call error raised in it, as a typed value: the script sees a map, and may build
+    /// and throw a map of the same shape itself, which must stay a plain script error.
+    last_raised: RefCell<Option<CallError>>,
+}
+
+impl RunningScript {
+    pub(crate) fn new(control: Arc<ScriptControl>) -> Self {
+        Self {
+            control,
+            calls_in_flight: Rc::default(),
+            last_raised: RefCell::new(None),
+        }
+    }
+
+    /// The call error whose map `value` is, if this script raised one like it: the typed error,
+    /// with `position` (where it ended the script: a rethrown error ends it at the `throw`).
+    pub(crate) fn raised_call_error(
+        &self,
+        value: &Dynamic,
+        position: rhai::Position,
+    ) -> Option<CallError> {
+        let raised = self.last_raised.borrow();
+        let raised = raised.as_ref()?;
+        let map = value.read_lock::<Map>()?;
+        let text = |key: &str| -> Option<String> {
+            map.get(key)?
+                .read_lock::<rhai::ImmutableString>()
+                .map(|s| s.to_string())
+        };
+        let same = map.len() == 3 + usize::from(raised.param.is_some())
+            && text("function")? == raised.function
+            && text("kind")? == raised.kind.as_str()
+            && text("message")? == raised.message
+            && text("param") == raised.param;
+        same.then(|| CallError {
+            position: ScriptPosition::from_rhai(position),
+            ..raised.clone()
+        })
+    }
+}
+
+/// A catchable script error carrying the map scripts see:
+/// `#{ function, kind, message }` (plus `param` for argument errors). The typed error is kept
+/// with the script that raised it (`raised_by`), so that the script's end can tell it from a map
+/// the script built and threw itself.
+pub(crate) fn call_error(
+    raised_by: Option<&RunningScript>,
+    function: &str,
+    kind: CallErrorKind,
+    message: String,
+    param: Option<&'static str>,
+    position: Position,
+) -> Box<EvalAltResult> {
+    if let Some(script) = raised_by {
+        *script.last_raised.borrow_mut() = Some(CallError {
+            function: function.to_owned(),
+            kind,
+            message: message.clone(),
+            param: param.map(str::to_owned),
+            position: ScriptPosition::from_rhai(position),
+        });
+    }
+    let mut map = Map::new();
+    map.insert("function".into(), function.into());
+    map.insert("kind".into(), kind.as_str().into());
+    map.insert("message".into(), message.into());
+    if let Some(param) = param {
+        map.insert("param".into(), param.into());
+    }
+    Box::new(EvalAltResult::ErrorRuntime(map.into(), position))
+}
+
+/// One script's calls in flight: started with `start` and neither waited on nor finished.
+///
+/// A handle dropped unwaited (`start(...)` whose result is thrown away) still counts until its
+/// call finishes on the worker: otherwise a loop of `start` would keep any number of calls alive.
+#[derive(Default)]
+pub(crate) struct CallsInFlight {
+    /// Handles alive and not waited on.
+    handles: Cell<usize>,
+    /// Replies of dropped handles whose calls had not finished.
+    orphans: RefCell<Vec<Box<dyn ErasedReply>>>,
+}
+
+impl CallsInFlight {
+    /// Counts one more call, unless `limit` are in flight already. Taken before the call is
+    /// sent, so a refused call never reaches the worker.
+    pub(crate) fn reserve(self: &Rc<Self>, limit: usize) -> Option<Reservation> {
+        let mut orphans = self.orphans.borrow_mut();
+        orphans.retain(|reply| !reply.is_finished());
+        if self.handles.get() + orphans.len() >= limit {
+            return None;
+        }
+        self.handles.set(self.handles.get() + 1);
+        Some(Reservation(Some(Rc::downgrade(self))))
+    }
+
+    /// Counts one call less: its handle was waited on or dropped.
+    pub(crate) fn release_handle(&self) {
+        self.handles.set(self.handles.get() - 1);
+    }
+
+    /// Keeps counting the call of a handle dropped unwaited until `reply` arrives.
+    pub(crate) fn keep_orphan(&self, reply: Box<dyn ErasedReply>) {
+        if !reply.is_finished() {
+            self.orphans.borrow_mut().push(reply);
+        }
+    }
+}
+
+/// A place among a script's calls in flight, for the handle of a call about to start; given
+/// back if the call is never sent.
+pub(crate) struct Reservation(Option<Weak<CallsInFlight>>);
+
+impl Reservation {
+    /// The calls in flight the place is among, now held by a handle (which gives it back).
+    pub(crate) fn into_place(mut self) -> Weak<CallsInFlight> {
+        self.0.take().unwrap_or_default()
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        if let Some(calls) = self.0.take().and_then(|calls| calls.upgrade()) {
+            calls.release_handle();
+        }
+    }
+}
+
+/// A reply not yet taken, with its type erased so handles of different functions mix.
+pub(crate) trait ErasedReply {
+    /// Whether the reply arrived (or never will).
+    fn is_finished(&self) -> bool;
+
+    /// Asks for this thread to be unparked when the reply arrives (see [`CellReceiver::arm`](crate::sync::reply::CellReceiver::arm)).
+    fn arm(&self);
+
+    /// Converts the arrived reply for `running`; `position` is where the script takes it.
+    fn finish(self: Box<Self>, running: &RunningScript, position: Position) -> ProxyResult;
+
+    /// Blocks until the reply arrives (or the script must stop), then [`finish`](Self::finish)es.
+    fn wait(
+        self: Box<Self>,
+        running: &RunningScript,
+        spin: &SpinPolicy,
+        position: Position,
+    ) -> ProxyResult {
+        match block_until(&running.control, spin, || self.is_finished(), || self.arm()) {
+            Ok(()) => self.finish(running, position),
+            Err(reason) => Err(terminated(reason, position)),
+        }
+    }
+}

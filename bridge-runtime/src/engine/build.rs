@@ -1,0 +1,102 @@
+//! Building an engine thread's Rhai engine: the proxies, the bridge's own functions, its limits,
+//! and the progress check that stops, time-slices and guards the stack of running scripts.
+
+use crate::call::env::{CallSettings, EngineEnv};
+use crate::call::proxy::{CallMode, ScriptCall};
+use crate::call::registry::ScriptFunction;
+use crate::engine::limits::ScriptLimits;
+use crate::engine::output::ScriptOutput;
+use crate::engine::{start_wait, stdlib};
+use crate::sync::control::StopReason;
+use crate::sync::fiber::{self, Suspend};
+use rhai::{Dynamic, Engine};
+use std::any::TypeId;
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
+
+/// What every engine thread of one bridge needs to build its engine.
+pub(crate) struct EngineSettings {
+    /// The functions this bridge exposes.
+    pub(crate) functions: Vec<&'static ScriptFunction>,
+    /// What the proxies' calls need.
+    pub(crate) calls: CallSettings,
+    pub(crate) limits: ScriptLimits,
+    /// Where `print` and `debug` output goes.
+    pub(crate) output: ScriptOutput,
+    /// Address space reserved for each script's stack.
+    pub(crate) stack_size: usize,
+}
+
+/// A script ends with an error once less than this much of its fiber's stack is left (or a
+/// quarter of a smaller stack): room for the recursion between two checks, and for unwinding. An unoptimised build takes about
+/// 48 KiB per script call level, so 16 levels (at least one operation each) are under 1 MiB.
+const STACK_RESERVE: usize = 4 * 1024 * 1024;
+
+/// The stack is checked once per this many operations: checking on every one made CPU-bound
+/// scripts 5-9% slower.
+const OPERATIONS_PER_STACK_CHECK: u64 = 16;
+
+/// What `on_progress` ends a script with when its stack runs low.
+pub(crate) const STACK_EXHAUSTED: &str = "stack exhausted";
+
+/// Stop checks read the clock, so they run once per this many operations (a few microseconds).
+/// A multiple of `OPERATIONS_PER_STACK_CHECK`.
+const OPERATIONS_PER_STOP_CHECK: u64 = 64;
+
+/// Builds an engine with Rhai's standard library, a proxy for each function, the in-flight call
+/// functions and the bridge's limits.
+///
+/// Built once per engine thread and reused for every script it runs: `Engine::new()` rebuilds the
+/// standard library each time, which costs more than most scripts.
+pub(crate) fn build_engine(settings: &EngineSettings, env: &Rc<EngineEnv>) -> Engine {
+    let mut engine = Engine::new();
+    for &function in &settings.functions {
+        let env = env.clone();
+        let proxy = function.proxy();
+        // Every parameter is a wildcard; the proxy converts and checks each argument itself,
+        // so a wrong type is an error naming the parameter rather than "function not found".
+        let params = vec![TypeId::of::<Dynamic>(); function.params().len()];
+        engine.register_raw_fn(function.name(), params, move |context, args| {
+            proxy(&mut ScriptCall::new(
+                context,
+                args,
+                &env,
+                function.name(),
+                function.timeout(),
+                CallMode::Wait,
+            ))
+        });
+    }
+    start_wait::register(&mut engine, env, &settings.functions);
+    stdlib::register(&mut engine, env);
+    settings.limits.apply(&mut engine);
+    settings.output.apply(&mut engine);
+
+    let progress_env = env.clone();
+    let bridge_stopped = settings.calls.bridge_stopped.clone();
+    let stack_reserve = (settings.stack_size / 4).min(STACK_RESERVE);
+    engine.on_progress(move |operations| {
+        if operations % OPERATIONS_PER_STACK_CHECK != 0 {
+            return None;
+        }
+        if fiber::stack_left().is_some_and(|left| left < stack_reserve) {
+            return Some(Dynamic::from(STACK_EXHAUSTED));
+        }
+        if operations % OPERATIONS_PER_STOP_CHECK != 0 {
+            return None;
+        }
+        let reason = if bridge_stopped.load(Ordering::Relaxed) {
+            Some(StopReason::Shutdown)
+        } else {
+            progress_env
+                .running()
+                .and_then(|script| script.control.stop_reason())
+        };
+        if reason.is_none() && fiber::slice_over() {
+            // Long enough without waiting: let the other scripts on this thread run.
+            fiber::suspend(Suspend::SliceOver);
+        }
+        reason.map(|reason| Dynamic::from(reason.as_str()))
+    });
+    engine
+}
