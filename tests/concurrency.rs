@@ -45,7 +45,7 @@ fn one_bridge_can_be_shared_by_reference_across_scoped_threads() {
     std::thread::scope(|scope| {
         for i in 0..3 {
             let bridge = &bridge;
-            scope.spawn(move || assert_eq!(bridge.run(&format!("nap({i})")).unwrap(), json!(i)));
+            scope.spawn(move || assert_eq!(bridge.run(format!("nap({i})")).unwrap(), json!(i)));
         }
     });
 }
@@ -105,7 +105,7 @@ async fn blocking_run_inside_a_runtime_does_not_panic() {
 #[test]
 fn the_default_bridge_is_shared_across_threads() {
     let threads: Vec<_> = (0..4)
-        .map(|i| std::thread::spawn(move || bridge_runtime::run(&format!("nap({i}) + 1"))))
+        .map(|i| std::thread::spawn(move || bridge_runtime::run(format!("nap({i}) + 1"))))
         .collect();
     for (i, thread) in threads.into_iter().enumerate() {
         assert_eq!(thread.join().unwrap().unwrap(), json!(i + 1));
@@ -118,7 +118,7 @@ fn scripts_beyond_the_concurrency_bound_wait_their_turn() {
     let threads: Vec<_> = (0..6)
         .map(|i| {
             let bridge = bridge.clone();
-            std::thread::spawn(move || bridge.run(&format!("nap(20) + {i}")))
+            std::thread::spawn(move || bridge.run(format!("nap(20) + {i}")))
         })
         .collect();
     for (i, thread) in threads.into_iter().enumerate() {

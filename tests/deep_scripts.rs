@@ -74,9 +74,9 @@ fn printing_comparing_and_searching_deeply_nested_arrays_never_crashes() {
                 "a.contains([])",
                 "`${a}`.len()",
             ] {
-                assert_ok_or_too_deep(bridge.run(&deep_array_script(depth, then)));
+                assert_ok_or_too_deep(bridge.run(deep_array_script(depth, then)));
             }
-            assert_eq!(bridge.run(&deep_array_script(depth, "a.len()")).unwrap(), 1);
+            assert_eq!(bridge.run(deep_array_script(depth, "a.len()")).unwrap(), 1);
         },
     );
 }

@@ -97,7 +97,7 @@ fn an_unfinished_call_moves_to_the_worker() {
 #[test]
 fn errors_and_panics_are_the_same_catchable_errors_either_way() {
     for after in [0, 5] {
-        let caught = bridge_runtime::run(&format!(
+        let caught = bridge_runtime::run(format!(
             "let e = (); try {{ eager_fail({after}) }} catch (err) {{ e = err }} e"
         ))
         .unwrap();

@@ -48,7 +48,7 @@ fn sandboxed_output_without_a_hook_goes_nowhere() {
     let output = in_child(TEST, || {
         let bridge = Bridge::sandboxed().build().unwrap();
         bridge
-            .run(&format!(r#"print("{MARKER}"); debug("{MARKER}")"#))
+            .run(format!(r#"print("{MARKER}"); debug("{MARKER}")"#))
             .unwrap();
     });
     let Some(output) = output else { return };
@@ -61,7 +61,7 @@ fn the_default_bridge_keeps_rhais_print_to_stdout() {
     const TEST: &str = "the_default_bridge_keeps_rhais_print_to_stdout";
     let output = in_child(TEST, || {
         let bridge = Bridge::new().unwrap();
-        bridge.run(&format!(r#"print("{MARKER}")"#)).unwrap();
+        bridge.run(format!(r#"print("{MARKER}")"#)).unwrap();
     });
     let Some(output) = output else { return };
     let stdout = String::from_utf8_lossy(&output.stdout);

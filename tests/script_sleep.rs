@@ -86,7 +86,7 @@ fn sleeping_scripts_beside_each_other_sleep_at_the_same_time() {
     let bridge = Bridge::builder().max_engine_threads(1).build().unwrap();
     let started = Instant::now();
     let handles: Vec<_> = (0..3)
-        .map(|i| bridge.spawn(&format!("sleep(0.2); {i}")))
+        .map(|i| bridge.spawn(format!("sleep(0.2); {i}")))
         .collect();
     for (i, handle) in handles.into_iter().enumerate() {
         assert_eq!(handle.join().unwrap(), json!(i));

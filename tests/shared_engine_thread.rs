@@ -39,7 +39,7 @@ fn scripts_on_one_engine_thread_overlap_their_waits() {
     let runs: Vec<_> = (0..3)
         .map(|i| {
             let bridge = bridge.clone();
-            std::thread::spawn(move || bridge.run(&format!("doze(100) + doze(100) + {i}")))
+            std::thread::spawn(move || bridge.run(format!("doze(100) + doze(100) + {i}")))
         })
         .collect();
     for (i, run) in runs.into_iter().enumerate() {
@@ -58,7 +58,7 @@ fn quick_calls_of_interleaved_scripts_all_get_their_own_replies() {
         .map(|i| {
             let bridge = bridge.clone();
             std::thread::spawn(move || {
-                bridge.run(&format!(
+                bridge.run(format!(
                     "let s = 0; for n in 0..5000 {{ s = plus(s, {i} + 1) }} s"
                 ))
             })

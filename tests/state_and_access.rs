@@ -116,7 +116,7 @@ fn state_is_not_a_script_parameter() {
 }
 
 #[test]
-fn without_allow_lists_functions_lacking_state_are_left_out() {
+fn without_allow_lists_a_function_lacking_its_state_fails_when_called_saying_so() {
     let bridge = Bridge::new().unwrap();
     let names: Vec<_> = bridge.functions().iter().map(|f| f.name()).collect();
     assert!(
@@ -125,14 +125,25 @@ fn without_allow_lists_functions_lacking_state_are_left_out() {
     );
     assert!(
         !names.contains(&"get_user") && !names.contains(&"whoami"),
-        "{names:?}"
+        "only callable functions are listed: {names:?}"
     );
-    assert!(is_function_not_found(bridge.run("get_user(1)"), "get_user"));
-    // The default bridge behind `run` does the same.
-    assert!(is_function_not_found(
-        bridge_runtime::run("get_user(1)"),
-        "get_user"
-    ));
+    let expected = "get_user: context error: `get_user` needs state of type `Db`, which this \
+                    bridge was not given (line 1, position 1)";
+    let error = bridge.run("get_user(1)").unwrap_err();
+    assert_eq!(error.to_string(), expected);
+    assert!(
+        matches!(&error, Error::Call(call) if call.kind == CallErrorKind::Context),
+        "{error:?}"
+    );
+    // The default bridge behind `run` does the same, and scripts can catch it.
+    assert_eq!(
+        bridge_runtime::run("get_user(1)").unwrap_err().to_string(),
+        expected
+    );
+    let caught = bridge
+        .run("let k = (); try { get_user(1) } catch (e) { k = e.kind } k")
+        .unwrap();
+    assert_eq!(caught, "context");
 }
 
 #[test]

@@ -28,10 +28,7 @@ fn threads_do_not_grow_with_use_and_are_not_leaked() {
     assert_eq!(bridge_runtime::run("echo(0)").unwrap(), json!(0));
     let warm = thread_count();
     for i in 0..1000 {
-        assert_eq!(
-            bridge_runtime::run(&format!("echo({i})")).unwrap(),
-            json!(i)
-        );
+        assert_eq!(bridge_runtime::run(format!("echo({i})")).unwrap(), json!(i));
     }
     assert_eq!(
         thread_count(),
@@ -45,7 +42,7 @@ fn threads_do_not_grow_with_use_and_are_not_leaked() {
     let users: Vec<_> = (0..4)
         .map(|i| {
             let bridge = bridge.clone();
-            std::thread::spawn(move || bridge.run(&format!("leave_background_task(); echo({i})")))
+            std::thread::spawn(move || bridge.run(format!("leave_background_task(); echo({i})")))
         })
         .collect();
     for user in users {

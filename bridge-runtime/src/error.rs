@@ -1,13 +1,17 @@
 //! The errors a host sees: [`Error`] and the pieces it is made of.
 
+use ref_cast::RefCast;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
-/// Where in a script something happened, in Rhai's own terms (`line 2, position 1`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+/// Where in a script something happened, in Rhai's own terms (`line 2, position 1`), and in
+/// which script if it was given a name ([`ScriptRun::name`](crate::ScriptRun::name)).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ScriptPosition {
     /// 1-based line and 1-based column, or `None` when Rhai knew no position.
     line_and_column: Option<(usize, usize)>,
+    script: Option<Arc<str>>,
 }
 
 impl ScriptPosition {
@@ -15,13 +19,26 @@ impl ScriptPosition {
     pub const fn new(line: usize, column: usize) -> Self {
         Self {
             line_and_column: Some((line, column)),
+            script: None,
         }
     }
 
     /// No position is known.
     pub const NONE: Self = Self {
         line_and_column: None,
+        script: None,
     };
+
+    /// The same position, in the script named `name`.
+    pub fn in_script(mut self, name: impl Into<Arc<str>>) -> Self {
+        self.script = Some(name.into());
+        self
+    }
+
+    /// The name of the script, if it was given one.
+    pub fn script(&self) -> Option<&str> {
+        self.script.as_deref()
+    }
 
     /// The 1-based line, if known.
     pub fn line(&self) -> Option<usize> {
@@ -33,17 +50,25 @@ impl ScriptPosition {
         self.line_and_column.map(|(_, column)| column)
     }
 
-    pub(crate) fn from_rhai(position: rhai::Position) -> Self {
-        match (position.line(), position.position()) {
-            (Some(line), Some(column)) => Self::new(line, column),
-            (Some(line), None) => Self::new(line, 0),
-            _ => Self::NONE,
+    /// Rhai's `position` in the script named `script` (if named).
+    pub(crate) fn from_rhai(position: rhai::Position, script: Option<&Arc<str>>) -> Self {
+        let line_and_column = match (position.line(), position.position()) {
+            (Some(line), Some(column)) => Some((line, column)),
+            (Some(line), None) => Some((line, 0)),
+            _ => None,
+        };
+        Self {
+            line_and_column,
+            script: script.cloned(),
         }
     }
 }
 
 impl fmt::Display for ScriptPosition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(script) = &self.script {
+            write!(f, "{script}, ")?;
+        }
         match self.line_and_column {
             Some((line, column)) => write!(f, "line {line}, position {column}"),
             None => f.write_str("unknown position"),
@@ -137,17 +162,57 @@ impl fmt::Display for CallError {
     }
 }
 
+/// The function's own error (its `Display`) is the source of a call error of kind
+/// [`CallErrorKind::Error`].
+impl std::error::Error for CallError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self.kind {
+            CallErrorKind::Error => Some(ErrorMessage::ref_cast(&self.message)),
+            _ => None,
+        }
+    }
+}
+
+/// An underlying error known by its message only: what an async function's error displayed as
+/// (errors need not be `Send`, so only their text crosses threads), or Rhai's description of a
+/// syntax or script error. [`Error::source`](std::error::Error::source) returns one.
+#[derive(RefCast, PartialEq, Eq)]
+#[repr(transparent)]
+pub struct ErrorMessage(String);
+
+impl ErrorMessage {
+    /// The message.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ErrorMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for ErrorMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ErrorMessage {}
+
 /// Everything that can end [`run`](crate::run) or [`Bridge::run`](crate::Bridge::run) with an error.
 ///
-/// It is `Send + Sync + Clone` and holds no Rhai values, so it can cross back to any thread.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+/// It is `Send + Sync + Clone` and holds no Rhai values, so it can cross back to any thread. Its
+/// `Display` says everything (what, where); [`source`](std::error::Error::source) gives the
+/// underlying error where there is one: the [`CallError`]'s own source for a failed call (the
+/// function's error), an [`ErrorMessage`] with Rhai's or serde's description otherwise.
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
     /// A call to an async function failed and the script did not catch it.
-    #[error("{0}")]
     Call(CallError),
     /// The script does not parse.
-    #[error("syntax error: {message} ({position})")]
     Syntax {
         /// Rhai's description of the problem.
         message: String,
@@ -155,7 +220,6 @@ pub enum Error {
         position: ScriptPosition,
     },
     /// Rhai stopped the script: an unknown function or variable, a type error, `throw`, a limit.
-    #[error("script error: {message} ({position})")]
     Script {
         /// Rhai's description of the problem.
         message: String,
@@ -163,16 +227,27 @@ pub enum Error {
         position: ScriptPosition,
     },
     /// The script finished, but its value has no JSON form.
-    #[error("the script's result cannot be returned as JSON: {message}")]
     Result {
         /// What could not be converted, and where inside the value.
         message: String,
     },
+    /// The script finished, but its value does not fit the type asked for with `run_as`.
+    ResultType {
+        /// The Rust type asked for.
+        type_name: &'static str,
+        /// What did not fit, as serde says it.
+        message: String,
+    },
+    /// A value given to the script with [`ScriptRun::with`](crate::ScriptRun::with) (or a
+    /// bridge's [`global`](crate::BridgeBuilder::global)) cannot become a script value, or its
+    /// name cannot be a script variable.
+    Input {
+        /// The variable's name.
+        name: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// Two `#[script_async]` functions claim one script name.
-    #[error(
-        "two async functions are registered under the script name `{name}`: `{first}` and \
-         `{second}`; rename one with #[script_async(name = \"...\")]"
-    )]
     DuplicateFunction {
         /// The script name both claim.
         name: String,
@@ -182,36 +257,89 @@ pub enum Error {
         second: String,
     },
     /// The bridge could not start one of its threads or its tokio runtime.
-    #[error("the bridge could not start: {0}")]
     Startup(String),
     /// The script was cancelled (by its [`ScriptHandle`](crate::ScriptHandle), or by dropping the
     /// future of `run_async`).
-    #[error("the script was cancelled")]
     Cancelled,
     /// The script ran past its wall-clock limit (`script_timeout`); its calls in flight were dropped.
-    #[error("the script did not finish within its time limit of {}", describe_duration(Some(*limit)))]
     Timeout {
         /// The limit it ran past.
         limit: Duration,
     },
     /// The bridge's settings are inconsistent: an allowed function or group that does not exist,
     /// or a function whose state was never given.
-    #[error("invalid bridge settings: {0}")]
     Config(String),
     /// The bridge shut down before the script finished.
-    #[error("the bridge shut down before the script finished")]
     Shutdown,
     /// A blocking [`run`](crate::Bridge::run) or [`join`](crate::ScriptHandle::join) was called
     /// on one of a bridge's own threads (inside an async function a script called), where it
     /// would wait on itself.
-    #[error(
-        "a blocking run or join was called on a bridge's own thread (inside a function that a \
-         script called), where it would wait on itself; use run_async(..).await there instead"
-    )]
     BlockingOnBridgeThread,
     /// A bug in the bridge itself: please report it with the message.
-    #[error("internal error in the bridge: {0}")]
     Internal(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Call(error) => fmt::Display::fmt(error, f),
+            Self::Syntax { message, position } => write!(f, "syntax error: {message} ({position})"),
+            Self::Script { message, position } => write!(f, "script error: {message} ({position})"),
+            Self::Result { message } => {
+                write!(
+                    f,
+                    "the script's result cannot be returned as JSON: {message}"
+                )
+            }
+            Self::ResultType { type_name, message } => {
+                write!(
+                    f,
+                    "the script's result does not fit `{type_name}`: {message}"
+                )
+            }
+            Self::Input { name, message } => write!(f, "the script input `{name}` {message}"),
+            Self::DuplicateFunction {
+                name,
+                first,
+                second,
+            } => write!(
+                f,
+                "two async functions are registered under the script name `{name}`: `{first}` and \
+                 `{second}`; rename one with #[script_async(name = \"...\")]"
+            ),
+            Self::Startup(cause) => write!(f, "the bridge could not start: {cause}"),
+            Self::Cancelled => f.write_str("the script was cancelled"),
+            Self::Timeout { limit } => write!(
+                f,
+                "the script did not finish within its time limit of {}",
+                describe_duration(Some(*limit))
+            ),
+            Self::Config(problem) => write!(f, "invalid bridge settings: {problem}"),
+            Self::Shutdown => f.write_str("the bridge shut down before the script finished"),
+            Self::BlockingOnBridgeThread => f.write_str(
+                "a blocking run or join was called on a bridge's own thread (inside a function \
+                 that a script called), where it would wait on itself; use run_async(..).await \
+                 there instead",
+            ),
+            Self::Internal(problem) => write!(f, "internal error in the bridge: {problem}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        let message = match self {
+            Self::Call(error) => return error.source(),
+            Self::Syntax { message, .. }
+            | Self::Script { message, .. }
+            | Self::Result { message }
+            | Self::ResultType { message, .. }
+            | Self::Input { message, .. }
+            | Self::Startup(message) => message,
+            _ => return None,
+        };
+        Some(ErrorMessage::ref_cast(message))
+    }
 }
 
 /// Why a call failed on the worker (the function's error, a missing state, a panic): what a

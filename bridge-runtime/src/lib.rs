@@ -69,11 +69,19 @@ mod worker;
 #[doc(hidden)]
 pub mod __private;
 
-pub use api::bridge::{run, Bridge, BridgeBuilder, ScriptRun};
+pub use api::bridge::{run, Bridge};
+pub use api::builder::BridgeBuilder;
 pub use api::handle::ScriptHandle;
+pub use api::script::{IntoScript, Script};
+pub use api::script_run::ScriptRun;
 pub use call::registry::{registered_functions, ScriptFunction, ScriptParam};
 pub use convert::rules::MAX_VALUE_DEPTH;
-pub use error::{CallError, CallErrorKind, Error, ScriptPosition};
+pub use error::{CallError, CallErrorKind, Error, ErrorMessage, ScriptPosition};
+/// The Rhai crate the bridge runs, for [`BridgeBuilder::configure_engine`] and
+/// [`BridgeBuilder::on_progress`].
+pub use rhai;
+/// A script's final value, as JSON (re-exported from `serde_json`).
+pub use serde_json::Value;
 pub use state::{RequiredType, ScriptContext, State};
 
 /// Lets Rhai scripts call an `async fn`.

@@ -4,22 +4,42 @@ use crate::call::registry::ScriptFunction;
 use crate::error::Error;
 use crate::state::TypeMap;
 
-/// Without allow-lists: every function whose state the bridge has. With them: exactly the allowed
-/// functions and groups, each of which must exist and have its state given.
+/// What a bridge's scripts can call: the functions, and those they would call in vain because
+/// the bridge lacks a state they need.
+pub(crate) struct Exposed {
+    pub(crate) functions: Vec<&'static ScriptFunction>,
+    /// Each with the state type it lacks (the first of them): a call says so.
+    pub(crate) missing_state: Vec<(&'static ScriptFunction, &'static str)>,
+}
+
+/// Without allow-lists: every function, those whose state the bridge lacks failing when called.
+/// With them: exactly the allowed functions and groups, each of which must exist and have its
+/// state given.
 pub(crate) fn exposed_functions(
     registered: Vec<&'static ScriptFunction>,
     allowed_functions: &[String],
     allowed_groups: &[String],
     states: &TypeMap,
-) -> Result<Vec<&'static ScriptFunction>, Error> {
-    let has_states = |function: &ScriptFunction| {
+) -> Result<Exposed, Error> {
+    let missing_state_of = |function: &ScriptFunction| {
         function
             .states()
             .iter()
-            .all(|state| states.contains((state.type_id)()))
+            .find(|state| !states.contains((state.type_id)()))
+            .map(|state| state.name)
     };
     if allowed_functions.is_empty() && allowed_groups.is_empty() {
-        return Ok(registered.into_iter().filter(|f| has_states(f)).collect());
+        let (functions, lacking): (Vec<_>, Vec<_>) = registered
+            .into_iter()
+            .partition(|function| missing_state_of(function).is_none());
+        let missing_state = lacking
+            .into_iter()
+            .filter_map(|function| Some((function, missing_state_of(function)?)))
+            .collect();
+        return Ok(Exposed {
+            functions,
+            missing_state,
+        });
     }
     for name in allowed_functions {
         if !registered.iter().any(|function| function.name() == name) {
@@ -50,18 +70,16 @@ pub(crate) fn exposed_functions(
         })
         .collect();
     for function in &allowed {
-        if let Some(missing) = function
-            .states()
-            .iter()
-            .find(|state| !states.contains((state.type_id)()))
-        {
+        if let Some(missing) = missing_state_of(function) {
             return Err(Error::Config(format!(
-                "`{}` needs state of type `{}`, which this bridge was not given: add \
+                "`{}` needs state of type `{missing}`, which this bridge was not given: add \
                  .state(value) to the builder, or do not allow it",
                 function.name(),
-                missing.name
             )));
         }
     }
-    Ok(allowed)
+    Ok(Exposed {
+        functions: allowed,
+        missing_state: Vec::new(),
+    })
 }

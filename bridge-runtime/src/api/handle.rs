@@ -3,6 +3,7 @@
 use crate::error::Error;
 use crate::sync::control::{ScriptControl, StopReason};
 use crate::sync::outcome::{outcome_slot, OutcomeReceiver, OutcomeSender};
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -63,6 +64,14 @@ impl ScriptHandle {
             return Err(Error::BlockingOnBridgeThread);
         }
         self.outcome.wait()
+    }
+}
+
+impl fmt::Debug for ScriptHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ScriptHandle")
+            .field("finished", &self.is_finished())
+            .finish_non_exhaustive()
     }
 }
 

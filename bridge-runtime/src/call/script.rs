@@ -13,6 +13,8 @@ use std::sync::Arc;
 /// The script an engine thread is running now.
 pub(crate) struct RunningScript {
     pub(crate) control: Arc<ScriptControl>,
+    /// The name errors give the script, if it has one.
+    name: Option<Arc<str>>,
     /// Calls it started (`start`) whose replies it has not taken.
     pub(crate) calls_in_flight: Rc<CallsInFlight>,
     /// The last call error raised in it, as a typed value: the script sees a map, and may build
@@ -21,12 +23,18 @@ pub(crate) struct RunningScript {
 }
 
 impl RunningScript {
-    pub(crate) fn new(control: Arc<ScriptControl>) -> Self {
+    pub(crate) fn new(control: Arc<ScriptControl>, name: Option<Arc<str>>) -> Self {
         Self {
             control,
+            name,
             calls_in_flight: Rc::default(),
             last_raised: RefCell::new(None),
         }
+    }
+
+    /// Rhai's `position` in this script, as errors report it.
+    pub(crate) fn position(&self, position: Position) -> ScriptPosition {
+        ScriptPosition::from_rhai(position, self.name.as_ref())
     }
 
     /// The call error whose map `value` is, if this script raised one like it: the typed error,
@@ -50,7 +58,7 @@ impl RunningScript {
             && text("message")? == raised.message
             && text("param") == raised.param;
         same.then(|| CallError {
-            position: ScriptPosition::from_rhai(position),
+            position: self.position(position),
             ..raised.clone()
         })
     }
@@ -74,7 +82,7 @@ pub(crate) fn call_error(
             kind,
             message: message.clone(),
             param: param.map(str::to_owned),
-            position: ScriptPosition::from_rhai(position),
+            position: script.position(position),
         });
     }
     let mut map = Map::new();

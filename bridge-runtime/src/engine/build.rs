@@ -4,20 +4,27 @@
 use crate::call::env::{CallSettings, EngineEnv};
 use crate::call::proxy::{CallMode, ScriptCall};
 use crate::call::registry::ScriptFunction;
+use crate::call::script::call_error;
 use crate::engine::limits::ScriptLimits;
 use crate::engine::output::ScriptOutput;
+use crate::engine::run::{HostStop, STACK_EXHAUSTED};
 use crate::engine::{start_wait, stdlib};
+use crate::error::CallErrorKind;
 use crate::sync::control::StopReason;
 use crate::sync::fiber::{self, Suspend};
 use rhai::{Dynamic, Engine};
 use std::any::TypeId;
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 /// What every engine thread of one bridge needs to build its engine.
 pub(crate) struct EngineSettings {
     /// The functions this bridge exposes.
     pub(crate) functions: Vec<&'static ScriptFunction>,
+    /// Functions whose state this bridge lacks, each with the state's type: calling one is an
+    /// error that says so (rather than Rhai's "function not found").
+    pub(crate) missing_state: Vec<(&'static ScriptFunction, &'static str)>,
     /// What the proxies' calls need.
     pub(crate) calls: CallSettings,
     pub(crate) limits: ScriptLimits,
@@ -25,7 +32,21 @@ pub(crate) struct EngineSettings {
     pub(crate) output: ScriptOutput,
     /// Address space reserved for each script's stack.
     pub(crate) stack_size: usize,
+    /// Constants every script starts with, as JSON (checked when the bridge was built).
+    pub(crate) globals: Vec<(String, serde_json::Value)>,
+    /// How many parsed scripts each engine thread keeps.
+    pub(crate) cached_scripts: usize,
+    /// The host's own engine settings, applied after the bridge's.
+    pub(crate) engine_hooks: Vec<EngineHook>,
+    /// The host's progress callback, called from the bridge's own.
+    pub(crate) on_progress: Option<ProgressHook>,
 }
+
+/// A host's `configure_engine` callback.
+pub(crate) type EngineHook = Arc<dyn Fn(&mut Engine) + Send + Sync>;
+
+/// A host's `on_progress` callback: given the operations so far, `Some(token)` ends the script.
+pub(crate) type ProgressHook = Arc<dyn Fn(u64) -> Option<Dynamic> + Send + Sync>;
 
 /// A script ends with an error once less than this much of its fiber's stack is left (or a
 /// quarter of a smaller stack): room for the recursion between two checks, and for unwinding. An unoptimised build takes about
@@ -36,15 +57,12 @@ const STACK_RESERVE: usize = 4 * 1024 * 1024;
 /// scripts 5-9% slower.
 const OPERATIONS_PER_STACK_CHECK: u64 = 16;
 
-/// What `on_progress` ends a script with when its stack runs low.
-pub(crate) const STACK_EXHAUSTED: &str = "stack exhausted";
-
 /// Stop checks read the clock, so they run once per this many operations (a few microseconds).
 /// A multiple of `OPERATIONS_PER_STACK_CHECK`.
 const OPERATIONS_PER_STOP_CHECK: u64 = 64;
 
 /// Builds an engine with Rhai's standard library, a proxy for each function, the in-flight call
-/// functions and the bridge's limits.
+/// functions, the bridge's limits and then the host's `configure_engine` hooks.
 ///
 /// Built once per engine thread and reused for every script it runs: `Engine::new()` rebuilds the
 /// standard library each time, which costs more than most scripts.
@@ -67,15 +85,27 @@ pub(crate) fn build_engine(settings: &EngineSettings, env: &Rc<EngineEnv>) -> En
             ))
         });
     }
+    for &(function, state) in &settings.missing_state {
+        register_missing_state(&mut engine, env, function, state);
+    }
     start_wait::register(&mut engine, env, &settings.functions);
     stdlib::register(&mut engine, env);
     settings.limits.apply(&mut engine);
     settings.output.apply(&mut engine);
+    for hook in &settings.engine_hooks {
+        hook(&mut engine);
+    }
 
+    // Installed after the host's hooks, so that none of them can take away the checks that stop,
+    // time-slice and guard scripts; the host's own progress callback is called from here.
     let progress_env = env.clone();
     let bridge_stopped = settings.calls.bridge_stopped.clone();
     let stack_reserve = (settings.stack_size / 4).min(STACK_RESERVE);
+    let host_progress = settings.on_progress.clone();
     engine.on_progress(move |operations| {
+        if let Some(token) = host_progress.as_ref().and_then(|host| host(operations)) {
+            return Some(Dynamic::from(HostStop(token)));
+        }
         if operations % OPERATIONS_PER_STACK_CHECK != 0 {
             return None;
         }
@@ -99,4 +129,34 @@ pub(crate) fn build_engine(settings: &EngineSettings, env: &Rc<EngineEnv>) -> En
         reason.map(|reason| Dynamic::from(reason.as_str()))
     });
     engine
+}
+
+/// Registers `function`, whose state of type `state` the bridge lacks, as a function whose every
+/// call raises a catchable error of kind `"context"` saying so.
+fn register_missing_state(
+    engine: &mut Engine,
+    env: &Rc<EngineEnv>,
+    function: &'static ScriptFunction,
+    state: &'static str,
+) {
+    let env = env.clone();
+    let params = vec![TypeId::of::<Dynamic>(); function.params().len()];
+    let message = format!(
+        "`{}` needs state of type `{state}`, which this bridge was not given",
+        function.name()
+    );
+    engine.register_raw_fn(function.name(), params, move |context, _| {
+        let running = env.running();
+        let kind = CallErrorKind::Context;
+        let position = context.call_position();
+        let name = function.name();
+        Err::<Dynamic, _>(call_error(
+            running.as_deref(),
+            name,
+            kind,
+            message.clone(),
+            None,
+            position,
+        ))
+    });
 }

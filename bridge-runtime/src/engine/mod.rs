@@ -7,6 +7,7 @@
 //! primitives (`sync`) and the leaves; never the API above it or the worker beside it, which it
 //! reaches only through the command queue.
 
+pub(crate) mod ast_cache;
 pub(crate) mod build;
 pub(crate) mod limits;
 pub(crate) mod output;

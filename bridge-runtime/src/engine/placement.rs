@@ -2,7 +2,7 @@
 //! queue of scripts waiting for a place, and the decisions made under its one lock.
 
 use crate::engine::build::EngineSettings;
-use crate::engine::run::stopped_error;
+use crate::engine::run::{stopped_error, ScriptBody};
 use crate::sync::control::ScriptControl;
 use crate::sync::control::StopReason;
 use crate::sync::outcome::OutcomeSender;
@@ -14,7 +14,7 @@ use std::time::Duration;
 
 /// One script to run.
 pub(crate) struct ScriptJob {
-    pub(crate) script: String,
+    pub(crate) body: ScriptBody,
     pub(crate) control: Arc<ScriptControl>,
     pub(crate) outcome: OutcomeSender,
 }

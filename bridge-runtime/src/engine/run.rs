@@ -1,71 +1,164 @@
 //! Running one script on its engine thread's engine, and the errors a script ends with.
 
 use crate::call::script::RunningScript;
-use crate::convert::dynamic_to_json;
-use crate::engine::build::STACK_EXHAUSTED;
+use crate::convert::{dynamic_to_json, to_script_value};
+use crate::engine::ast_cache::{AstCache, ScriptSource};
 use crate::engine::limits::first_capture;
 use crate::error::{Error, ScriptPosition};
 use crate::sync::control::{ScriptControl, StopReason};
-use rhai::{Dynamic, Engine, EvalAltResult, ParseError};
+use rhai::{Dynamic, Engine, EvalAltResult, ParseError, Scope, AST};
+use std::cell::RefCell;
+use std::sync::Arc;
 
-/// Compiles and evaluates one script on this thread's engine, returning its final value as JSON.
-///
-/// The engine thread makes `running` the environment's running script whenever it resumes this
-/// script's fiber.
-pub(crate) fn run_script(
-    engine: &Engine,
-    script: &str,
-    running: &RunningScript,
+/// What `on_progress` ends a script with when its stack runs low.
+pub(crate) const STACK_EXHAUSTED: &str = "stack exhausted";
+
+/// The token of a script ended by the host's `on_progress` callback, told apart from the
+/// bridge's own stops.
+#[derive(Clone)]
+pub(crate) struct HostStop(pub(crate) Dynamic);
+
+/// What to run: the source, its name, its inputs, and whether only to check it.
+pub(crate) struct ScriptBody {
+    pub(crate) source: ScriptSource,
+    /// The name errors and spans give the script.
+    pub(crate) name: Option<Arc<str>>,
+    /// Variables the script starts with, as JSON (the form that crosses threads), names checked.
+    pub(crate) inputs: Vec<(String, serde_json::Value)>,
+    /// Parse and check the script, but do not run it (`Bridge::compile`).
+    pub(crate) check_only: bool,
+}
+
+/// What one engine thread runs scripts with: its engine, the scripts it parsed, and the
+/// bridge's globals as script values.
+pub(crate) struct ScriptRunner {
+    engine: Engine,
+    asts: RefCell<AstCache>,
+    globals: Vec<(String, Dynamic)>,
     refuse_capturing_closures: bool,
-) -> Result<serde_json::Value, Error> {
-    /// Ends the script however evaluation ends, a panic included.
-    struct Finish<'a>(&'a ScriptControl);
-    impl Drop for Finish<'_> {
-        fn drop(&mut self) {
-            // Calls started and never waited on end with the script.
-            self.0.finish();
+}
+
+impl ScriptRunner {
+    /// A runner for `engine`, keeping up to `cached_scripts` parsed scripts. `globals` were
+    /// checked when the bridge was built; one that fails here anyway is left out.
+    pub(crate) fn new(
+        engine: Engine,
+        cached_scripts: usize,
+        globals: &[(String, serde_json::Value)],
+        refuse_capturing_closures: bool,
+    ) -> Self {
+        let globals = globals
+            .iter()
+            .filter_map(|(name, value)| Some((name.clone(), to_script_value(value).ok()?)))
+            .collect();
+        Self {
+            engine,
+            asts: RefCell::new(AstCache::new(cached_scripts)),
+            globals,
+            refuse_capturing_closures,
         }
     }
 
-    let _finish = Finish(&running.control);
-    evaluate(engine, script, running, refuse_capturing_closures)
-}
-
-fn evaluate(
-    engine: &Engine,
-    script: &str,
-    running: &RunningScript,
-    refuse_capturing_closures: bool,
-) -> Result<serde_json::Value, Error> {
-    let control = &*running.control;
-    if let Some(reason) = control.stop_reason() {
-        return Err(stopped_error(reason, control));
-    }
-    let ast = engine.compile(script).map_err(syntax_error)?;
-    if refuse_capturing_closures {
-        if let Some((variable, position)) = first_capture(&ast) {
-            return Err(Error::Script {
-                message: format!(
-                    "this closure captures the variable `{variable}`, which this bridge does not \
-                     allow (captured variables can form reference cycles that are never freed); \
-                     pass `{variable}` to the closure as a parameter instead"
-                ),
-                position: ScriptPosition::from_rhai(position),
-            });
+    /// Parses (or finds parsed) and evaluates `body` on this thread's engine, returning its final
+    /// value as JSON.
+    ///
+    /// The engine thread makes `running` the environment's running script whenever it resumes
+    /// this script's fiber.
+    pub(crate) fn run(
+        &self,
+        body: &ScriptBody,
+        running: &RunningScript,
+    ) -> Result<serde_json::Value, Error> {
+        /// Ends the script however evaluation ends, a panic included.
+        struct Finish<'a>(&'a ScriptControl);
+        impl Drop for Finish<'_> {
+            fn drop(&mut self) {
+                // Calls started and never waited on end with the script.
+                self.0.finish();
+            }
         }
+
+        let _finish = Finish(&running.control);
+        self.evaluate(body, running)
     }
-    let value: Dynamic = engine
-        .eval_ast(&ast)
-        .map_err(|e| script_error(*e, running))?;
-    dynamic_to_json(&value).map_err(|e| Error::Result {
-        message: e.to_string(),
-    })
+
+    fn evaluate(
+        &self,
+        body: &ScriptBody,
+        running: &RunningScript,
+    ) -> Result<serde_json::Value, Error> {
+        let control = &*running.control;
+        if let Some(reason) = control.stop_reason() {
+            return Err(stopped_error(reason, control));
+        }
+        let name = body.name.as_ref();
+        let ast = self
+            .asts
+            .borrow_mut()
+            .get_or_parse(&body.source, |text| self.parse(text, name))?;
+        if body.check_only {
+            return Ok(serde_json::Value::Null);
+        }
+        let mut scope = self.scope(&body.inputs)?;
+        let value: Dynamic = self
+            .engine
+            .eval_ast_with_scope(&mut scope, &ast)
+            .map_err(|e| script_error(*e, running))?;
+        dynamic_to_json(&value).map_err(|e| Error::Result {
+            message: e.to_string(),
+        })
+    }
+
+    /// Parses `text` and checks what the bridge refuses before a script runs.
+    fn parse(&self, text: &str, name: Option<&Arc<str>>) -> Result<AST, Error> {
+        let ast = self
+            .engine
+            .compile(text)
+            .map_err(|error| syntax_error(error, name))?;
+        if self.refuse_capturing_closures {
+            if let Some((variable, position)) = first_capture(&ast) {
+                return Err(Error::Script {
+                    message: format!(
+                        "this closure captures the variable `{variable}`, which this bridge does \
+                         not allow (captured variables can form reference cycles that are never \
+                         freed); pass `{variable}` to the closure as a parameter instead"
+                    ),
+                    position: ScriptPosition::from_rhai(position, name),
+                });
+            }
+        }
+        Ok(ast)
+    }
+
+    /// The scope a script starts with: the globals as constants, then its inputs.
+    fn scope(&self, inputs: &[(String, serde_json::Value)]) -> Result<Scope<'static>, Error> {
+        let mut scope = Scope::with_capacity(self.globals.len() + inputs.len());
+        for (name, value) in &self.globals {
+            scope.push_constant_dynamic(name.clone(), value.clone());
+        }
+        for (name, value) in inputs {
+            if self.globals.iter().any(|(global, _)| global == name) {
+                return Err(Error::Input {
+                    name: name.clone(),
+                    message: "has the name of one of the bridge's globals, which an input may \
+                              not hide"
+                        .to_owned(),
+                });
+            }
+            let value = to_script_value(value).map_err(|e| Error::Input {
+                name: name.clone(),
+                message: format!("has no script form: {e}"),
+            })?;
+            scope.push_dynamic(name.clone(), value);
+        }
+        Ok(scope)
+    }
 }
 
-fn syntax_error(error: ParseError) -> Error {
+fn syntax_error(error: ParseError, name: Option<&Arc<str>>) -> Error {
     Error::Syntax {
         message: error.0.to_string(),
-        position: ScriptPosition::from_rhai(error.1),
+        position: ScriptPosition::from_rhai(error.1, name),
     }
 }
 
@@ -108,7 +201,16 @@ fn script_error(mut error: EvalAltResult, running: &RunningScript) -> Error {
                 message: "the script nests too deeply (its stack is nearly used up): too deep a \
                           recursion, or data nested too deeply"
                     .to_owned(),
-                position: ScriptPosition::from_rhai(*position),
+                position: running.position(*position),
+            };
+        }
+        EvalAltResult::ErrorTerminated(token, position) if token.is::<HostStop>() => {
+            let token = token.clone_cast::<HostStop>().0;
+            return Error::Script {
+                message: format!(
+                    "the script was ended by the host's on_progress callback: {token}"
+                ),
+                position: running.position(*position),
             };
         }
         EvalAltResult::ErrorTerminated(..) => {
@@ -117,7 +219,7 @@ fn script_error(mut error: EvalAltResult, running: &RunningScript) -> Error {
         }
         _ => {}
     }
-    let position = ScriptPosition::from_rhai(error.take_position());
+    let position = running.position(error.take_position());
     Error::Script {
         message: error.to_string(),
         position,

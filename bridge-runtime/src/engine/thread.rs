@@ -9,13 +9,12 @@ use crate::call::script::RunningScript;
 use crate::catch_unwind::describe_panic;
 use crate::engine::build::build_engine;
 use crate::engine::placement::{PoolShared, ScriptJob};
-use crate::engine::run::{overflow_error, run_script};
+use crate::engine::run::{overflow_error, ScriptRunner};
 use crate::error::Error;
 use crate::sync::fiber::{self, Fiber, StackCache, Step, Suspend};
 use crate::sync::outcome::{Outcome, OutcomeSender};
 use crate::sync::wait::idle_until;
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
-use rhai::Engine;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
@@ -35,7 +34,7 @@ struct EngineThread<'a> {
     pool: &'a PoolShared,
     id: u64,
     env: Rc<EngineEnv>,
-    engine: Rc<Engine>,
+    runner: Rc<ScriptRunner>,
     stacks: StackCache,
     scripts: Vec<HostedScript>,
     /// Set after a script's stack overflowed: what it left on its abandoned stack may include
@@ -49,14 +48,28 @@ pub(crate) fn run_engine_thread(pool: &PoolShared, id: u64, inbox: &Receiver<Scr
     crate::sync::bridge_thread::mark_current();
     let _alt_stack = crate::sync::stack_overflow::prepare_thread();
     let env = Rc::new(EngineEnv::for_current_thread(&pool.settings.calls));
-    let engine = Rc::new(build_engine(&pool.settings, &env));
+    let settings = &pool.settings;
+    let built = catch_unwind(AssertUnwindSafe(|| {
+        let engine = build_engine(settings, &env);
+        let refuse_captures = settings.limits.refuse_capturing_closures;
+        ScriptRunner::new(
+            engine,
+            settings.cached_scripts,
+            &settings.globals,
+            refuse_captures,
+        )
+    }));
+    let runner = match built {
+        Ok(runner) => Rc::new(runner),
+        Err(panic) => return refuse_every_script(pool, id, inbox, &describe_panic(panic)),
+    };
     let mail = inbox.clone();
     fiber::set_mail_check(move || !mail.is_empty());
     let mut thread = EngineThread {
         pool,
         id,
         env,
-        engine,
+        runner,
         stacks: StackCache::new(pool.settings.stack_size),
         scripts: Vec::new(),
         retiring: false,
@@ -104,7 +117,7 @@ impl EngineThread<'_> {
     /// Starts `job`; if it ends at once, returns the queued script this thread takes instead.
     fn start(&mut self, job: ScriptJob) -> Option<ScriptJob> {
         let ScriptJob {
-            script,
+            body,
             control,
             outcome,
         } = job;
@@ -130,14 +143,11 @@ impl EngineThread<'_> {
                 return next;
             }
         };
-        let running = Rc::new(RunningScript::new(control));
-        let (engine, script_running) = (self.engine.clone(), running.clone());
-        let refuse_captures = self.pool.settings.limits.refuse_capturing_closures;
+        let running = Rc::new(RunningScript::new(control, body.name.clone()));
+        let (runner, script_running) = (self.runner.clone(), running.clone());
         let fiber = Fiber::new(stack, move || {
-            catch_unwind(AssertUnwindSafe(|| {
-                run_script(&engine, &script, &script_running, refuse_captures)
-            }))
-            .unwrap_or_else(|panic| Err(Error::Internal(describe_panic(panic))))
+            catch_unwind(AssertUnwindSafe(|| runner.run(&body, &script_running)))
+                .unwrap_or_else(|panic| Err(Error::Internal(describe_panic(panic))))
         })
         .on_overflow(|| Err(overflow_error()));
         self.scripts.push(HostedScript {
@@ -196,5 +206,20 @@ impl EngineThread<'_> {
             }
         }
         progressed
+    }
+}
+
+/// What an engine thread whose engine could not be built (a `configure_engine` hook panicked)
+/// does: leaves the pool and fails every script it was given, saying why.
+fn refuse_every_script(pool: &PoolShared, id: u64, inbox: &Receiver<ScriptJob>, panic: &str) {
+    pool.leave(id);
+    let error = Error::Config(format!("building the script engine panicked: {panic}"));
+    // Leaving the pool dropped the inbox's sender: this ends once the inbox is empty.
+    while let Ok(job) = inbox.recv() {
+        let mut next = Some(job);
+        while let Some(job) = next.take() {
+            job.outcome.send(Err(error.clone()));
+            next = pool.script_finished(id);
+        }
     }
 }
