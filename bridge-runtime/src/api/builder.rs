@@ -2,10 +2,11 @@
 
 use crate::api::bridge::Bridge;
 use crate::api::exposure::exposed_functions;
-use crate::api::inputs::{check_global, input_value};
+use crate::api::inputs::input_value;
 use crate::call::env::CallSettings;
 use crate::call::registry::unique_functions;
 use crate::catch_unwind::describe_panic;
+use crate::convert::sendable::SendableValue;
 use crate::engine::build::{EngineHook, EngineSettings, ProgressHook};
 use crate::engine::limits::ScriptLimits;
 use crate::engine::output::{OutputTarget, ScriptOutput};
@@ -16,7 +17,6 @@ use crate::state::TypeMap;
 use crate::sync::wait::SpinGate;
 use crate::worker::thread::Worker;
 use serde::Serialize;
-use serde_json::Value;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::AtomicBool;
@@ -79,7 +79,7 @@ pub struct BridgeBuilder {
     max_calls_in_flight: usize,
     stack_size: usize,
     spin_wait: bool,
-    globals: Vec<(String, Value)>,
+    globals: Vec<(String, SendableValue)>,
     /// The first global that could not be taken: `build` fails with it.
     bad_global: Option<Error>,
     cached_scripts: usize,
@@ -375,9 +375,6 @@ impl BridgeBuilder {
     pub fn build(self) -> Result<Bridge, Error> {
         if let Some(error) = self.bad_global {
             return Err(error);
-        }
-        for (name, value) in &self.globals {
-            check_global(name, value)?;
         }
         check_engine_hooks(&self.engine_hooks)?;
         let exposed = exposed_functions(

@@ -1,13 +1,12 @@
 //! Values the host gives scripts: a run's inputs and a bridge's globals.
 //!
-//! They are taken as JSON on the host's thread (a script value cannot cross threads) and become
-//! script values on the engine thread, by the same rules as a function's return value.
+//! They are converted on the host's thread by the same rules as a function's return value, and
+//! travel to engine threads as a [`SendableValue`] (a script value cannot cross threads).
 
 use crate::catch_unwind::describe_panic;
-use crate::convert::to_script_value;
+use crate::convert::sendable::SendableValue;
 use crate::error::Error;
 use serde::Serialize;
-use serde_json::Value;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// Refuses a `name` that a script cannot use as a variable.
@@ -24,27 +23,18 @@ fn check_name(name: &str) -> Result<(), Error> {
 }
 
 /// `value`, given to scripts as the variable `name`, in the form that crosses to engine threads.
-pub(crate) fn input_value(name: &str, value: &impl Serialize) -> Result<Value, Error> {
+pub(crate) fn input_value(name: &str, value: &impl Serialize) -> Result<SendableValue, Error> {
     check_name(name)?;
     let bad = |message: String| Error::Input {
         name: name.to_owned(),
         message,
     };
-    match catch_unwind(AssertUnwindSafe(|| serde_json::to_value(value))) {
+    match catch_unwind(AssertUnwindSafe(|| SendableValue::from_rust(value))) {
         Ok(Ok(value)) => Ok(value),
-        Ok(Err(error)) => Err(bad(format!("could not be serialized: {error}"))),
+        Ok(Err(error)) => Err(bad(format!("has no script form: {error}"))),
         Err(panic) => Err(bad(format!(
             "panicked while being serialized: {}",
             describe_panic(panic)
         ))),
     }
-}
-
-/// Checks that a global's value has a script form, as the bridge is built (each engine thread
-/// converts it again, which then cannot fail).
-pub(crate) fn check_global(name: &str, value: &Value) -> Result<(), Error> {
-    to_script_value(value).map(drop).map_err(|e| Error::Input {
-        name: name.to_owned(),
-        message: format!("has no script form: {e}"),
-    })
 }

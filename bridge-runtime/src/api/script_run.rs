@@ -3,6 +3,7 @@
 use crate::api::handle::{CancelOnDrop, ScriptHandle};
 use crate::api::inputs::input_value;
 use crate::api::script::Script;
+use crate::convert::sendable::SendableValue;
 use crate::engine::placement::ScriptJob;
 use crate::engine::pool::EnginePool;
 use crate::engine::run::ScriptBody;
@@ -42,7 +43,7 @@ use std::time::Duration;
 pub struct ScriptRun<'a> {
     pub(crate) pool: &'a EnginePool,
     pub(crate) script: Script,
-    pub(crate) inputs: Vec<(String, Value)>,
+    pub(crate) inputs: Vec<(String, SendableValue)>,
     /// The first input that could not be taken: the run ends with it instead of starting.
     pub(crate) bad_input: Option<Error>,
     pub(crate) context: TypeMap,

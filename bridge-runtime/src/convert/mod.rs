@@ -5,6 +5,7 @@
 
 mod fast_path;
 pub(crate) mod rules;
+pub(crate) mod sendable;
 mod to_json;
 mod to_script;
 

@@ -33,6 +33,11 @@ impl ConversionError {
         }
     }
 
+    /// Whether this is the depth limit's error.
+    pub(crate) fn is_too_deep(&self) -> bool {
+        !self.records_path
+    }
+
     /// Records that the error happened inside `segment` of the enclosing value.
     pub(crate) fn inside(mut self, segment: String) -> Self {
         if self.records_path {

@@ -332,9 +332,21 @@ struct_like!(SerializeStruct, SerializeStructVariant);
 
 /// Object map keys are strings; like JSON, integer, char and bool keys are written as text.
 fn map_key<T: Serialize + ?Sized>(key: &T) -> Result<String, ConversionError> {
-    let key = key.serialize(ScriptValueSerializer {
-        depth: MAX_VALUE_DEPTH,
-    })?;
+    // Serialized at the depth limit, so that a compound key (a tuple, a struct) is refused on its
+    // first nested level instead of being built.
+    let key = key
+        .serialize(ScriptValueSerializer {
+            depth: MAX_VALUE_DEPTH,
+        })
+        .map_err(|error| {
+            if error.is_too_deep() {
+                ConversionError::new(
+                    "a map key must be a string, integer, char or bool, not a compound value",
+                )
+            } else {
+                error
+            }
+        })?;
     if key.is_string() || key.is_int() || key.is_char() || key.is_bool() {
         Ok(key.to_string())
     } else {

@@ -5,6 +5,7 @@ use crate::call::env::{CallSettings, EngineEnv};
 use crate::call::proxy::{CallMode, ScriptCall};
 use crate::call::registry::ScriptFunction;
 use crate::call::script::call_error;
+use crate::convert::sendable::SendableValue;
 use crate::engine::limits::ScriptLimits;
 use crate::engine::output::ScriptOutput;
 use crate::engine::run::{HostStop, STACK_EXHAUSTED};
@@ -32,8 +33,8 @@ pub(crate) struct EngineSettings {
     pub(crate) output: ScriptOutput,
     /// Address space reserved for each script's stack.
     pub(crate) stack_size: usize,
-    /// Constants every script starts with, as JSON (checked when the bridge was built).
-    pub(crate) globals: Vec<(String, serde_json::Value)>,
+    /// Constants every script starts with.
+    pub(crate) globals: Vec<(String, SendableValue)>,
     /// How many parsed scripts each engine thread keeps.
     pub(crate) cached_scripts: usize,
     /// The host's own engine settings, applied after the bridge's.

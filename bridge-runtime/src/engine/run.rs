@@ -1,7 +1,8 @@
 //! Running one script on its engine thread's engine, and the errors a script ends with.
 
 use crate::call::script::RunningScript;
-use crate::convert::{dynamic_to_json, to_script_value};
+use crate::convert::dynamic_to_json;
+use crate::convert::sendable::SendableValue;
 use crate::engine::ast_cache::{AstCache, ScriptSource};
 use crate::engine::limits::first_capture;
 use crate::error::{Error, ScriptPosition};
@@ -23,8 +24,8 @@ pub(crate) struct ScriptBody {
     pub(crate) source: ScriptSource,
     /// The name errors and spans give the script.
     pub(crate) name: Option<Arc<str>>,
-    /// Variables the script starts with, as JSON (the form that crosses threads), names checked.
-    pub(crate) inputs: Vec<(String, serde_json::Value)>,
+    /// Variables the script starts with, names checked.
+    pub(crate) inputs: Vec<(String, SendableValue)>,
     /// Parse and check the script, but do not run it (`Bridge::compile`).
     pub(crate) check_only: bool,
 }
@@ -39,17 +40,16 @@ pub(crate) struct ScriptRunner {
 }
 
 impl ScriptRunner {
-    /// A runner for `engine`, keeping up to `cached_scripts` parsed scripts. `globals` were
-    /// checked when the bridge was built; one that fails here anyway is left out.
+    /// A runner for `engine`, keeping up to `cached_scripts` parsed scripts.
     pub(crate) fn new(
         engine: Engine,
         cached_scripts: usize,
-        globals: &[(String, serde_json::Value)],
+        globals: &[(String, SendableValue)],
         refuse_capturing_closures: bool,
     ) -> Self {
         let globals = globals
             .iter()
-            .filter_map(|(name, value)| Some((name.clone(), to_script_value(value).ok()?)))
+            .map(|(name, value)| (name.clone(), value.to_dynamic()))
             .collect();
         Self {
             engine,
@@ -131,7 +131,7 @@ impl ScriptRunner {
     }
 
     /// The scope a script starts with: the globals as constants, then its inputs.
-    fn scope(&self, inputs: &[(String, serde_json::Value)]) -> Result<Scope<'static>, Error> {
+    fn scope(&self, inputs: &[(String, SendableValue)]) -> Result<Scope<'static>, Error> {
         let mut scope = Scope::with_capacity(self.globals.len() + inputs.len());
         for (name, value) in &self.globals {
             scope.push_constant_dynamic(name.clone(), value.clone());
@@ -145,11 +145,7 @@ impl ScriptRunner {
                         .to_owned(),
                 });
             }
-            let value = to_script_value(value).map_err(|e| Error::Input {
-                name: name.clone(),
-                message: format!("has no script form: {e}"),
-            })?;
-            scope.push_dynamic(name.clone(), value);
+            scope.push_dynamic(name.clone(), value.to_dynamic());
         }
         Ok(scope)
     }
