@@ -56,17 +56,12 @@ impl Names {
 }
 
 fn command_type(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
-    let private = &names.private;
-    let serde_crate = format!("{}::serde", type_text(private));
     let Names {
         function: rust_fn,
         command,
         ..
     } = names;
-    let doc = format!(
-        " One script call of [`{rust_fn}`]: its arguments as owned fields, serializable so that a \
-         call can be logged or replayed as JSON."
-    );
+    let doc = format!(" One script call of [`{rust_fn}`]: its arguments as owned fields.");
     let fields = function.script_params().map(|param| {
         let name = param_ident(param);
         let ty = field_type(param);
@@ -74,8 +69,6 @@ fn command_type(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
     });
     quote! {
         #[doc = #doc]
-        #[derive(#private::serde::Serialize, #private::serde::Deserialize)]
-        #[serde(crate = #serde_crate)]
         struct #command {
             #(#fields,)*
         }
@@ -177,7 +170,10 @@ fn proxy_fn(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
         let text = param.name();
         let index = Literal::usize_unsuffixed(index);
         // Spanned on the parameter's type: a type that cannot cross to the worker is reported there.
-        let conversion = quote_spanned! {param.ty.span()=> call.argument(#index, #text)? };
+        let span = param
+            .borrowed()
+            .map_or_else(|| param.ty.span(), Spanned::span);
+        let conversion = quote_spanned! {span=> call.argument(#index, #text)? };
         quote! { #name: #conversion }
     });
     let (send, doc) = if function.eager.is_some() {

@@ -5,6 +5,7 @@ pub use crate::call::command::{describe_err, EagerCommand, ScriptCommand, SendCa
 pub use crate::call::proxy::ScriptCall;
 pub use crate::call::raise::ProxyResult;
 pub use crate::call::registry::{ScriptFunction, ScriptParam};
+pub use crate::call::type_checks::{ScriptArgument, ScriptValue};
 pub use crate::error::CallFailure;
 pub use crate::state::{CallEnv, RequiredType};
 pub use inventory;

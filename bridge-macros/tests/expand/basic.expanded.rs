@@ -5,12 +5,7 @@ async fn add(a: i64, b: i64) -> i64 {
     a + b
 }
 const _: () = {
-    /// One script call of [`add`]: its arguments as owned fields, serializable so that a call can be logged or replayed as JSON.
-    #[derive(
-        ::bridge_runtime::__private::serde::Serialize,
-        ::bridge_runtime::__private::serde::Deserialize
-    )]
-    #[serde(crate = "::bridge_runtime::__private::serde")]
+    /// One script call of [`add`]: its arguments as owned fields.
     struct __AddCommand {
         a: i64,
         b: i64,

@@ -10,12 +10,7 @@ async fn lookup_cached(key: String) -> Option<String> {
     }
 }
 const _: () = {
-    /// One script call of [`lookup_cached`]: its arguments as owned fields, serializable so that a call can be logged or replayed as JSON.
-    #[derive(
-        ::bridge_runtime::__private::serde::Serialize,
-        ::bridge_runtime::__private::serde::Deserialize
-    )]
-    #[serde(crate = "::bridge_runtime::__private::serde")]
+    /// One script call of [`lookup_cached`]: its arguments as owned fields.
     struct __LookupCachedCommand {
         key: String,
     }

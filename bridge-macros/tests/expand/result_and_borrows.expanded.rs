@@ -14,12 +14,7 @@ pub async fn lookup_user(name: &str, ids: &[i64]) -> Result<User, String> {
     }
 }
 const _: () = {
-    /// One script call of [`lookup_user`]: its arguments as owned fields, serializable so that a call can be logged or replayed as JSON.
-    #[derive(
-        ::bridge_runtime::__private::serde::Serialize,
-        ::bridge_runtime::__private::serde::Deserialize
-    )]
-    #[serde(crate = "::bridge_runtime::__private::serde")]
+    /// One script call of [`lookup_user`]: its arguments as owned fields.
     struct __LookupUserCommand {
         name: ::std::string::String,
         ids: ::std::vec::Vec<i64>,

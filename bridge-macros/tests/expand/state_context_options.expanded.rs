@@ -19,12 +19,7 @@ async fn rename_user(
     Ok(format!("{} renamed by {} on {}", new_name, caller.user_id, db.url))
 }
 const _: () = {
-    /// One script call of [`rename_user`]: its arguments as owned fields, serializable so that a call can be logged or replayed as JSON.
-    #[derive(
-        ::bridge_runtime::__private::serde::Serialize,
-        ::bridge_runtime::__private::serde::Deserialize
-    )]
-    #[serde(crate = "::bridge_runtime::__private::serde")]
+    /// One script call of [`rename_user`]: its arguments as owned fields.
     struct __RenameUserCommand {
         new_name: String,
     }

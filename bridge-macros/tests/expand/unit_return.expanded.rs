@@ -3,12 +3,7 @@
 /// No parameters, no return value.
 async fn tick() {}
 const _: () = {
-    /// One script call of [`tick`]: its arguments as owned fields, serializable so that a call can be logged or replayed as JSON.
-    #[derive(
-        ::bridge_runtime::__private::serde::Serialize,
-        ::bridge_runtime::__private::serde::Deserialize
-    )]
-    #[serde(crate = "::bridge_runtime::__private::serde")]
+    /// One script call of [`tick`]: its arguments as owned fields.
     struct __TickCommand {}
     #[automatically_derived]
     impl ::bridge_runtime::__private::ScriptCommand for __TickCommand {

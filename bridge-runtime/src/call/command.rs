@@ -6,6 +6,7 @@
 
 #![allow(unsafe_code)]
 
+use crate::call::type_checks::ScriptValue;
 use crate::catch_unwind::{catch_drop_panic, CatchUnwind};
 use crate::error::{describe_duration, CallErrorKind, CallFailure};
 use crate::state::{CallEnv, TypeMap};
@@ -27,7 +28,7 @@ pub trait ScriptCommand: Send + 'static {
     const SCRIPT_NAME: &'static str;
 
     /// The function's value on success, sent back to the engine thread.
-    type Output: serde::Serialize + Send + 'static;
+    type Output: ScriptValue;
 
     /// Worker side: awaits the real function with this command's arguments, and the state and
     /// context it asks for from `env`.

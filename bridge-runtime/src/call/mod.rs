@@ -3,8 +3,8 @@
 //! What a generated proxy sees (`proxy`: converting arguments, sending, waiting, converting the
 //! reply), the engine thread's environment it runs in (`env`), the running script's calls in
 //! flight and raised errors (`script`, `handle`, `raise`), the commands and how the worker runs
-//! them (`command`), the queue between them (`queue`), and the link-time registry of functions
-//! (`registry`). Uses `sync` and the leaves only; the engine and the worker build on it.
+//! them (`command`), the queue between them (`queue`), the link-time registry of functions
+//! (`registry`), and the type checks generated code relies on (`type_checks`). Uses `sync` and the leaves only; the engine and the worker build on it.
 
 pub(crate) mod command;
 pub(crate) mod env;
@@ -14,3 +14,4 @@ pub(crate) mod queue;
 pub(crate) mod raise;
 pub(crate) mod registry;
 pub(crate) mod script;
+pub(crate) mod type_checks;

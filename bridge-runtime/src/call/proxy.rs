@@ -7,6 +7,7 @@ use crate::call::env::EngineEnv;
 use crate::call::handle::CallHandle;
 use crate::call::raise::{terminated, ProxyResult};
 use crate::call::script::{call_error, ErasedReply, Reservation, RunningScript};
+use crate::call::type_checks::ScriptArgument;
 use crate::catch_unwind::{describe_panic, drop_quietly, CatchUnwind};
 use crate::convert::{from_script, into_script};
 use crate::error::{CallErrorKind, CallFailure};
@@ -14,7 +15,6 @@ use crate::state::CallEnv;
 use crate::sync::reply::{call_cell, CellReceiver};
 use crate::sync::wait::{block_until, SpinPolicy};
 use rhai::{Dynamic, EvalAltResult, NativeCallContext, Position};
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -70,9 +70,10 @@ impl<'a> ScriptCall<'a> {
     /// expected, an object map where a struct is, and an integer that does not fit (300 for a `u8`)
     /// is an error naming `param`, never a silent wrap.
     ///
-    /// `T` must also be `Serialize` (commands can be logged as JSON) and `Send` (they cross to the
-    /// worker); requiring both here makes a type that lacks them an error at the parameter.
-    pub fn argument<T: DeserializeOwned + Serialize + Send + 'static>(
+    /// `T` must also be `Serialize` (so that calls can be recorded) and `Send` (it crosses to the
+    /// worker): [`ScriptArgument`] asks for all of it, so a type that lacks any is one error at
+    /// the parameter.
+    pub fn argument<T: ScriptArgument>(
         &self,
         index: usize,
         param: &'static str,
