@@ -326,6 +326,28 @@ impl fmt::Display for Error {
     }
 }
 
+impl Error {
+    /// A short name for the kind of error, as traces record it.
+    pub(crate) fn kind_name(&self) -> &'static str {
+        match self {
+            Self::Call(_) => "call",
+            Self::Syntax { .. } => "syntax",
+            Self::Script { .. } => "script",
+            Self::Result { .. } => "result",
+            Self::ResultType { .. } => "result_type",
+            Self::Input { .. } => "input",
+            Self::DuplicateFunction { .. } => "duplicate_function",
+            Self::Startup(_) => "startup",
+            Self::Cancelled => "cancelled",
+            Self::Timeout { .. } => "timeout",
+            Self::Config(_) => "config",
+            Self::Shutdown => "shutdown",
+            Self::BlockingOnBridgeThread => "blocking_on_bridge_thread",
+            Self::Internal(_) => "internal",
+        }
+    }
+}
+
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         let message = match self {

@@ -54,7 +54,7 @@
 )]
 
 // From the top down: `api` → `engine`, `worker` → `call` → `sync` → the leaves (`convert`,
-// `state`, `catch_unwind`, `error`). Each part uses only parts below it, and no modules import
+// `state`, `trace`, `catch_unwind`, `error`). Each part uses only parts below it, and no modules import
 // each other in a circle: `tests/module_layers.rs` checks both.
 mod api;
 mod call;
@@ -64,6 +64,7 @@ mod engine;
 mod error;
 mod state;
 mod sync;
+mod trace;
 mod worker;
 
 #[doc(hidden)]

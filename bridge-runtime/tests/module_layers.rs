@@ -54,6 +54,7 @@ const LAYERS: &[(&str, &str)] = &[
         "state",
         "State, ScriptContext and the typed maps that hold them",
     ),
+    ("trace", "tracing spans for scripts and calls"),
     ("catch_unwind", "containing panics"),
     ("error", "the error types"),
 ];

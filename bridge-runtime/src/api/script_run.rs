@@ -10,6 +10,7 @@ use crate::engine::run::ScriptBody;
 use crate::error::Error;
 use crate::state::TypeMap;
 use crate::sync::control::ScriptControl;
+use crate::trace;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -126,6 +127,7 @@ impl ScriptRun<'_> {
             return handle;
         }
         let job = ScriptJob {
+            span: trace::script_span(self.script.name.as_deref()),
             body: ScriptBody {
                 source: self.script.source,
                 name: self.script.name,

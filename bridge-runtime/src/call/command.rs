@@ -12,6 +12,7 @@ use crate::error::{describe_duration, CallErrorKind, CallFailure};
 use crate::state::{CallEnv, TypeMap};
 use crate::sync::control::CallScope;
 use crate::sync::reply::CellSender;
+use crate::trace::{self, Span};
 use std::fmt::Display;
 use std::future::Future;
 use std::pin::Pin;
@@ -130,6 +131,8 @@ pub(crate) struct PendingCall<C: ScriptCommand> {
     pub(crate) scope: Arc<CallScope>,
     /// The call's own time limit.
     pub(crate) timeout: Option<Duration>,
+    /// The call's tracing span, which its future runs in.
+    pub(crate) span: Span,
 }
 
 impl<C: ScriptCommand> CallPayload for PendingCall<C> {
@@ -137,7 +140,8 @@ impl<C: ScriptCommand> CallPayload for PendingCall<C> {
 
     fn into_future(mut sender: CellSender<Self, Self::Reply>, states: &Arc<TypeMap>) -> CallFuture {
         let states = states.clone();
-        Box::pin(async move {
+        let span = sender.payload().span.clone();
+        let call = async move {
             let scope = &sender.payload().scope;
             // Nothing is started for a script that already stopped.
             if scope.is_set() {
@@ -155,7 +159,8 @@ impl<C: ScriptCommand> CallPayload for PendingCall<C> {
             if let Some(reply) = run_call(call, scope, *timeout).await {
                 sender.send(reply);
             }
-        })
+        };
+        Box::pin(trace::instrument(call, span))
     }
 }
 
@@ -166,6 +171,7 @@ pub(crate) struct StartedCall<T> {
     pub(crate) call: Option<CatchUnwind<SendCallFuture<T>>>,
     pub(crate) scope: Arc<CallScope>,
     pub(crate) timeout: Option<Duration>,
+    pub(crate) span: Span,
 }
 
 impl<T: Send + 'static> CallPayload for StartedCall<T> {
@@ -175,7 +181,8 @@ impl<T: Send + 'static> CallPayload for StartedCall<T> {
         mut sender: CellSender<Self, Self::Reply>,
         _states: &Arc<TypeMap>,
     ) -> CallFuture {
-        Box::pin(async move {
+        let span = sender.payload().span.clone();
+        let call = async move {
             let Some(call) = sender.payload_mut().call.take() else {
                 return;
             };
@@ -183,7 +190,8 @@ impl<T: Send + 'static> CallPayload for StartedCall<T> {
             if let Some(reply) = run_call(call, scope, *timeout).await {
                 sender.send(reply);
             }
-        })
+        };
+        Box::pin(trace::instrument(call, span))
     }
 }
 
@@ -297,6 +305,7 @@ mod tests {
             command: Some(Add(1, 2)),
             scope: control.calls().clone(),
             timeout: None,
+            span: crate::trace::no_span(),
         }
     }
 

@@ -14,6 +14,7 @@ use crate::error::{CallErrorKind, CallFailure};
 use crate::state::CallEnv;
 use crate::sync::reply::{call_cell, CellReceiver};
 use crate::sync::wait::{block_until, SpinPolicy};
+use crate::trace::{self, CallTrace};
 use rhai::{Dynamic, EvalAltResult, NativeCallContext, Position};
 use serde::Serialize;
 use std::future::Future;
@@ -101,14 +102,14 @@ impl<'a> ScriptCall<'a> {
             CallMode::Wait => None,
             CallMode::Start => Some(self.reserve_in_flight(&running, position)?),
         };
-        let pending = self.hand_over::<C, _>(
-            position,
-            PendingCall {
-                command: Some(command),
-                scope: running.control.calls().clone(),
-                timeout: self.call_timeout(),
-            },
-        )?;
+        let trace = CallTrace::start(self.function);
+        let payload = PendingCall {
+            command: Some(command),
+            scope: running.control.calls().clone(),
+            timeout: self.call_timeout(),
+            span: trace.span(),
+        };
+        let pending = self.hand_over::<C, _>(position, payload, trace)?;
         match reservation {
             None => pending.wait(&running, self.env.spin(), position),
             Some(reservation) => Ok(Dynamic::from(CallHandle::new(
@@ -134,29 +135,29 @@ impl<'a> ScriptCall<'a> {
             states: self.env.states().clone(),
             context: running.control.calls().context().clone(),
         };
+        let trace = CallTrace::start(self.function);
         let mut call = CatchUnwind::new(command.dispatch_send(env));
-        let first_poll = {
+        let first_poll = trace::in_span(&trace.span(), || {
             let _runtime = self.env.runtime().enter();
             Pin::new(&mut call).poll(&mut Context::from_waker(Waker::noop()))
-        };
+        });
         let outcome = match first_poll {
             Poll::Ready(Ok(result)) => result,
             Poll::Ready(Err(panic_message)) => {
                 Err(CallFailure::new(CallErrorKind::Panic, panic_message))
             }
             Poll::Pending => {
-                let pending = self.hand_over::<C, _>(
-                    position,
-                    StartedCall {
-                        call: Some(call),
-                        scope: running.control.calls().clone(),
-                        timeout: self.call_timeout(),
-                    },
-                )?;
+                let payload = StartedCall {
+                    call: Some(call),
+                    scope: running.control.calls().clone(),
+                    timeout: self.call_timeout(),
+                    span: trace.span(),
+                };
+                let pending = self.hand_over::<C, _>(position, payload, trace)?;
                 return pending.wait(&running, self.env.spin(), position);
             }
         };
-        reply_to_script(&running, self.function, outcome, position)
+        reply_to_script(&running, self.function, outcome, position, trace)
     }
 
     /// Sends `payload` to the worker in a fresh call cell, and returns the engine thread's end of
@@ -165,12 +166,16 @@ impl<'a> ScriptCall<'a> {
         &self,
         position: Position,
         payload: P,
+        mut trace: CallTrace,
     ) -> Result<PendingReply<C, P>, Box<EvalAltResult>> {
         let (sender, receiver) = call_cell(payload, self.env.waiter().clone());
         let sent = self
             .env
             .commands()
             .send(Command::Call(ErasedCall::new(sender)));
+        if sent.is_err() {
+            trace.finish(CallErrorKind::Shutdown.as_str());
+        }
         match sent {
             Ok(()) => {}
             Err(closed) if closed.worker_failed => {
@@ -188,6 +193,7 @@ impl<'a> ScriptCall<'a> {
         Ok(PendingReply {
             receiver,
             function: C::SCRIPT_NAME,
+            trace,
         })
     }
 
@@ -247,6 +253,8 @@ impl<'a> ScriptCall<'a> {
 struct PendingReply<C: ScriptCommand, P> {
     receiver: CellReceiver<P, Reply<C>>,
     function: &'static str,
+    /// Dropped unfinished (the script stopped first), it records the call as stopped.
+    trace: CallTrace,
 }
 
 impl<C: ScriptCommand, P> PendingReply<C, P> {
@@ -266,9 +274,17 @@ impl<C: ScriptCommand, P> PendingReply<C, P> {
     }
 
     fn take(self, running: &RunningScript, position: Position) -> ProxyResult {
-        match self.receiver.try_take() {
-            Some(Ok(reply)) => reply_to_script(running, self.function, reply, position),
-            Some(Err(_)) | None => Err(shutdown_error(running, self.function, position)),
+        let Self {
+            receiver,
+            function,
+            mut trace,
+        } = self;
+        match receiver.try_take() {
+            Some(Ok(reply)) => reply_to_script(running, function, reply, position, trace),
+            Some(Err(_)) | None => {
+                trace.finish(CallErrorKind::Shutdown.as_str());
+                Err(shutdown_error(running, function, position))
+            }
         }
     }
 }
@@ -293,14 +309,21 @@ fn reply_to_script<T: Serialize + 'static>(
     function: &str,
     reply: Result<T, CallFailure>,
     position: Position,
+    mut trace: CallTrace,
 ) -> ProxyResult {
-    let raise = |kind, message| call_error(Some(running), function, kind, message, None, position);
+    let mut raise = |kind: CallErrorKind, message| {
+        trace.finish(kind.as_str());
+        call_error(Some(running), function, kind, message, None, position)
+    };
     match reply {
         Ok(output) => {
             let converted = catch_unwind(AssertUnwindSafe(|| into_script(&output)));
             drop_quietly(output);
             match converted {
-                Ok(Ok(value)) => Ok(value),
+                Ok(Ok(value)) => {
+                    trace.finish("ok");
+                    Ok(value)
+                }
                 Ok(Err(e)) => {
                     let message = format!("the return value has no script form: {e}");
                     Err(raise(CallErrorKind::Return, message))

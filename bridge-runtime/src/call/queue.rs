@@ -134,6 +134,7 @@ mod tests {
                     .calls()
                     .clone(),
                 timeout: None,
+                span: crate::trace::no_span(),
             },
             std::thread::current(),
         );

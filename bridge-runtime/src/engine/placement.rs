@@ -6,6 +6,7 @@ use crate::engine::run::{stopped_error, ScriptBody};
 use crate::sync::control::ScriptControl;
 use crate::sync::control::StopReason;
 use crate::sync::outcome::OutcomeSender;
+use crate::trace::Span;
 use crossbeam_channel::Sender;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -15,6 +16,8 @@ use std::time::Duration;
 /// One script to run.
 pub(crate) struct ScriptJob {
     pub(crate) body: ScriptBody,
+    /// The script's tracing span, entered whenever it runs.
+    pub(crate) span: Span,
     pub(crate) control: Arc<ScriptControl>,
     pub(crate) outcome: OutcomeSender,
 }

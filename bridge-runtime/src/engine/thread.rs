@@ -14,6 +14,7 @@ use crate::error::Error;
 use crate::sync::fiber::{self, Fiber, StackCache, Step, Suspend};
 use crate::sync::outcome::{Outcome, OutcomeSender};
 use crate::sync::wait::idle_until;
+use crate::trace::{self, Span};
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
@@ -23,6 +24,7 @@ use std::time::Instant;
 /// A script running on this thread.
 struct HostedScript {
     fiber: Fiber<Outcome>,
+    span: Span,
     running: Rc<RunningScript>,
     outcome: OutcomeSender,
     /// Its deadline, as it last reported while waiting.
@@ -118,6 +120,7 @@ impl EngineThread<'_> {
     fn start(&mut self, job: ScriptJob) -> Option<ScriptJob> {
         let ScriptJob {
             body,
+            span,
             control,
             outcome,
         } = job;
@@ -152,6 +155,7 @@ impl EngineThread<'_> {
         .on_overflow(|| Err(overflow_error()));
         self.scripts.push(HostedScript {
             fiber,
+            span,
             running,
             outcome,
             deadline: None,
@@ -167,7 +171,8 @@ impl EngineThread<'_> {
             let siblings = self.scripts.len() - 1;
             let hosted = &mut self.scripts[index];
             self.env.set_running(Some(hosted.running.clone()));
-            let step = hosted.fiber.resume(siblings);
+            let (span, fiber) = (&hosted.span, &mut hosted.fiber);
+            let step = trace::in_span(span, || fiber.resume(siblings));
             self.env.set_running(None);
             match step {
                 Step::Suspended(Suspend::Waiting {
@@ -198,6 +203,8 @@ impl EngineThread<'_> {
                     // Counted as finished before the caller hears back, so a caller that submits
                     // its next script at once finds this thread free instead of starting another.
                     let next = self.pool.script_finished(self.id);
+                    let ended = outcome.as_ref().map_or_else(Error::kind_name, |_| "ok");
+                    trace::script_ended(&hosted.span, ended);
                     hosted.outcome.send(outcome);
                     if let Some(job) = next {
                         self.accept(job);
