@@ -143,6 +143,29 @@ fn bridge_loop(bridge: &Bridge, call: &str, calls: usize) -> f64 {
     per_call(started.elapsed(), calls)
 }
 
+/// A script with a little of everything and no call: what parsing and starting it cost shows
+/// beside evaluating it.
+const SMALL_SCRIPT: &str = r#"
+    fn score(x) { if x > 10 { x * 2 } else { x + 1 } }
+    let labels = #{ low: "l", high: "h" };
+    let total = 0;
+    for i in 0..10 {
+        total += score(i);
+        if i % 3 == 0 { total -= 1 }
+    }
+    let text = `total ${total}`;
+    if text.len() > 3 && labels.low == "l" { total } else { -1 }
+"#;
+
+/// ns per run of `run` over `runs` runs.
+fn per_run(runs: usize, mut run: impl FnMut()) -> f64 {
+    let started = Instant::now();
+    for _ in 0..runs {
+        run();
+    }
+    per_call(started.elapsed(), runs)
+}
+
 /// Aggregate calls per second of `scripts` scripts running the loop at once on their own threads.
 fn concurrent_calls_per_second(bridge: &Bridge, scripts: usize, calls: usize) -> f64 {
     let script = loop_script("bench_ready(s, 1)", calls);
@@ -314,6 +337,32 @@ fn main() {
             per_call(started.elapsed(), config.startup_runs)
         },
     );
+    let eval_small = || {
+        per_run(config.startup_runs, || {
+            let value: i64 = engine.eval(SMALL_SCRIPT).expect("runs");
+            assert!(value > 0);
+        })
+    };
+    let uncached = Bridge::builder()
+        .script_cache(0)
+        .build()
+        .expect("bridge starts");
+    let source_uncached = Pair::collect(rounds, eval_small, || {
+        per_run(config.startup_runs, || {
+            uncached.run(SMALL_SCRIPT).expect("runs");
+        })
+    });
+    let source_cached = Pair::collect(rounds, eval_small, || {
+        per_run(config.startup_runs, || {
+            bridge.run(SMALL_SCRIPT).expect("runs");
+        })
+    });
+    let compiled = bridge.compile(SMALL_SCRIPT).expect("compiles");
+    let compiled_run = Pair::collect(rounds, eval_small, || {
+        per_run(config.startup_runs, || {
+            bridge.run(&compiled).expect("runs");
+        })
+    });
     let parking = Bridge::builder()
         .spin_wait(false)
         .build()
@@ -394,6 +443,31 @@ fn main() {
             "{:.2}× Engine::new().eval ({:.1} µs) (target ≤ 0.5)",
             startup.ratio(),
             startup.first.median() / 1000.0
+        ),
+    );
+    table.row(
+        "script, no cache",
+        &source_uncached.second,
+        format!(
+            "{:.2}× Engine::eval of the same source on a ready engine ({:.1} µs): parsed every run",
+            source_uncached.ratio(),
+            source_uncached.first.median() / 1000.0
+        ),
+    );
+    table.row(
+        "script, cached",
+        &source_cached.second,
+        format!(
+            "{:.2}× Engine::eval: the same source run again, parsed once per engine thread",
+            source_cached.ratio()
+        ),
+    );
+    table.row(
+        "script, compiled",
+        &compiled_run.second,
+        format!(
+            "{:.2}× Engine::eval: bridge.compile once, then run(&script)",
+            compiled_run.ratio()
         ),
     );
     table.row(
@@ -492,10 +566,41 @@ fn main() {
     .filter(|(_, pair)| pair.is_noisy())
     .map(|(name, _)| name)
     .collect();
+    tracing_rows(&engine, &bridge, &config);
     if !noisy.is_empty() {
         println!(
             "\nWARNING: noisy run (the per-round ratios of {} differ by more than 30%); rerun on a quiet machine",
             noisy.join(", ")
+        );
+    }
+}
+
+/// What tracing costs a ready call: with no subscriber (as above), then with one that records
+/// every span (installed last: it stays for the rest of the process). Build with
+/// `--no-default-features` to measure the bridge without its spans at all.
+fn tracing_rows(engine: &rhai::Engine, bridge: &Bridge, config: &Config) {
+    let direct_loop = || engine_loop(engine, "bench_ready(s, 1)", config.calls);
+    let bridge_ready = || bridge_loop(bridge, "bench_ready(s, 1)", config.calls);
+    let quiet = Pair::collect(config.rounds, direct_loop, bridge_ready);
+    let feature = if cfg!(feature = "tracing") {
+        "on"
+    } else {
+        "off"
+    };
+    println!("\ntracing (feature {feature}):");
+    println!(
+        "  no subscriber:        bridge_ready {:.2}× direct ({:.0} ns)",
+        quiet.ratio(),
+        quiet.second.median()
+    );
+    if cfg!(feature = "tracing") {
+        let subscriber = tracing_subscriber::registry();
+        tracing::subscriber::set_global_default(subscriber).expect("the first subscriber");
+        let recorded = Pair::collect(config.rounds, direct_loop, bridge_ready);
+        println!(
+            "  spans recorded:       bridge_ready {:.2}× direct ({:.0} ns)",
+            recorded.ratio(),
+            recorded.second.median()
         );
     }
 }

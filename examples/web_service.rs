@@ -1,0 +1,361 @@
+//! An axum service whose handlers run Rhai scripts that call async functions backed by an
+//! embedded SQLite database (sqlx) and an HTTP API (reqwest).
+//!
+//! - `POST /quote` (JSON order, `x-user` header) runs a compiled pricing script with the order as
+//!   its input and the caller as its context, and returns a typed `Quote`.
+//! - `POST /run` (a script as the body) runs a user's script in the sandbox, with only the notes
+//!   functions and a 2 s limit.
+//! - `GET /rates/{currency}` is the "upstream" exchange-rate API the scripts call over HTTP (here
+//!   the same server, so the example needs no network).
+//!
+//! `cargo run --example web_service` serves on 127.0.0.1:3000;
+//! `cargo run --example web_service -- --self-test` starts it on a free port, checks every route
+//! against it, and exits 0 when all pass (the test suite runs this).
+
+use axum::extract::{Path, State as AxumState};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use bridge_runtime::{script_async, Bridge, Error, Script, ScriptContext, State, Value};
+use serde::{Deserialize, Serialize};
+use sqlx::sqlite::SqlitePoolOptions;
+use sqlx::SqlitePool;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The database: shared state, given once to the bridge.
+struct Db(SqlitePool);
+
+/// The HTTP client and where the rates API is.
+struct RatesApi {
+    client: reqwest::Client,
+    base_url: String,
+}
+
+/// Who is calling: per-script context, from the request.
+struct Caller {
+    user: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Note {
+    id: i64,
+    text: String,
+}
+
+/// Saves a note for the calling user and returns its id.
+#[script_async(group = "notes")]
+async fn add_note(db: State<Db>, caller: ScriptContext<Caller>, text: &str) -> Result<i64, String> {
+    let result = sqlx::query("INSERT INTO notes (user, text) VALUES (?, ?)")
+        .bind(&caller.user)
+        .bind(text)
+        .execute(&db.0)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(result.last_insert_rowid())
+}
+
+/// The calling user's notes, oldest first.
+#[script_async(group = "notes")]
+async fn list_notes(db: State<Db>, caller: ScriptContext<Caller>) -> Result<Vec<Note>, String> {
+    let rows: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, text FROM notes WHERE user = ? ORDER BY id")
+            .bind(&caller.user)
+            .fetch_all(&db.0)
+            .await
+            .map_err(|e| e.to_string())?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, text)| Note { id, text })
+        .collect())
+}
+
+/// The exchange rate from euros to `currency`, asked of the rates API over HTTP.
+#[script_async(group = "rates", timeout_ms = 1000)]
+async fn exchange_rate(api: State<RatesApi>, currency: &str) -> Result<f64, String> {
+    #[derive(Deserialize)]
+    struct Rate {
+        rate: f64,
+    }
+    let url = format!("{}/rates/{currency}", api.base_url);
+    let response = api
+        .client
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if !response.status().is_success() {
+        return Err(format!("no rate for {currency} ({})", response.status()));
+    }
+    let rate: Rate = response.json().await.map_err(|e| e.to_string())?;
+    Ok(rate.rate)
+}
+
+/// The pricing script: compiled once, run per request with the order as its input.
+const PRICING: &str = r#"
+    let total = 0.0;
+    for item in order.items {
+        total += item.price * item.quantity;
+    }
+    let rate = if order.currency == "EUR" { 1.0 } else { exchange_rate(order.currency) };
+    add_note(`quoted ${total} EUR`);
+    #{ total_eur: total, total: total * rate, currency: order.currency, notes: list_notes().len() }
+"#;
+
+#[derive(Serialize, Deserialize)]
+struct Order {
+    items: Vec<Item>,
+    currency: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Item {
+    name: String,
+    price: f64,
+    quantity: i64,
+}
+
+/// What `/quote` answers: the pricing script's result, typed.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+struct Quote {
+    total_eur: f64,
+    total: f64,
+    currency: String,
+    notes: i64,
+}
+
+struct App {
+    /// Trusted scripts (ours): every function.
+    bridge: Bridge,
+    /// Users' scripts: the sandbox, notes only.
+    sandbox: Bridge,
+    pricing: Script,
+}
+
+type Shared = AxumState<Arc<App>>;
+
+fn caller(headers: &HeaderMap) -> Caller {
+    let user = headers
+        .get("x-user")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("anonymous");
+    Caller {
+        user: user.to_owned(),
+    }
+}
+
+fn bad_request(error: &Error) -> (StatusCode, String) {
+    (StatusCode::BAD_REQUEST, error.to_string())
+}
+
+async fn quote(
+    AxumState(app): Shared,
+    headers: HeaderMap,
+    Json(order): Json<Order>,
+) -> Result<Json<Quote>, (StatusCode, String)> {
+    app.bridge
+        .script(&app.pricing)
+        .with("order", &order)
+        .context(caller(&headers))
+        .run_async_as::<Quote>()
+        .await
+        .map(Json)
+        .map_err(|e| bad_request(&e))
+}
+
+async fn run_script(
+    AxumState(app): Shared,
+    headers: HeaderMap,
+    script: String,
+) -> Result<Json<Value>, (StatusCode, String)> {
+    app.sandbox
+        .script(script)
+        .name("user-script")
+        .context(caller(&headers))
+        .run_async()
+        .await
+        .map(Json)
+        .map_err(|e| bad_request(&e))
+}
+
+async fn rate(Path(currency): Path<String>) -> Result<Json<Value>, StatusCode> {
+    let rate = match currency.as_str() {
+        "USD" => 1.25,
+        "GBP" => 0.8,
+        _ => return Err(StatusCode::NOT_FOUND),
+    };
+    Ok(Json(serde_json::json!({ "rate": rate })))
+}
+
+/// Starts the service on `address`; returns where it listens and the server's task.
+async fn start(
+    address: &str,
+) -> Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>), Box<dyn std::error::Error>> {
+    let listener = tokio::net::TcpListener::bind(address).await?;
+    let local = listener.local_addr()?;
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect("sqlite::memory:")
+        .await?;
+    sqlx::query("CREATE TABLE notes (id INTEGER PRIMARY KEY, user TEXT NOT NULL, text TEXT)")
+        .execute(&pool)
+        .await?;
+    let api = || RatesApi {
+        client: reqwest::Client::new(),
+        base_url: format!("http://{local}"),
+    };
+    let bridge = Bridge::builder()
+        .state(Db(pool.clone()))
+        .state(api())
+        .script_timeout(Duration::from_secs(5))
+        .build()?;
+    let sandbox = Bridge::sandboxed()
+        .state(Db(pool))
+        .allow_group("notes")
+        .script_timeout(Duration::from_secs(2))
+        .build()?;
+    let pricing = bridge.compile(Script::new(PRICING).named("pricing.rhai"))?;
+    let app = Arc::new(App {
+        bridge,
+        sandbox,
+        pricing,
+    });
+    let router = Router::new()
+        .route("/quote", post(quote))
+        .route("/run", post(run_script))
+        .route("/rates/{currency}", get(rate))
+        .with_state(app);
+    let server = tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, router).await {
+            eprintln!("server stopped: {error}");
+        }
+    });
+    Ok((local, server))
+}
+
+/// Checks every route against a running server; returns the first failure.
+async fn self_test(address: std::net::SocketAddr) -> Result<(), String> {
+    let client = reqwest::Client::new();
+    let base = format!("http://{address}");
+    let order = serde_json::json!({
+        "items": [
+            { "name": "tea", "price": 2.5, "quantity": 2 },
+            { "name": "cake", "price": 4.0, "quantity": 1 }
+        ],
+        "currency": "USD"
+    });
+    let post_quote = |user: &'static str| {
+        client
+            .post(format!("{base}/quote"))
+            .header("x-user", user)
+            .json(&order)
+            .send()
+    };
+    let response = post_quote("ada").await.map_err(|e| e.to_string())?;
+    let status = response.status();
+    let text = response.text().await.map_err(|e| e.to_string())?;
+    let quote: Quote = serde_json::from_str(&text).map_err(|e| format!("{status}: {text}: {e}"))?;
+    let expected = Quote {
+        total_eur: 9.0,
+        total: 11.25,
+        currency: "USD".into(),
+        notes: 1,
+    };
+    check(quote == expected, format!("/quote answered {quote:?}"))?;
+    let second: Quote = post_quote("ada")
+        .await
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())?;
+    check(second.notes == 2, "ada's second quote sees two notes")?;
+
+    let unknown = serde_json::json!({ "items": [], "currency": "XYZ" });
+    let response = client
+        .post(format!("{base}/quote"))
+        .json(&unknown)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = response.status();
+    let text = response.text().await.map_err(|e| e.to_string())?;
+    check(
+        status == 400 && text.contains("no rate for XYZ") && text.contains("pricing.rhai"),
+        format!("an unknown currency is a clear error: {status} {text}"),
+    )?;
+
+    let run = |user: &'static str, script: &'static str| {
+        client
+            .post(format!("{base}/run"))
+            .header("x-user", user)
+            .body(script)
+            .send()
+    };
+    let notes = run("ada", "list_notes().map(|n| n.text)")
+        .await
+        .map_err(|e| e.to_string())?
+        .text()
+        .await
+        .map_err(|e| e.to_string())?;
+    check(
+        notes == r#"["quoted 9.0 EUR","quoted 9.0 EUR"]"#,
+        format!("a user's script reads their notes: {notes}"),
+    )?;
+    let others = run("grace", "list_notes().len()")
+        .await
+        .map_err(|e| e.to_string())?
+        .text()
+        .await
+        .map_err(|e| e.to_string())?;
+    check(others == "0", "another user sees none of them")?;
+
+    for (script, expected) in [
+        ("loop {}", "Too many operations"),
+        ("sleep(10)", "time limit"),
+        ("exchange_rate(\"USD\")", "Function not found"),
+        ("let = ;", "syntax error"),
+    ] {
+        let response = run("mallory", script).await.map_err(|e| e.to_string())?;
+        let status = response.status();
+        let text = response.text().await.map_err(|e| e.to_string())?;
+        check(
+            status == 400 && text.contains(expected),
+            format!("{script:?} is refused with {expected:?}: {status} {text}"),
+        )?;
+    }
+    Ok(())
+}
+
+fn check(ok: bool, what: impl Into<String>) -> Result<(), String> {
+    if ok {
+        Ok(())
+    } else {
+        Err(what.into())
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    if std::env::args().any(|arg| arg == "--self-test") {
+        let (address, server) = start("127.0.0.1:0").await?;
+        let outcome = self_test(address).await;
+        server.abort();
+        return match outcome {
+            Ok(()) => {
+                println!("self-test passed");
+                Ok(())
+            }
+            Err(failure) => Err(format!("self-test failed: {failure}").into()),
+        };
+    }
+    let (address, server) = start("127.0.0.1:3000").await?;
+    println!("serving on http://{address}; try:");
+    println!(
+        "  curl -H 'x-user: ada' -H 'content-type: application/json' -d \
+         '{{\"items\":[{{\"name\":\"tea\",\"price\":2.5,\"quantity\":2}}],\"currency\":\"USD\"}}' \
+         http://{address}/quote"
+    );
+    println!("  curl -H 'x-user: ada' -d 'list_notes()' http://{address}/run");
+    server.await?;
+    Ok(())
+}
