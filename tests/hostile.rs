@@ -124,3 +124,27 @@ fn hostile_scripts_running_at_once_all_end_and_the_bridge_still_serves() {
     );
     assert_eq!(bridge.run("40 + 2").unwrap(), 42);
 }
+
+#[test]
+fn a_huge_source_is_refused_before_it_is_parsed() {
+    // Parsing this would take Rhai minutes (quadratic in statements), beyond any deadline.
+    let huge = "1;\n".repeat(1024 * 1024);
+    let bridge = sandbox();
+    let started = Instant::now();
+    let error = bridge.run(&huge).unwrap_err();
+    assert!(
+        matches!(&error, Error::Script { message, .. } if message.contains("max_script_size of 65536")),
+        "{error:?}"
+    );
+    assert!(bridge.compile(&huge).is_err());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+
+    let small_limit = Bridge::builder().max_script_size(100).build().unwrap();
+    assert_eq!(small_limit.run("40 + 2").unwrap(), 42);
+    let error = small_limit.run("1;".repeat(100)).unwrap_err();
+    assert!(error.to_string().contains("200 bytes long"), "{error}");
+}

@@ -184,9 +184,10 @@ mod tests {
             Err(Error::Internal("parse failed".to_owned()))
         });
         assert!(failed.is_err());
+        // Only the source's size matters to the cache: parse a stand-in.
         let huge = "1;\n".repeat(MAX_CACHED_SOURCE_BYTES / 4);
         cache
-            .get_or_parse(&source(&huge), |text| Ok(engine.compile(text).unwrap()))
+            .get_or_parse(&source(&huge), |_| Ok(engine.compile("1").unwrap()))
             .unwrap();
         assert_eq!(cache.len(), 0);
     }

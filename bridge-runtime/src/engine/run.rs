@@ -4,7 +4,7 @@ use crate::call::script::RunningScript;
 use crate::convert::dynamic_to_json;
 use crate::convert::sendable::SendableValue;
 use crate::engine::ast_cache::{AstCache, ScriptSource};
-use crate::engine::limits::first_capture;
+use crate::engine::limits::{first_capture, ScriptLimits};
 use crate::error::{Error, ScriptPosition};
 use crate::sync::control::{ScriptControl, StopReason};
 use rhai::{Dynamic, Engine, EvalAltResult, ParseError, Scope, AST};
@@ -37,6 +37,7 @@ pub(crate) struct ScriptRunner {
     asts: RefCell<AstCache>,
     globals: Vec<(String, Dynamic)>,
     refuse_capturing_closures: bool,
+    max_script_size: Option<usize>,
 }
 
 impl ScriptRunner {
@@ -45,7 +46,7 @@ impl ScriptRunner {
         engine: Engine,
         cached_scripts: usize,
         globals: &[(String, SendableValue)],
-        refuse_capturing_closures: bool,
+        limits: &ScriptLimits,
     ) -> Self {
         let globals = globals
             .iter()
@@ -55,7 +56,8 @@ impl ScriptRunner {
             engine,
             asts: RefCell::new(AstCache::new(cached_scripts)),
             globals,
-            refuse_capturing_closures,
+            refuse_capturing_closures: limits.refuse_capturing_closures,
+            max_script_size: limits.max_script_size,
         }
     }
 
@@ -111,6 +113,15 @@ impl ScriptRunner {
 
     /// Parses `text` and checks what the bridge refuses before a script runs.
     fn parse(&self, text: &str, name: Option<&Arc<str>>) -> Result<AST, Error> {
+        if let Some(max) = self.max_script_size.filter(|max| text.len() > *max) {
+            return Err(Error::Script {
+                message: format!(
+                    "the script is {} bytes long, more than this bridge's max_script_size of {max}",
+                    text.len()
+                ),
+                position: ScriptPosition::from_rhai(rhai::Position::NONE, name),
+            });
+        }
         let ast = self
             .engine
             .compile(text)

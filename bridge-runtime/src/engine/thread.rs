@@ -53,13 +53,8 @@ pub(crate) fn run_engine_thread(pool: &PoolShared, id: u64, inbox: &Receiver<Scr
     let settings = &pool.settings;
     let built = catch_unwind(AssertUnwindSafe(|| {
         let engine = build_engine(settings, &env);
-        let refuse_captures = settings.limits.refuse_capturing_closures;
-        ScriptRunner::new(
-            engine,
-            settings.cached_scripts,
-            &settings.globals,
-            refuse_captures,
-        )
+        let (cache, globals) = (settings.cached_scripts, &settings.globals);
+        ScriptRunner::new(engine, cache, globals, &settings.limits)
     }));
     let runner = match built {
         Ok(runner) => Rc::new(runner),
