@@ -1,9 +1,11 @@
 //! The `#[script_async]` attribute. Use it through `bridge-runtime`, which re-exports it together
 //! with everything the generated code needs.
 //!
-//! The macro runs in three stages, one module each: [`ast`] reads the function into our own model
-//! (keeping the user's tokens for error spans), [`valid`] checks the model and collects every
-//! problem, and [`expand`] writes the output.
+//! The macro runs in three stages, one module each: `ast` reads the function into our own model
+//! (keeping the user's tokens for error spans), `valid` checks the model and collects every
+//! problem, and `expand` writes the output.
+
+#![deny(missing_docs)]
 
 mod ast;
 mod attr;

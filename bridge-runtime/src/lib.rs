@@ -34,20 +34,15 @@
 //! # Ok::<(), bridge_runtime::Error>(())
 //! ```
 //!
-//! # What the async functions may do
-//! They run as local tasks on the worker's current-thread tokio runtime: their futures need not be
-//! `Send` (except with `#[script_async(eager)]`), and `tokio::time`, `tokio::net`, `tokio::fs` and
-//! `tokio::spawn` work inside them. They share that one thread, so blocking work belongs in
-//! `tokio::task::spawn_blocking`. Their parameters must be `Serialize + Deserialize + Send +
-//! 'static` (or `&str`, `&[T]`, `&T` of such), their return value `Serialize + Send + 'static`.
+//! The guide follows: how it works, inputs and typed results, compiled scripts, the types that
+//! cross, errors, state, allow-lists, limits and the sandbox, timeouts, cancellation, calls in
+//! flight, many scripts, engine hooks, tracing.
 //!
-//! The repository's README covers the rest: [`State`] and [`ScriptContext`] parameters, allow-lists
-//! and limits ([`Bridge::sandboxed`]), time limits and cancellation ([`ScriptHandle`]), several
-//! calls in flight (`start`/`wait`), and what it all costs.
-
+#![doc = include_str!("guide.md")]
 // Unsafe code lives only in the modules that opt in (`sync::reply`, `call::command`,
 // `sync::fiber`, `sync::stack_overflow`), and every block says why it is sound.
 #![deny(
+    missing_docs,
     unsafe_code,
     unsafe_op_in_unsafe_fn,
     clippy::undocumented_unsafe_blocks

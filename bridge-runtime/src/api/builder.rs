@@ -54,6 +54,7 @@ impl Bridge {
     /// | `import` | refused (no module resolver) |
     /// | variables in scope, script functions | 256 each |
     /// | closures that capture variables | refused (see [`capturing_closures`](BridgeBuilder::capturing_closures)) |
+    /// | script source | 64 KiB (see [`max_script_size`](BridgeBuilder::max_script_size)) |
     /// | `print`, `debug` | discarded, unless [`on_print`](BridgeBuilder::on_print) / [`on_debug`](BridgeBuilder::on_debug) is set |
     ///
     /// It does not choose which functions scripts may call: add `allow_function` /
@@ -132,6 +133,7 @@ impl BridgeBuilder {
         builder.limits.max_variables = Some(256);
         builder.limits.max_functions = Some(256);
         builder.limits.refuse_capturing_closures = true;
+        builder.limits.max_script_size = Some(64 * 1024);
         builder.output = ScriptOutput::discarded();
         builder
     }
@@ -186,6 +188,15 @@ impl BridgeBuilder {
     /// Object maps with at most this many entries.
     pub fn max_map_size(mut self, limit: usize) -> Self {
         self.limits.max_map_size = Some(limit);
+        self
+    }
+
+    /// Scripts longer than this many bytes are refused before they are parsed, with
+    /// [`Error::Script`] saying so (default: no limit; [`Bridge::sandboxed`]: 64 KiB). Rhai's
+    /// parser takes time quadratic in the number of statements (a 234 KiB script of short
+    /// statements: 1.2 s), and nothing interrupts a parse, not even the script's deadline.
+    pub fn max_script_size(mut self, bytes: usize) -> Self {
+        self.limits.max_script_size = Some(bytes);
         self
     }
 

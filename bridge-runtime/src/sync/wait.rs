@@ -278,7 +278,7 @@ fn spin_phase<T>(
     let mut outcome = None;
     let mut looks = 0_u32;
     // The clock is read every 16 looks only: reading it costs as much as a look.
-    while outcome.is_none() && (looks % 16 != 0 || started.elapsed() < budget) {
+    while outcome.is_none() && (!looks.is_multiple_of(16) || started.elapsed() < budget) {
         if spinning && looks % 64 != 63 {
             // A few pause instructions between looks: one pause is ~40-140 cycles.
             for _ in 0..4 {
