@@ -1,6 +1,7 @@
 //! [`Bridge`]: the worker, the engine threads and the channels between them, and [`run`].
 
 use crate::api::handle::ScriptHandle;
+use crate::api::inputs::NamedValues;
 use crate::api::script::{IntoScript, Script};
 use crate::api::script_run::ScriptRun;
 use crate::call::registry::ScriptFunction;
@@ -70,8 +71,7 @@ impl Bridge {
         ScriptRun {
             pool: &self.pool,
             script: script.into_script(),
-            inputs: Vec::new(),
-            bad_input: None,
+            inputs: NamedValues::default(),
             context: TypeMap::default(),
             timeout: self.script_timeout,
         }

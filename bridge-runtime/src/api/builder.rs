@@ -2,11 +2,10 @@
 
 use crate::api::bridge::Bridge;
 use crate::api::exposure::exposed_functions;
-use crate::api::inputs::input_value;
+use crate::api::inputs::NamedValues;
 use crate::call::env::CallSettings;
 use crate::call::registry::unique_functions;
 use crate::catch_unwind::describe_panic;
-use crate::convert::sendable::SendableValue;
 use crate::engine::build::{EngineHook, EngineSettings, ProgressHook};
 use crate::engine::limits::ScriptLimits;
 use crate::engine::output::{OutputTarget, ScriptOutput};
@@ -80,9 +79,8 @@ pub struct BridgeBuilder {
     max_calls_in_flight: usize,
     stack_size: usize,
     spin_wait: bool,
-    globals: Vec<(String, SendableValue)>,
-    /// The first global that could not be taken: `build` fails with it.
-    bad_global: Option<Error>,
+    /// A bad one fails `build`.
+    globals: NamedValues,
     cached_scripts: usize,
     engine_hooks: Vec<EngineHook>,
     on_progress: Option<ProgressHook>,
@@ -105,8 +103,7 @@ impl Default for BridgeBuilder {
             max_calls_in_flight: DEFAULT_MAX_CALLS_IN_FLIGHT,
             stack_size: crate::sync::fiber::DEFAULT_STACK_SIZE,
             spin_wait: true,
-            globals: Vec::new(),
-            bad_global: None,
+            globals: NamedValues::default(),
             cached_scripts: DEFAULT_CACHED_SCRIPTS,
             engine_hooks: Vec::new(),
             on_progress: None,
@@ -322,16 +319,7 @@ impl BridgeBuilder {
     /// and an input may not hide it. A bad name or value makes [`build`](Self::build) fail with
     /// [`Error::Input`] naming it.
     pub fn global(mut self, name: &str, value: impl Serialize) -> Self {
-        if self.bad_global.is_some() {
-            return self;
-        }
-        match input_value(name, &value) {
-            Ok(value) => match self.globals.iter_mut().find(|(known, _)| known == name) {
-                Some((_, slot)) => *slot = value,
-                None => self.globals.push((name.to_owned(), value)),
-            },
-            Err(error) => self.bad_global = Some(error),
-        }
+        self.globals.insert(name, &value);
         self
     }
 
@@ -384,9 +372,7 @@ impl BridgeBuilder {
 
     /// Starts the bridge: checks the registry and the settings, starts the worker.
     pub fn build(self) -> Result<Bridge, Error> {
-        if let Some(error) = self.bad_global {
-            return Err(error);
-        }
+        let globals = self.globals.into_values()?;
         check_engine_hooks(&self.engine_hooks)?;
         let exposed = exposed_functions(
             unique_functions()?,
@@ -418,7 +404,7 @@ impl BridgeBuilder {
             limits: self.limits,
             output: self.output,
             stack_size: self.stack_size,
-            globals: self.globals,
+            globals,
             cached_scripts: self.cached_scripts,
             engine_hooks: self.engine_hooks,
             on_progress: self.on_progress,
@@ -480,7 +466,7 @@ fn default_engine_threads() -> usize {
 
 impl fmt::Debug for BridgeBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let globals: Vec<&str> = self.globals.iter().map(|(name, _)| name.as_str()).collect();
+        let globals = self.globals.names();
         f.debug_struct("BridgeBuilder")
             .field("allowed_functions", &self.allowed_functions)
             .field("allowed_groups", &self.allowed_groups)

@@ -23,7 +23,7 @@ fn check_name(name: &str) -> Result<(), Error> {
 }
 
 /// `value`, given to scripts as the variable `name`, in the form that crosses to engine threads.
-pub(crate) fn input_value(name: &str, value: &impl Serialize) -> Result<SendableValue, Error> {
+fn input_value(name: &str, value: &impl Serialize) -> Result<SendableValue, Error> {
     check_name(name)?;
     let bad = |message: String| Error::Input {
         name: name.to_owned(),
@@ -36,5 +36,42 @@ pub(crate) fn input_value(name: &str, value: &impl Serialize) -> Result<Sendable
             "panicked while being serialized: {}",
             describe_panic(panic)
         ))),
+    }
+}
+
+/// Values given by name (a run's inputs, a bridge's globals): a later value for a name replaces
+/// the earlier one, and the first that could not be taken is kept to be reported.
+#[derive(Default)]
+pub(crate) struct NamedValues {
+    values: Vec<(String, SendableValue)>,
+    first_error: Option<Error>,
+}
+
+impl NamedValues {
+    /// Takes `value` as `name`, unless an earlier value already failed.
+    pub(crate) fn insert(&mut self, name: &str, value: &impl Serialize) {
+        if self.first_error.is_some() {
+            return;
+        }
+        match input_value(name, value) {
+            Ok(value) => match self.values.iter_mut().find(|(known, _)| known == name) {
+                Some((_, slot)) => *slot = value,
+                None => self.values.push((name.to_owned(), value)),
+            },
+            Err(error) => self.first_error = Some(error),
+        }
+    }
+
+    /// The names given so far.
+    pub(crate) fn names(&self) -> Vec<&str> {
+        self.values.iter().map(|(name, _)| name.as_str()).collect()
+    }
+
+    /// The values, or the first error.
+    pub(crate) fn into_values(self) -> Result<Vec<(String, SendableValue)>, Error> {
+        match self.first_error {
+            Some(error) => Err(error),
+            None => Ok(self.values),
+        }
     }
 }

@@ -1,9 +1,8 @@
 //! [`ScriptRun`]: one run of a script, with its inputs and per-script settings.
 
 use crate::api::handle::{CancelOnDrop, ScriptHandle};
-use crate::api::inputs::input_value;
+use crate::api::inputs::NamedValues;
 use crate::api::script::Script;
-use crate::convert::sendable::SendableValue;
 use crate::engine::placement::ScriptJob;
 use crate::engine::pool::EnginePool;
 use crate::engine::run::ScriptBody;
@@ -44,9 +43,8 @@ use std::time::Duration;
 pub struct ScriptRun<'a> {
     pub(crate) pool: &'a EnginePool,
     pub(crate) script: Script,
-    pub(crate) inputs: Vec<(String, SendableValue)>,
-    /// The first input that could not be taken: the run ends with it instead of starting.
-    pub(crate) bad_input: Option<Error>,
+    /// A bad one ends the run instead of starting it.
+    pub(crate) inputs: NamedValues,
     pub(crate) context: TypeMap,
     pub(crate) timeout: Option<Duration>,
 }
@@ -61,16 +59,7 @@ impl ScriptRun<'_> {
     ///
     /// Inputs are how values reach a script: never format them into its source.
     pub fn with(mut self, name: &str, value: impl Serialize) -> Self {
-        if self.bad_input.is_some() {
-            return self;
-        }
-        match input_value(name, &value) {
-            Ok(value) => match self.inputs.iter_mut().find(|(known, _)| known == name) {
-                Some((_, slot)) => *slot = value,
-                None => self.inputs.push((name.to_owned(), value)),
-            },
-            Err(error) => self.bad_input = Some(error),
-        }
+        self.inputs.insert(name, &value);
         self
     }
 
@@ -122,16 +111,19 @@ impl ScriptRun<'_> {
     pub(crate) fn start(self, check_only: bool) -> ScriptHandle {
         let control = Arc::new(ScriptControl::new(self.timeout, Arc::new(self.context)));
         let (handle, outcome) = ScriptHandle::new(control.clone());
-        if let Some(error) = self.bad_input {
-            outcome.send(Err(error));
-            return handle;
-        }
+        let inputs = match self.inputs.into_values() {
+            Ok(inputs) => inputs,
+            Err(error) => {
+                outcome.send(Err(error));
+                return handle;
+            }
+        };
         let job = ScriptJob {
             span: trace::script_span(self.script.name.as_deref()),
             body: ScriptBody {
                 source: self.script.source,
                 name: self.script.name,
-                inputs: self.inputs,
+                inputs,
                 check_only,
             },
             control,
@@ -152,11 +144,9 @@ fn value_as<T: DeserializeOwned>(value: Value) -> Result<T, Error> {
 
 impl fmt::Debug for ScriptRun<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let inputs: Vec<&str> = self.inputs.iter().map(|(name, _)| name.as_str()).collect();
         f.debug_struct("ScriptRun")
             .field("script", &self.script)
-            .field("inputs", &inputs)
-            .field("bad_input", &self.bad_input)
+            .field("inputs", &self.inputs.names())
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
     }
