@@ -143,6 +143,31 @@ fn bridge_loop(bridge: &Bridge, call: &str, calls: usize) -> f64 {
     per_call(started.elapsed(), calls)
 }
 
+/// ns per bare cross-thread round trip: one atomic each way, both threads spinning. With a direct
+/// call, the floor of any design that hands a call to another thread and waits for the answer.
+fn round_trip(trips: usize) -> f64 {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let (ping, pong) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            for trip in 1..=trips {
+                while ping.load(Ordering::Acquire) != trip {
+                    std::hint::spin_loop();
+                }
+                pong.store(trip, Ordering::Release);
+            }
+        });
+        let started = Instant::now();
+        for trip in 1..=trips {
+            ping.store(trip, Ordering::Release);
+            while pong.load(Ordering::Acquire) != trip {
+                std::hint::spin_loop();
+            }
+        }
+        per_call(started.elapsed(), trips)
+    })
+}
+
 /// A script with a little of everything and no call: what parsing and starting it cost shows
 /// beside evaluating it.
 const SMALL_SCRIPT: &str = r#"
@@ -293,6 +318,14 @@ fn main() {
         bridge_loop(&bridge, "bench_ready(s, 1)", calls)
     });
     let direct = &ready.first;
+    // The floor, measured in the same run as the calls it is compared with. With one core the
+    // two spinning threads would take turns by time slice: there is no such floor.
+    let trip = if cores >= 2 {
+        Samples::collect(rounds, || round_trip(calls))
+    } else {
+        Samples::collect(rounds, || 0.0)
+    };
+    let floor_ns = direct.median() + trip.median();
     let eager = Pair::collect(rounds, direct_loop, || {
         bridge_loop(&bridge, "bench_ready_eager(s, 1)", calls)
     });
@@ -385,18 +418,27 @@ fn main() {
     });
 
     let mut table = Table::new();
-    table.row("direct", direct, "1.00× direct (floor)".to_owned());
+    table.row("direct", direct, "1.00× direct (baseline)".to_owned());
     table.row(
         "naive",
         &naive_ns,
         format!("{:.1}× direct", naive_ns.ratio(direct)),
     );
     table.row(
+        "round trip",
+        &trip,
+        format!(
+            "a bare two-thread round trip; floor = direct + it = {floor_ns:.0} ns ({:.2}× direct)",
+            floor_ns / direct.median()
+        ),
+    );
+    table.row(
         "bridge_ready",
         &ready.second,
         format!(
-            "{:.2}× direct (target ≤ 3), naive is {:.0}× slower (target ≥ 20)",
+            "{:.2}× direct (target ≤ 3), {:.2}× floor, naive is {:.0}× slower (target ≥ 20)",
             ready.ratio(),
+            ready.second.median() / floor_ns,
             naive_ns.ratio(&ready.second)
         ),
     );
@@ -411,7 +453,11 @@ fn main() {
     table.row(
         "bridge_yield",
         &yielding.second,
-        format!("{:.2}× direct (target ≤ 5)", yielding.ratio()),
+        format!(
+            "{:.2}× direct (target ≤ 5), {:.2}× floor",
+            yielding.ratio(),
+            yielding.second.median() / floor_ns
+        ),
     );
     table.row(
         "bridge_work_20us",
