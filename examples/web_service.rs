@@ -233,6 +233,14 @@ async fn start(
     Ok((local, server))
 }
 
+/// A request's status and body, or why it could not be sent.
+async fn answer(request: reqwest::RequestBuilder) -> Result<(reqwest::StatusCode, String), String> {
+    let response = request.send().await.map_err(|e| e.to_string())?;
+    let status = response.status();
+    let body = response.text().await.map_err(|e| e.to_string())?;
+    Ok((status, body))
+}
+
 /// Checks every route against a running server; returns the first failure.
 async fn self_test(address: std::net::SocketAddr) -> Result<(), String> {
     let client = reqwest::Client::new();
@@ -244,69 +252,44 @@ async fn self_test(address: std::net::SocketAddr) -> Result<(), String> {
         ],
         "currency": "USD"
     });
-    let post_quote = |user: &'static str| {
-        client
-            .post(format!("{base}/quote"))
-            .header("x-user", user)
-            .json(&order)
-            .send()
+    let quote = |user: &'static str| {
+        let request = client.post(format!("{base}/quote")).header("x-user", user);
+        let request = request.json(&order);
+        async move {
+            let (status, body) = answer(request).await?;
+            serde_json::from_str::<Quote>(&body).map_err(|e| format!("{status}: {body}: {e}"))
+        }
     };
-    let response = post_quote("ada").await.map_err(|e| e.to_string())?;
-    let status = response.status();
-    let text = response.text().await.map_err(|e| e.to_string())?;
-    let quote: Quote = serde_json::from_str(&text).map_err(|e| format!("{status}: {text}: {e}"))?;
+    let first = quote("ada").await?;
     let expected = Quote {
         total_eur: 9.0,
         total: 11.25,
         currency: "USD".into(),
         notes: 1,
     };
-    check(quote == expected, format!("/quote answered {quote:?}"))?;
-    let second: Quote = post_quote("ada")
-        .await
-        .map_err(|e| e.to_string())?
-        .json()
-        .await
-        .map_err(|e| e.to_string())?;
-    check(second.notes == 2, "ada's second quote sees two notes")?;
+    check(first == expected, format!("/quote answered {first:?}"))?;
+    check(
+        quote("ada").await?.notes == 2,
+        "ada's second quote sees two notes",
+    )?;
 
     let unknown = serde_json::json!({ "items": [], "currency": "XYZ" });
-    let response = client
-        .post(format!("{base}/quote"))
-        .json(&unknown)
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    let status = response.status();
-    let text = response.text().await.map_err(|e| e.to_string())?;
+    let (status, body) = answer(client.post(format!("{base}/quote")).json(&unknown)).await?;
     check(
-        status == 400 && text.contains("no rate for XYZ") && text.contains("pricing.rhai"),
-        format!("an unknown currency is a clear error: {status} {text}"),
+        status == 400 && body.contains("no rate for XYZ") && body.contains("pricing.rhai"),
+        format!("an unknown currency is a clear error: {status} {body}"),
     )?;
 
     let run = |user: &'static str, script: &'static str| {
-        client
-            .post(format!("{base}/run"))
-            .header("x-user", user)
-            .body(script)
-            .send()
+        let request = client.post(format!("{base}/run")).header("x-user", user);
+        answer(request.body(script))
     };
-    let notes = run("ada", "list_notes().map(|n| n.text)")
-        .await
-        .map_err(|e| e.to_string())?
-        .text()
-        .await
-        .map_err(|e| e.to_string())?;
+    let (_, notes) = run("ada", "list_notes().map(|n| n.text)").await?;
     check(
         notes == r#"["quoted 9.0 EUR","quoted 9.0 EUR"]"#,
         format!("a user's script reads their notes: {notes}"),
     )?;
-    let others = run("grace", "list_notes().len()")
-        .await
-        .map_err(|e| e.to_string())?
-        .text()
-        .await
-        .map_err(|e| e.to_string())?;
+    let (_, others) = run("grace", "list_notes().len()").await?;
     check(others == "0", "another user sees none of them")?;
 
     for (script, expected) in [
@@ -315,12 +298,10 @@ async fn self_test(address: std::net::SocketAddr) -> Result<(), String> {
         ("exchange_rate(\"USD\")", "Function not found"),
         ("let = ;", "syntax error"),
     ] {
-        let response = run("mallory", script).await.map_err(|e| e.to_string())?;
-        let status = response.status();
-        let text = response.text().await.map_err(|e| e.to_string())?;
+        let (status, body) = run("mallory", script).await?;
         check(
-            status == 400 && text.contains(expected),
-            format!("{script:?} is refused with {expected:?}: {status} {text}"),
+            status == 400 && body.contains(expected),
+            format!("{script:?} is refused with {expected:?}: {status} {body}"),
         )?;
     }
     Ok(())

@@ -65,9 +65,9 @@ mod enabled {
             Self { span, started }
         }
 
-        /// The span the call's future runs in on the worker.
-        pub(crate) fn span(&self) -> Span {
-            self.span.clone()
+        /// The call's span (the worker runs the call's future in a clone of it).
+        pub(crate) fn span(&self) -> &Span {
+            &self.span
         }
 
         /// Records the call's outcome (`ok` or the error kind), once.
@@ -123,8 +123,8 @@ mod disabled {
             Self
         }
 
-        pub(crate) fn span(&self) -> Span {
-            Span
+        pub(crate) fn span(&self) -> &Span {
+            &Span
         }
 
         pub(crate) fn finish(&mut self, _outcome: &str) {}

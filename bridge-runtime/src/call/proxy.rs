@@ -107,7 +107,7 @@ impl<'a> ScriptCall<'a> {
             command: Some(command),
             scope: running.control.calls().clone(),
             timeout: self.call_timeout(),
-            span: trace.span(),
+            span: trace.span().clone(),
         };
         let pending = self.hand_over::<C, _>(position, payload, trace)?;
         match reservation {
@@ -137,7 +137,7 @@ impl<'a> ScriptCall<'a> {
         };
         let trace = CallTrace::start(self.function);
         let mut call = CatchUnwind::new(command.dispatch_send(env));
-        let first_poll = trace::in_span(&trace.span(), || {
+        let first_poll = trace::in_span(trace.span(), || {
             let _runtime = self.env.runtime().enter();
             Pin::new(&mut call).poll(&mut Context::from_waker(Waker::noop()))
         });
@@ -151,7 +151,7 @@ impl<'a> ScriptCall<'a> {
                     call: Some(call),
                     scope: running.control.calls().clone(),
                     timeout: self.call_timeout(),
-                    span: trace.span(),
+                    span: trace.span().clone(),
                 };
                 let pending = self.hand_over::<C, _>(position, payload, trace)?;
                 return pending.wait(&running, self.env.spin(), position);
