@@ -1,8 +1,10 @@
 //! Many scripts at once on one bridge, from async code.
 
-use bridge_runtime::{script_async, Bridge};
+use bridge_runtime::{script_async, Bridge, Error};
+use bridge_suite::child::in_child;
 use bridge_suite::observe::assert_registered_once;
 use serde_json::json;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,9 +14,86 @@ async fn tick(ms: u64) -> u64 {
     ms
 }
 
+/// Scripts holding at [`hold`] until the test lets them go.
+static HOLDING: AtomicUsize = AtomicUsize::new(0);
+static RELEASED: AtomicBool = AtomicBool::new(false);
+static RELEASE: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+#[script_async]
+async fn hold() {
+    let released = RELEASE.notified();
+    tokio::pin!(released);
+    released.as_mut().enable();
+    HOLDING.fetch_add(1, Ordering::SeqCst);
+    if !RELEASED.load(Ordering::SeqCst) {
+        released.await;
+    }
+}
+
 #[test]
 fn every_function_here_is_registered_once() {
-    assert_registered_once(&["tick"]);
+    assert_registered_once(&["tick", "hold"]);
+}
+
+/// Each running script's stack is two memory mappings, and Linux allows a process
+/// `vm.max_map_count` of them: past that, every `mmap` fails, the allocator's too, and the
+/// process aborts. The bridge stops short of it with an error that says so; the scripts already
+/// running are unharmed, and once they end new scripts start again. In a child process: if the
+/// ceiling were missed, it would be the child that dies.
+#[test]
+fn scripts_past_the_memory_mapping_ceiling_fail_to_start_with_a_clear_error() {
+    const TEST: &str = "scripts_past_the_memory_mapping_ceiling_fail_to_start_with_a_clear_error";
+    let max_map_count: usize = std::fs::read_to_string("/proc/sys/vm/max_map_count")
+        .map_or(65_530, |text| text.trim().parse().unwrap());
+    // Half the mappings are more stacks than the bridge allows itself; a machine that allows
+    // far more than Linux's default would need too many scripts to reach its ceiling.
+    let scripts = max_map_count / 2 + 100;
+    assert!(
+        scripts <= 200_000,
+        "vm.max_map_count is {max_map_count}: this test needs Linux's default or near it"
+    );
+    in_child(TEST, || {
+        let bridge = Bridge::builder()
+            .script_stack_size(256 * 1024)
+            .max_concurrent_scripts(scripts)
+            .build()
+            .unwrap();
+        let handles: Vec<_> = (0..scripts).map(|_| bridge.spawn("hold(); 1")).collect();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        // Every script either holds or has ended (refused); wait until no more arrive.
+        let mut last = usize::MAX;
+        while HOLDING.load(Ordering::SeqCst) != last {
+            last = HOLDING.load(Ordering::SeqCst);
+            assert!(Instant::now() < deadline, "scripts did not settle");
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        RELEASED.store(true, Ordering::SeqCst);
+        RELEASE.notify_waiters();
+        let (mut finished, mut refused) = (0, 0);
+        for handle in handles {
+            match handle.join() {
+                Ok(value) => {
+                    assert_eq!(value, json!(1));
+                    finished += 1;
+                }
+                Err(Error::Resources(message)) => {
+                    assert!(
+                        message.contains("vm.max_map_count")
+                            && message.contains("max_concurrent_scripts"),
+                        "{message}"
+                    );
+                    refused += 1;
+                }
+                Err(other) => panic!("unexpected error: {other}"),
+            }
+        }
+        println!("{finished} scripts ran, {refused} were refused at the ceiling");
+        assert!(refused >= 100, "only {refused} refused");
+        assert_eq!(finished, HOLDING.load(Ordering::SeqCst));
+        assert!(finished > 25_000, "the ceiling came early: {finished}");
+        // The stacks are free again: new scripts start.
+        assert_eq!(bridge.run("hold(); 2").unwrap(), json!(2));
+    });
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -14,10 +14,14 @@ use serde::{Deserialize, Serialize};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+mod cpu_bound;
 mod measure;
 mod naive;
+mod scale;
+mod start;
 
-use measure::{cpu_time, peak_rss_kib, reset_peak_rss, Pair, Samples, Table};
+use measure::{peak_rss_kib, reset_peak_rss, Pair, Samples, Table};
+use scale::{measure_fanout, median_fanout, FanoutResult};
 
 #[script_async]
 async fn bench_ready(a: i64, b: i64) -> i64 {
@@ -77,6 +81,11 @@ struct Config {
     startup_runs: usize,
     fanout_scripts: usize,
     fanout_calls: usize,
+    /// Counts of scripts for the fan-out at scale, and its rounds.
+    scale_scripts: Vec<usize>,
+    scale_rounds: usize,
+    /// Rounds of each CPU-bound script.
+    cpu_rounds: usize,
     smoke: bool,
 }
 
@@ -91,6 +100,9 @@ impl Config {
             startup_runs: 2_000,
             fanout_scripts: 256,
             fanout_calls: 10,
+            scale_scripts: vec![1_000, 10_000, 30_000],
+            scale_rounds: 3,
+            cpu_rounds: 9,
             smoke: false,
         }
     }
@@ -103,6 +115,9 @@ impl Config {
             startup_runs: 5,
             fanout_scripts: 8,
             fanout_calls: 2,
+            scale_scripts: vec![50],
+            scale_rounds: 1,
+            cpu_rounds: 1,
             smoke: true,
         }
     }
@@ -119,6 +134,18 @@ fn per_call(elapsed: Duration, calls: usize) -> f64 {
 fn direct_engine() -> rhai::Engine {
     let mut engine = rhai::Engine::new();
     engine.register_fn("bench_ready", |a: i64, b: i64| a + b);
+    // The same conversions as `bench_structs`, done by Rhai's own serde support in a sync function.
+    engine.register_fn(
+        "sync_structs",
+        |p: rhai::Dynamic| -> Result<rhai::Dynamic, Box<rhai::EvalAltResult>> {
+            let p: Point = rhai::serde::from_dynamic(&p)?;
+            rhai::serde::to_dynamic(Point {
+                x: p.y,
+                y: p.x,
+                label: p.label,
+            })
+        },
+    );
     engine.register_fn("bench_work", |a: i64, b: i64| {
         work_20us();
         a + b
@@ -203,12 +230,6 @@ fn concurrent_calls_per_second(bridge: &Bridge, scripts: usize, calls: usize) ->
     (scripts * calls) as f64 / started.elapsed().as_secs_f64()
 }
 
-struct FanoutResult {
-    wall: Duration,
-    cpu: Duration,
-    peak_rss_kib: u64,
-}
-
 /// `scripts` scripts at once, each making `calls` calls of a 10 ms sleep.
 fn fanout_bridge(bridge: &Bridge, scripts: usize, calls: usize) -> FanoutResult {
     let script = format!("for i in 0..{calls} {{ bench_sleep_10ms(); }}");
@@ -251,24 +272,6 @@ fn fanout_floor(scripts: usize, calls: usize) -> FanoutResult {
     result
 }
 
-/// The run with the median wall time.
-fn median_fanout(mut results: Vec<FanoutResult>) -> FanoutResult {
-    results.sort_by_key(|result| result.wall);
-    results.swap_remove(results.len() / 2)
-}
-
-fn measure_fanout(run: impl FnOnce()) -> FanoutResult {
-    reset_peak_rss();
-    let cpu_before = cpu_time();
-    let started = Instant::now();
-    run();
-    FanoutResult {
-        wall: started.elapsed(),
-        cpu: cpu_time().saturating_sub(cpu_before),
-        peak_rss_kib: peak_rss_kib(),
-    }
-}
-
 /// Keeps both cores busy while `run` runs, to see what spinning does on a loaded machine.
 fn with_cores_busy<T>(run: impl FnOnce() -> T) -> T {
     let stop = std::sync::atomic::AtomicBool::new(false);
@@ -288,6 +291,12 @@ fn with_cores_busy<T>(run: impl FnOnce() -> T) -> T {
 
 fn main() {
     let full = std::env::args().any(|arg| arg == "--bench");
+    // `cargo bench --bench handoff -- scale start` runs only the sections named.
+    let sections: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|arg| !arg.starts_with('-'))
+        .collect();
+    let wants = |section: &str| sections.is_empty() || sections.iter().any(|s| s == section);
     let config = if full {
         Config::full()
     } else {
@@ -309,13 +318,59 @@ fn main() {
     bridge.run("1").expect("runs");
     reset_peak_rss();
     let idle_rss_kib = peak_rss_kib();
+    let mut noisy = Vec::new();
+    if wants("handoff") {
+        noisy.extend(handoff_table(&config, &engine, &bridge, cores));
+    }
+    if wants("fanout") {
+        fanout_rows(&config, &bridge, idle_rss_kib);
+    }
+    if wants("start") || wants("cpu") {
+        let mut table = Table::new();
+        if wants("start") {
+            let spawned = config.scale_scripts[config.scale_scripts.len() / 2];
+            if start::start_rows(&mut table, config.rounds, config.startup_runs, spawned) {
+                noisy.push("start");
+            }
+        }
+        if wants("cpu") && cpu_bound::cpu_bound_rows(&mut table, config.cpu_rounds) {
+            noisy.push("cpu");
+        }
+        table.print();
+    }
+    if wants("scale") {
+        scale::print_scale(
+            &config.scale_scripts,
+            config.fanout_calls,
+            config.scale_rounds,
+        );
+    }
+    if wants("tracing") {
+        tracing_rows(&engine, &bridge, &config);
+    }
+    if !noisy.is_empty() {
+        println!(
+            "\nWARNING: noisy run (the per-round ratios of {} differ by more than 30%); rerun on a quiet machine",
+            noisy.join(", ")
+        );
+    }
+}
+
+/// The main table: every path's cost per call against the same run's baselines. Returns the
+/// rows whose rounds disagreed.
+fn handoff_table(
+    config: &Config,
+    engine: &rhai::Engine,
+    bridge: &Bridge,
+    cores: usize,
+) -> Vec<&'static str> {
     let naive = naive::NaiveBridge::start();
     let rounds = config.rounds;
     let calls = config.calls;
 
-    let direct_loop = || engine_loop(&engine, "bench_ready(s, 1)", calls);
+    let direct_loop = || engine_loop(engine, "bench_ready(s, 1)", calls);
     let ready = Pair::collect(rounds, direct_loop, || {
-        bridge_loop(&bridge, "bench_ready(s, 1)", calls)
+        bridge_loop(bridge, "bench_ready(s, 1)", calls)
     });
     let direct = &ready.first;
     // The floor, measured in the same run as the calls it is compared with. With one core the
@@ -327,30 +382,37 @@ fn main() {
     };
     let floor_ns = direct.median() + trip.median();
     let eager = Pair::collect(rounds, direct_loop, || {
-        bridge_loop(&bridge, "bench_ready_eager(s, 1)", calls)
+        bridge_loop(bridge, "bench_ready_eager(s, 1)", calls)
     });
     let naive_ns = Samples::collect(rounds, || {
         engine_loop(naive.engine(), "bench_ready(s, 1)", config.work_calls)
     });
     let yielding = Pair::collect(rounds, direct_loop, || {
-        bridge_loop(&bridge, "bench_yield(s, 1)", calls)
+        bridge_loop(bridge, "bench_yield(s, 1)", calls)
     });
     let work = Pair::collect(
         rounds,
-        || engine_loop(&engine, "bench_work(s, 1)", config.work_calls),
-        || bridge_loop(&bridge, "bench_work(s, 1)", config.work_calls),
+        || engine_loop(engine, "bench_work(s, 1)", config.work_calls),
+        || bridge_loop(bridge, "bench_work(s, 1)", config.work_calls),
     );
     let structs = Pair::collect(rounds, direct_loop, || {
         bridge_loop(
-            &bridge,
+            bridge,
             r#"bench_structs(#{ x: 1.0, y: 2.0, label: "p" }).x.to_int() + s"#,
+            calls,
+        )
+    });
+    let serde_structs = Pair::collect(rounds, direct_loop, || {
+        engine_loop(
+            engine,
+            r#"sync_structs(#{ x: 1.0, y: 2.0, label: "p" }).x.to_int() + s"#,
             calls,
         )
     });
     let x2 = Pair::collect(
         rounds,
-        || concurrent_calls_per_second(&bridge, 1, calls),
-        || concurrent_calls_per_second(&bridge, 2, calls),
+        || concurrent_calls_per_second(bridge, 1, calls),
+        || concurrent_calls_per_second(bridge, 2, calls),
     );
     let startup = Pair::collect(
         rounds,
@@ -406,10 +468,10 @@ fn main() {
     let (direct_loaded, ready_loaded, parking_loaded) = with_cores_busy(|| {
         (
             Samples::collect(rounds, || {
-                engine_loop(&engine, "bench_ready(s, 1)", calls / 4)
+                engine_loop(engine, "bench_ready(s, 1)", calls / 4)
             }),
             Samples::collect(rounds, || {
-                bridge_loop(&bridge, "bench_ready(s, 1)", calls / 4)
+                bridge_loop(bridge, "bench_ready(s, 1)", calls / 4)
             }),
             Samples::collect(rounds, || {
                 bridge_loop(&parking, "bench_ready(s, 1)", config.work_calls)
@@ -468,10 +530,26 @@ fn main() {
             work.first.median() / 1000.0
         ),
     );
+    // What converting the struct adds to a call, against what it adds to a sync function.
+    let our_conversion = structs.second.median() - ready.second.median();
+    let serde_conversion = serde_structs.second.median() - direct.median();
+    table.row(
+        "serde_structs",
+        &serde_structs.second,
+        format!(
+            "{:.2}× direct: a sync function converting with rhai::serde (adds {serde_conversion:.0} ns)",
+            serde_structs.ratio()
+        ),
+    );
     table.row(
         "bridge_structs",
         &structs.second,
-        format!("{:.2}× direct", structs.ratio()),
+        format!(
+            "{:.2}× direct; converting adds {our_conversion:.0} ns to bridge_ready, {:.2}× what \
+             rhai::serde adds (target ≤ 1.5)",
+            structs.ratio(),
+            our_conversion / serde_conversion
+        ),
     );
     table.rate_row(
         "bridge_x2",
@@ -535,14 +613,27 @@ fn main() {
         ),
     );
     table.print();
+    [
+        ("bridge_ready", &ready),
+        ("bridge_yield", &yielding),
+        ("bridge_x2", &x2),
+        ("startup", &startup),
+    ]
+    .into_iter()
+    .filter(|(_, pair)| pair.is_noisy())
+    .map(|(name, _)| name)
+    .collect()
+}
 
+/// The fan-out of 256 scripts making 10 ms calls: floor, cold and warm bridge, a thread each.
+fn fanout_rows(config: &Config, bridge: &Bridge, idle_rss_kib: u64) {
     // The first fan-out also maps every script's fiber stack (an engine thread keeps only a few
     // for later scripts); later ones find the bridge warm, as a long-running service would.
     let fanout_rounds = config.rounds.min(3);
-    let cold = fanout_bridge(&bridge, config.fanout_scripts, config.fanout_calls);
+    let cold = fanout_bridge(bridge, config.fanout_scripts, config.fanout_calls);
     let warm = median_fanout(
         (0..fanout_rounds)
-            .map(|_| fanout_bridge(&bridge, config.fanout_scripts, config.fanout_calls))
+            .map(|_| fanout_bridge(bridge, config.fanout_scripts, config.fanout_calls))
             .collect(),
     );
     let floor = median_fanout(
@@ -602,23 +693,6 @@ fn main() {
         (warm.peak_rss_kib.saturating_sub(idle_rss_kib)) as f64 / config.fanout_scripts as f64,
         idle_rss_kib
     );
-    let noisy: Vec<_> = [
-        ("bridge_ready", &ready),
-        ("bridge_yield", &yielding),
-        ("bridge_x2", &x2),
-        ("startup", &startup),
-    ]
-    .into_iter()
-    .filter(|(_, pair)| pair.is_noisy())
-    .map(|(name, _)| name)
-    .collect();
-    tracing_rows(&engine, &bridge, &config);
-    if !noisy.is_empty() {
-        println!(
-            "\nWARNING: noisy run (the per-round ratios of {} differ by more than 30%); rerun on a quiet machine",
-            noisy.join(", ")
-        );
-    }
 }
 
 /// What tracing costs a ready call: with no subscriber (as above), then with one that records

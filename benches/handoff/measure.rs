@@ -92,6 +92,17 @@ impl Table {
         self.0.push((name.to_owned(), figure, note));
     }
 
+    /// A row of milliseconds per run.
+    pub fn ms_row(&mut self, name: &str, samples: &Samples, note: String) {
+        let figure = format!("{:.2} ms/run", samples.median() / 1e6);
+        self.0.push((name.to_owned(), figure, note));
+    }
+
+    /// A row with a note only.
+    pub fn note(&mut self, name: &str, note: String) {
+        self.0.push((name.to_owned(), String::new(), note));
+    }
+
     pub fn print(&self) {
         println!(
             "\n{:<18} {:>18}  against the same run's baseline",

@@ -258,6 +258,11 @@ pub enum Error {
     },
     /// The bridge could not start one of its threads or its tokio runtime.
     Startup(String),
+    /// The system could not give the script what it needs to start, its stack: the process has
+    /// as many as the system's limit on memory mappings allows (`vm.max_map_count`, about
+    /// 31,700 scripts at Linux's default), or memory ran out. The message says which, and what
+    /// to change.
+    Resources(String),
     /// The script was cancelled (by its [`ScriptHandle`](crate::ScriptHandle), or by dropping the
     /// future of `run_async`).
     Cancelled,
@@ -308,6 +313,7 @@ impl fmt::Display for Error {
                  `{second}`; rename one with #[script_async(name = \"...\")]"
             ),
             Self::Startup(cause) => write!(f, "the bridge could not start: {cause}"),
+            Self::Resources(cause) => write!(f, "the script could not start: {cause}"),
             Self::Cancelled => f.write_str("the script was cancelled"),
             Self::Timeout { limit } => write!(
                 f,
@@ -338,6 +344,7 @@ impl Error {
             Self::Input { .. } => "input",
             Self::DuplicateFunction { .. } => "duplicate_function",
             Self::Startup(_) => "startup",
+            Self::Resources(_) => "resources",
             Self::Cancelled => "cancelled",
             Self::Timeout { .. } => "timeout",
             Self::Config(_) => "config",
@@ -357,7 +364,8 @@ impl std::error::Error for Error {
             | Self::Result { message }
             | Self::ResultType { message, .. }
             | Self::Input { message, .. }
-            | Self::Startup(message) => message,
+            | Self::Startup(message)
+            | Self::Resources(message) => message,
             _ => return None,
         };
         Some(ErrorMessage::ref_cast(message))

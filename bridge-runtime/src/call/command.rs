@@ -312,7 +312,10 @@ mod tests {
     #[test]
     fn an_erased_call_runs_its_command_and_replies_through_its_cell() {
         let control = ScriptControl::new(None, Arc::default());
-        let (sender, receiver) = call_cell(pending_add(&control), std::thread::current());
+        let (sender, receiver) = call_cell(
+            pending_add(&control),
+            crate::sync::wake::ScriptWaker::for_current_thread(),
+        );
         let mut call = ErasedCall::new(sender).into_future(&Arc::default());
         let polled = call.as_mut().poll(&mut Context::from_waker(Waker::noop()));
         assert!(polled.is_ready());
@@ -326,7 +329,10 @@ mod tests {
     #[test]
     fn an_erased_call_dropped_unstarted_tells_its_waiter_no_reply_comes() {
         let control = ScriptControl::new(None, Arc::default());
-        let (sender, receiver) = call_cell(pending_add(&control), std::thread::current());
+        let (sender, receiver) = call_cell(
+            pending_add(&control),
+            crate::sync::wake::ScriptWaker::for_current_thread(),
+        );
         drop(ErasedCall::new(sender));
         assert!(matches!(receiver.try_take(), Some(Err(_))));
     }
@@ -335,7 +341,10 @@ mod tests {
     fn a_call_of_a_stopped_script_is_not_started() {
         let control = ScriptControl::new(None, Arc::default());
         control.finish();
-        let (sender, receiver) = call_cell(pending_add(&control), std::thread::current());
+        let (sender, receiver) = call_cell(
+            pending_add(&control),
+            crate::sync::wake::ScriptWaker::for_current_thread(),
+        );
         let mut call = ErasedCall::new(sender).into_future(&Arc::default());
         assert!(call
             .as_mut()

@@ -11,7 +11,6 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::thread::Thread;
 use std::time::Duration;
 
 /// What calls on every engine thread of one bridge share.
@@ -35,7 +34,6 @@ pub(crate) struct CallSettings {
 /// What the proxies on one engine thread share.
 pub(crate) struct EngineEnv {
     commands: CommandSender,
-    waiter: Thread,
     call_timeout: Option<Duration>,
     max_calls_in_flight: usize,
     running: RefCell<Option<Rc<RunningScript>>>,
@@ -50,7 +48,6 @@ impl EngineEnv {
     pub(crate) fn for_current_thread(settings: &CallSettings) -> Self {
         Self {
             commands: settings.commands.clone(),
-            waiter: std::thread::current(),
             call_timeout: settings.call_timeout,
             max_calls_in_flight: settings.max_calls_in_flight,
             running: RefCell::new(None),
@@ -68,10 +65,6 @@ impl EngineEnv {
 
     pub(crate) fn commands(&self) -> &CommandSender {
         &self.commands
-    }
-
-    pub(crate) fn waiter(&self) -> &Thread {
-        &self.waiter
     }
 
     pub(crate) fn call_timeout(&self) -> Option<Duration> {

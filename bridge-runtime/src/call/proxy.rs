@@ -109,7 +109,7 @@ impl<'a> ScriptCall<'a> {
             timeout: self.call_timeout(),
             span: trace.span().clone(),
         };
-        let pending = self.hand_over::<C, _>(position, payload, trace)?;
+        let pending = self.hand_over::<C, _>(&running, position, payload, trace)?;
         match reservation {
             None => pending.wait(&running, self.env.spin(), position),
             Some(reservation) => Ok(Dynamic::from(CallHandle::new(
@@ -153,7 +153,7 @@ impl<'a> ScriptCall<'a> {
                     timeout: self.call_timeout(),
                     span: trace.span().clone(),
                 };
-                let pending = self.hand_over::<C, _>(position, payload, trace)?;
+                let pending = self.hand_over::<C, _>(&running, position, payload, trace)?;
                 return pending.wait(&running, self.env.spin(), position);
             }
         };
@@ -164,11 +164,12 @@ impl<'a> ScriptCall<'a> {
     /// that cell.
     fn hand_over<C: ScriptCommand, P: CallPayload<Reply = Reply<C>>>(
         &self,
+        running: &RunningScript,
         position: Position,
         payload: P,
         mut trace: CallTrace,
     ) -> Result<PendingReply<C, P>, Box<EvalAltResult>> {
-        let (sender, receiver) = call_cell(payload, self.env.waiter().clone());
+        let (sender, receiver) = call_cell(payload, running.waker.clone());
         let sent = self
             .env
             .commands()

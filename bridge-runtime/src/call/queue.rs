@@ -136,7 +136,7 @@ mod tests {
                 timeout: None,
                 span: crate::trace::no_span(),
             },
-            std::thread::current(),
+            crate::sync::wake::ScriptWaker::for_current_thread(),
         );
         let refused = sender.send(Command::Call(crate::call::command::ErasedCall::new(
             cell_sender,

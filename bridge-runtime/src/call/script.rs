@@ -5,6 +5,7 @@ use crate::call::raise::{terminated, ProxyResult};
 use crate::error::{CallError, CallErrorKind, ScriptPosition};
 use crate::sync::control::ScriptControl;
 use crate::sync::wait::{block_until, SpinPolicy};
+use crate::sync::wake::ScriptWaker;
 use rhai::{Dynamic, EvalAltResult, Map, Position};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
@@ -13,6 +14,8 @@ use std::sync::Arc;
 /// The script an engine thread is running now.
 pub(crate) struct RunningScript {
     pub(crate) control: Arc<ScriptControl>,
+    /// Wakes the script when a reply it waits on arrives.
+    pub(crate) waker: Arc<ScriptWaker>,
     /// The name errors give the script, if it has one.
     name: Option<Arc<str>>,
     /// Calls it started (`start`) whose replies it has not taken.
@@ -23,9 +26,14 @@ pub(crate) struct RunningScript {
 }
 
 impl RunningScript {
-    pub(crate) fn new(control: Arc<ScriptControl>, name: Option<Arc<str>>) -> Self {
+    pub(crate) fn new(
+        control: Arc<ScriptControl>,
+        waker: Arc<ScriptWaker>,
+        name: Option<Arc<str>>,
+    ) -> Self {
         Self {
             control,
+            waker,
             name,
             calls_in_flight: Rc::default(),
             last_raised: RefCell::new(None),

@@ -9,6 +9,7 @@
 
 pub(crate) mod ast_cache;
 pub(crate) mod build;
+pub(crate) mod hosted;
 pub(crate) mod limits;
 pub(crate) mod output;
 pub(crate) mod placement;

@@ -8,28 +8,20 @@ use crate::call::env::EngineEnv;
 use crate::call::script::RunningScript;
 use crate::catch_unwind::describe_panic;
 use crate::engine::build::build_engine;
+use crate::engine::hosted::{Hosted, HostedScript};
 use crate::engine::placement::{PoolShared, ScriptJob};
 use crate::engine::run::{overflow_error, ScriptRunner};
 use crate::error::Error;
-use crate::sync::fiber::{self, Fiber, StackCache, Step, Suspend};
-use crate::sync::outcome::{Outcome, OutcomeSender};
-use crate::sync::wait::idle_until;
-use crate::trace::{self, Span};
+use crate::sync::fiber::{self, Fiber, Step, Suspend};
+use crate::sync::stacks::{StackCache, TRIM_PERIOD};
+use crate::sync::wait::{idle_until, spin_briefly};
+use crate::sync::wake::ReadyList;
+use crate::trace;
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
-use std::time::Instant;
-
-/// A script running on this thread.
-struct HostedScript {
-    fiber: Fiber<Outcome>,
-    span: Span,
-    running: Rc<RunningScript>,
-    outcome: OutcomeSender,
-    /// Its deadline, as it last reported while waiting.
-    deadline: Option<Instant>,
-}
+use std::time::{Duration, Instant};
 
 /// What an engine thread works with: its engine, its scripts, and the stacks kept for the next.
 struct EngineThread<'a> {
@@ -38,11 +30,16 @@ struct EngineThread<'a> {
     env: Rc<EngineEnv>,
     runner: Rc<ScriptRunner>,
     stacks: StackCache,
-    scripts: Vec<HostedScript>,
+    scripts: Hosted,
+    /// The slots the current pass resumes (kept to reuse its allocation).
+    due: Vec<usize>,
     /// Set after a script's stack overflowed: what it left on its abandoned stack may include
     /// a borrow inside the engine, so the thread takes no new scripts and exits once its own end.
     retiring: bool,
 }
+
+/// How long an engine thread that ran out of scripts looks for the next before it sleeps.
+const SPIN_FOR_NEXT_SCRIPT: Duration = Duration::from_micros(20);
 
 /// The body of engine thread `id`: runs the scripts that arrive in `inbox` until the pool lets
 /// the thread go (the inbox closes, or it retires after idling) and its last script has ended.
@@ -68,7 +65,8 @@ pub(crate) fn run_engine_thread(pool: &PoolShared, id: u64, inbox: &Receiver<Scr
         env,
         runner,
         stacks: StackCache::new(pool.settings.stack_size),
-        scripts: Vec::new(),
+        scripts: Hosted::new(ReadyList::for_current_thread()),
+        due: Vec::new(),
         retiring: false,
     };
     loop {
@@ -83,8 +81,23 @@ pub(crate) fn run_engine_thread(pool: &PoolShared, id: u64, inbox: &Receiver<Scr
             if !inbox_open || thread.retiring {
                 return;
             }
-            match inbox.recv_timeout(pool.size.idle_timeout) {
+            // A caller's next script often follows its last one's outcome within microseconds:
+            // look for it a moment before sleeping (being woken costs more than the gap).
+            if thread.env.spin().may_spin()
+                && spin_briefly(SPIN_FOR_NEXT_SCRIPT, || !inbox.is_empty())
+            {
+                continue;
+            }
+            // Idle: wake up in time to give back the stacks the busy spell left, if any.
+            let surplus = thread.stacks.has_surplus();
+            let idle_for = if surplus {
+                pool.size.idle_timeout.min(TRIM_PERIOD)
+            } else {
+                pool.size.idle_timeout
+            };
+            match inbox.recv_timeout(idle_for) {
                 Ok(job) => thread.accept(job),
+                Err(RecvTimeoutError::Timeout) if surplus => thread.stacks.trim(Instant::now()),
                 Err(RecvTimeoutError::Timeout) if pool.retire(id) => return,
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
@@ -96,7 +109,8 @@ pub(crate) fn run_engine_thread(pool: &PoolShared, id: u64, inbox: &Receiver<Scr
         }
         // Every script waits on a call: look again after a short spin, or once woken (by a
         // reply, a stop or a new script) or at the earliest deadline.
-        let deadline = thread.scripts.iter().filter_map(|s| s.deadline).min();
+        let deadline = thread.scripts.earliest_deadline();
+        thread.stacks.trim(Instant::now());
         let spin = thread.env.clone();
         idle_until(spin.spin(), deadline, || thread.pass() || !inbox.is_empty());
     }
@@ -119,7 +133,8 @@ impl EngineThread<'_> {
             control,
             outcome,
         } = job;
-        control.attach(std::thread::current());
+        let (slot, waker) = self.scripts.reserve();
+        control.attach(waker.clone());
         let stack = if self
             .pool
             .settings
@@ -131,83 +146,100 @@ impl EngineThread<'_> {
         } else {
             self.stacks
                 .take()
-                .map_err(|e| Error::Startup(format!("script stack: {e}")))
+                .map_err(|error| Error::Resources(error.to_string()))
         };
         let stack = match stack {
             Ok(stack) => stack,
             Err(error) => {
+                self.scripts.release(slot);
                 let next = self.pool.script_finished(self.id);
                 outcome.send(Err(error));
                 return next;
             }
         };
-        let running = Rc::new(RunningScript::new(control, body.name.clone()));
+        let running = Rc::new(RunningScript::new(control, waker, body.name.clone()));
         let (runner, script_running) = (self.runner.clone(), running.clone());
         let fiber = Fiber::new(stack, move || {
             catch_unwind(AssertUnwindSafe(|| runner.run(&body, &script_running)))
                 .unwrap_or_else(|panic| Err(Error::Internal(describe_panic(panic))))
         })
         .on_overflow(|| Err(overflow_error()));
-        self.scripts.push(HostedScript {
-            fiber,
-            span,
-            running,
-            outcome,
-            deadline: None,
-        });
+        let script = HostedScript::new(fiber, span, running, outcome);
+        self.scripts.insert(slot, script);
         None
     }
 
-    /// Resumes every script once; returns whether any of them got anywhere.
+    /// Resumes every script that can go on (see [`Hosted::take_due`]); returns whether any of
+    /// them got anywhere.
     fn pass(&mut self) -> bool {
+        // Once the bridge shuts down, every script is resumed so that it sees the stop, a
+        // `sleep` included.
+        let everyone = self
+            .pool
+            .settings
+            .calls
+            .bridge_stopped
+            .load(Ordering::Relaxed);
+        let mut due = std::mem::take(&mut self.due);
+        self.scripts.take_due(everyone, &mut due);
         let mut progressed = false;
-        let mut index = 0;
-        while index < self.scripts.len() {
-            let siblings = self.scripts.len() - 1;
-            let hosted = &mut self.scripts[index];
-            self.env.set_running(Some(hosted.running.clone()));
-            let (span, fiber) = (&hosted.span, &mut hosted.fiber);
-            let step = trace::in_span(span, || fiber.resume(siblings));
-            self.env.set_running(None);
-            match step {
-                Step::Suspended(Suspend::Waiting {
-                    progressed: went_on,
-                    deadline,
-                }) => {
-                    progressed |= went_on;
-                    hosted.deadline = deadline;
-                    index += 1;
-                }
-                Step::Suspended(Suspend::SliceOver) => {
-                    progressed = true;
-                    index += 1;
-                }
-                Step::Finished(outcome) => {
-                    progressed = true;
-                    let hosted = self.scripts.swap_remove(index);
-                    if crate::sync::stack_overflow::take_trapped() {
-                        // Its frames were abandoned, `run_script`'s own clean-up among them.
-                        hosted.running.control.finish();
-                        if !self.retiring {
-                            self.retiring = true;
-                            self.pool.leave(self.id);
-                        }
-                    } else {
-                        self.stacks.give_back(hosted.fiber.into_stack());
+        for &slot in &due {
+            progressed |= self.resume(slot);
+        }
+        self.due = due;
+        progressed
+    }
+
+    /// Resumes the script in `slot` until it suspends or ends; returns whether it got anywhere.
+    fn resume(&mut self, slot: usize) -> bool {
+        let siblings = self.scripts.len().saturating_sub(1);
+        let Some(hosted) = self.scripts.get_mut(slot) else {
+            // It ended earlier in this pass.
+            return false;
+        };
+        hosted.running.waker.clear();
+        self.env.set_running(Some(hosted.running.clone()));
+        let (span, fiber) = (&hosted.span, &mut hosted.fiber);
+        let step = trace::in_span(span, || fiber.resume(siblings));
+        self.env.set_running(None);
+        match step {
+            Step::Suspended(Suspend::Waiting {
+                progressed,
+                deadline,
+            }) => {
+                self.scripts.waiting(slot, deadline);
+                progressed
+            }
+            Step::Suspended(Suspend::SliceOver) => {
+                self.scripts.slice_over(slot);
+                true
+            }
+            Step::Finished(outcome) => {
+                let Some(hosted) = self.scripts.remove(slot) else {
+                    return true;
+                };
+                if crate::sync::stack_overflow::take_trapped() {
+                    // Its frames were abandoned, `run_script`'s own clean-up among them.
+                    hosted.running.control.finish();
+                    if !self.retiring {
+                        self.retiring = true;
+                        self.pool.leave(self.id);
                     }
-                    // Counted as finished before the caller hears back, so a caller that submits
-                    // its next script at once finds this thread free instead of starting another.
-                    let next = self.pool.script_finished(self.id);
-                    let ended = outcome.as_ref().map_or_else(Error::kind_name, |_| "ok");
-                    trace::script_ended(&hosted.span, ended);
-                    hosted.outcome.send(outcome);
-                    if let Some(job) = next {
-                        self.accept(job);
-                    }
+                } else {
+                    self.stacks.give_back(hosted.fiber.into_stack());
                 }
+                // Counted as finished before the caller hears back, so a caller that submits
+                // its next script at once finds this thread free instead of starting another.
+                let next = self.pool.script_finished(self.id);
+                let ended = outcome.as_ref().map_or_else(Error::kind_name, |_| "ok");
+                trace::script_ended(&hosted.span, ended);
+                hosted.outcome.send(outcome);
+                if let Some(job) = next {
+                    self.accept(job);
+                }
+                true
             }
         }
-        progressed
     }
 }
 

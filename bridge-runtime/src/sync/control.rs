@@ -4,9 +4,9 @@
 //! while waiting on a call) and the worker (its calls' futures end when the script stops).
 
 use crate::state::TypeMap;
+use crate::sync::wake::ScriptWaker;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::Thread;
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
@@ -58,8 +58,8 @@ enum StopListener {
     Nobody,
     /// The script waits in the bridge's queue; this takes it out.
     Queue(Arc<dyn Fn() + Send + Sync>),
-    /// The engine thread running the script: unparked, so a waiting script sees the stop at once.
-    EngineThread(Thread),
+    /// The engine thread running the script: woken, so a waiting script sees the stop at once.
+    EngineThread(Arc<ScriptWaker>),
 }
 
 /// What a script's calls on the worker share with it: a flag set once, when the script stops or
@@ -128,9 +128,9 @@ impl ScriptControl {
         self.listener.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Records the engine thread that runs the script, so a stop can wake it.
-    pub(crate) fn attach(&self, thread: Thread) {
-        *self.listener() = StopListener::EngineThread(thread);
+    /// Records how the script is woken on the engine thread that runs it, so a stop can wake it.
+    pub(crate) fn attach(&self, waker: Arc<ScriptWaker>) {
+        *self.listener() = StopListener::EngineThread(waker);
     }
 
     /// Records that the script waits in a queue, and what takes it out when it is stopped there.
@@ -148,8 +148,8 @@ impl ScriptControl {
         self.calls.set();
         let take_out = match &*self.listener() {
             StopListener::Nobody => None,
-            StopListener::EngineThread(thread) => {
-                thread.unpark();
+            StopListener::EngineThread(waker) => {
+                waker.wake();
                 None
             }
             StopListener::Queue(take_out) => Some(take_out.clone()),

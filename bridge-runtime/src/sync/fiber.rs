@@ -12,7 +12,8 @@
 #![allow(unsafe_code)]
 
 use crate::sync::stack_overflow::{self, ArmedFiber};
-use corosensei::stack::{DefaultStack, Stack};
+use crate::sync::stacks::{page_size, MappedStack};
+use corosensei::stack::Stack;
 use corosensei::trap::CoroutineTrapHandler;
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 use std::cell::{Cell, RefCell};
@@ -152,7 +153,7 @@ pub(crate) fn suspend(why: Suspend) {
 
 /// One script's coroutine.
 pub(crate) struct Fiber<R> {
-    coroutine: Coroutine<(), Suspend, R, DefaultStack>,
+    coroutine: Coroutine<(), Suspend, R, MappedStack>,
     stack_limit: usize,
     /// The deepest point of its stack seen while it ran.
     deepest: usize,
@@ -189,19 +190,9 @@ unsafe fn redirect<R: 'static>(target: *const (), context: *mut std::ffi::c_void
 #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
 unsafe fn redirect<R: 'static>(_target: *const (), _context: *mut std::ffi::c_void) {}
 
-/// The size of a memory page.
-fn page_size() -> usize {
-    static PAGE_SIZE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *PAGE_SIZE.get_or_init(|| {
-        // SAFETY: `sysconf` has no preconditions.
-        let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-        usize::try_from(size).unwrap_or(4096)
-    })
-}
-
 impl<R: 'static> Fiber<R> {
     /// A fiber that will run `body` on `stack` when first resumed.
-    pub(crate) fn new(stack: DefaultStack, body: impl FnOnce() -> R + 'static) -> Self {
+    pub(crate) fn new(stack: MappedStack, body: impl FnOnce() -> R + 'static) -> Self {
         let stack_limit = stack.limit().get();
         let coroutine = Coroutine::with_stack(stack, move |yielder: &ScriptYielder, ()| {
             HOST.with(|host| host.yielder.set(yielder));
@@ -255,77 +246,18 @@ impl<R: 'static> Fiber<R> {
     }
 
     /// The stack of a finished fiber, for the next one, and the deepest point its script reached.
-    pub(crate) fn into_stack(self) -> (DefaultStack, usize) {
+    pub(crate) fn into_stack(self) -> (MappedStack, usize) {
         (self.coroutine.into_stack(), self.deepest)
-    }
-}
-
-/// Finished fibers' stacks kept for the next scripts on the same thread: creating one maps
-/// 64 MiB of address space and costs a few system calls.
-pub(crate) struct StackCache {
-    stacks: Vec<DefaultStack>,
-    /// Address space reserved for each new stack.
-    stack_size: usize,
-}
-
-/// Stacks kept per engine thread.
-const CACHED_STACKS: usize = 8;
-
-/// How much of the top of a cached stack may stay resident: what ordinary scripts touch (a page-
-/// multiple). A script that went deeper has the pages below released when its stack is cached.
-const RESIDENT_STACK: usize = 256 * 1024;
-
-impl StackCache {
-    pub(crate) fn new(stack_size: usize) -> Self {
-        Self {
-            stacks: Vec::new(),
-            stack_size,
-        }
-    }
-
-    /// A stack for a new fiber.
-    pub(crate) fn take(&mut self) -> std::io::Result<DefaultStack> {
-        match self.stacks.pop() {
-            Some(stack) => Ok(stack),
-            None => DefaultStack::new(self.stack_size),
-        }
-    }
-
-    /// Keeps a finished fiber's stack, unless enough are kept already. If its script went deeper
-    /// than [`RESIDENT_STACK`], the pages below that are given back to the system first: a few
-    /// deep scripts would otherwise leave their cached stacks holding hundreds of megabytes.
-    pub(crate) fn give_back(&mut self, (stack, deepest): (DefaultStack, usize)) {
-        if self.stacks.len() >= CACHED_STACKS {
-            return;
-        }
-        let base = stack.base().get();
-        if base.saturating_sub(deepest) > RESIDENT_STACK {
-            // Deeper native frames than the last check saw may have touched pages further down:
-            // release everything below the resident part.
-            // Above the guard page, which `limit` includes.
-            let limit = stack.limit().get() + page_size();
-            let length = base - RESIDENT_STACK - limit;
-            // SAFETY: `[limit, limit + length)` lies inside the stack's own read-write mapping
-            // (below its top `RESIDENT_STACK` bytes), and no fiber uses this stack now; the
-            // kernel gives fresh zero pages on the next touch. `limit` and `base` are
-            // page-aligned, and so is `RESIDENT_STACK`.
-            let released =
-                unsafe { libc::madvise(limit as *mut libc::c_void, length, libc::MADV_DONTNEED) };
-            if released != 0 {
-                // Could not release: better to map a fresh stack next time than keep the pages.
-                return;
-            }
-        }
-        self.stacks.push(stack);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sync::stacks::StackCache;
 
-    fn stack() -> DefaultStack {
-        DefaultStack::new(256 * 1024).unwrap()
+    fn stack() -> MappedStack {
+        StackCache::new(256 * 1024).take().unwrap()
     }
 
     #[test]

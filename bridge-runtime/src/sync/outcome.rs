@@ -2,8 +2,16 @@
 //! queue or pool that ends it early), taken by a blocked thread or an awaiting task.
 
 use crate::error::Error;
+use crate::sync::wait::spin_briefly;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+/// How long a blocked caller spins for the outcome before it sleeps: a short script's outcome
+/// comes within microseconds, sooner than a sleeping thread could be woken (and waking one costs
+/// the engine thread a system call).
+const SPIN_FOR_OUTCOME: Duration = Duration::from_micros(20);
 
 /// How a script ends, as its caller receives it.
 pub(crate) type Outcome = Result<serde_json::Value, Error>;
@@ -14,12 +22,16 @@ struct OutcomeState {
     /// Set once the outcome was taken, so a second take reports that instead of hanging.
     taken: bool,
     waker: Option<Waker>,
+    /// Set while a thread sleeps on `delivered`: only then does delivering notify it.
+    sleeping: bool,
 }
 
 #[derive(Default)]
 struct OutcomeSlot {
     state: Mutex<OutcomeState>,
     delivered: Condvar,
+    /// Set once the outcome is in `state`, for a caller spinning without the lock.
+    arrived: AtomicBool,
 }
 
 impl OutcomeSlot {
@@ -61,12 +73,15 @@ impl Drop for OutcomeSender {
 }
 
 fn deliver(slot: &OutcomeSlot, outcome: Outcome) {
-    let waker = {
+    let (waker, sleeping) = {
         let mut state = slot.state();
         state.outcome = Some(outcome);
-        state.waker.take()
+        (state.waker.take(), state.sleeping)
     };
-    slot.delivered.notify_all();
+    slot.arrived.store(true, Ordering::Release);
+    if sleeping {
+        slot.delivered.notify_all();
+    }
     if let Some(waker) = waker {
         waker.wake();
     }
@@ -96,11 +111,18 @@ impl OutcomeReceiver {
 
     /// Blocks this thread until the outcome arrives, and takes it.
     pub(crate) fn wait(&self) -> Outcome {
+        if !self.slot.state().taken {
+            spin_briefly(SPIN_FOR_OUTCOME, || {
+                self.slot.arrived.load(Ordering::Acquire)
+            });
+        }
         let mut state = self.slot.state();
         loop {
             if let Some(outcome) = take(&mut state) {
                 return outcome;
             }
+            // Read by the deliverer under the lock, which the wait below releases.
+            state.sleeping = true;
             state = self
                 .slot
                 .delivered

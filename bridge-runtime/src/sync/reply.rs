@@ -15,12 +15,13 @@
 
 #![allow(unsafe_code)]
 
+use crate::sync::wake::ScriptWaker;
 use std::cell::UnsafeCell;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::thread::Thread;
+use std::sync::Arc;
 
 /// Both ends hold the cell; the receiver is not parked.
 const EMPTY: u8 = 0;
@@ -35,19 +36,19 @@ const LEFT: u8 = 4;
 
 struct Shared<P, R> {
     state: AtomicU8,
-    /// The thread that waits on the receiver.
-    waiter: Thread,
+    /// Wakes the script that waits on the receiver.
+    waiter: Arc<ScriptWaker>,
     /// Touched only by the sender, once the cell is built.
     payload: UnsafeCell<P>,
     /// Written by the sender before `READY` (release), read by the receiver after it (acquire).
     reply: UnsafeCell<Option<R>>,
 }
 
-/// Creates a call cell holding `payload`, whose receiver will be waited on by the thread
-/// `waiter`.
+/// Creates a call cell holding `payload`, whose receiver will be waited on by the script that
+/// `waiter` wakes.
 pub(crate) fn call_cell<P, R>(
     payload: P,
-    waiter: Thread,
+    waiter: Arc<ScriptWaker>,
 ) -> (CellSender<P, R>, CellReceiver<P, R>) {
     let cell = NonNull::from(Box::leak(Box::new(Shared {
         state: AtomicU8::new(EMPTY),
@@ -145,8 +146,8 @@ unsafe fn finish<P, R>(cell: NonNull<Shared<P, R>>, outcome: u8) {
                     return;
                 }
                 ARMED => {
-                    // The waiter cannot free the cell before it sees `outcome`, so its thread handle
-                    // is still there to take; once `outcome` is set, the cell may be gone.
+                    // The waiter cannot free the cell before it sees `outcome`, so its waker is
+                    // still there to take; once `outcome` is set, the cell may be gone.
                     let waiter = cell.as_ref().waiter.clone();
                     match state.compare_exchange(
                         ARMED,
@@ -154,7 +155,7 @@ unsafe fn finish<P, R>(cell: NonNull<Shared<P, R>>, outcome: u8) {
                         Ordering::AcqRel,
                         Ordering::Acquire,
                     ) {
-                        Ok(_) => return waiter.unpark(),
+                        Ok(_) => return waiter.wake(),
                         Err(actual) => current = actual,
                     }
                 }
@@ -197,7 +198,7 @@ impl<P, R> CellReceiver<P, R> {
         matches!(self.state(), READY | DROPPED)
     }
 
-    /// Asks the sender to unpark the waiting thread when it finishes. Call before parking (or
+    /// Asks the sender to wake the waiting script (unparking its thread) when it finishes. Call before parking (or
     /// before anything else that may park this thread), then look again: a reply that came
     /// in between is seen, one that comes after wakes the thread.
     pub(crate) fn arm(&self) {
@@ -283,7 +284,7 @@ mod tests {
     #[test]
     fn a_reply_sent_from_another_thread_arrives_to_a_parked_waiter() {
         for spin in [true, false] {
-            let (sender, receiver) = call_cell((), std::thread::current());
+            let (sender, receiver) = call_cell((), ScriptWaker::for_current_thread());
             let worker = std::thread::spawn(move || {
                 std::thread::sleep(Duration::from_millis(20));
                 sender.send(42);
@@ -295,7 +296,7 @@ mod tests {
 
     #[test]
     fn a_dropped_sender_abandons_the_wait() {
-        let (sender, receiver) = call_cell::<(), u8>((), std::thread::current());
+        let (sender, receiver) = call_cell::<(), u8>((), ScriptWaker::for_current_thread());
         let worker = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(20));
             drop(sender);
@@ -306,7 +307,7 @@ mod tests {
 
     #[test]
     fn a_pending_reply_is_not_finished() {
-        let (_sender, receiver) = call_cell::<(), u8>((), std::thread::current());
+        let (_sender, receiver) = call_cell::<(), u8>((), ScriptWaker::for_current_thread());
         assert!(!receiver.is_finished());
         assert!(receiver.try_take().is_none());
     }
@@ -325,23 +326,24 @@ mod tests {
         let counted = || Counted(drops.clone());
         // Receiver first, then a sender that replies; receiver first, sender dropped;
         // sender replies, then receiver untaken; sender replies, receiver takes.
-        let (sender, receiver) = call_cell(counted(), std::thread::current());
+        let (sender, receiver) = call_cell(counted(), ScriptWaker::for_current_thread());
         drop(receiver);
         sender.send(counted());
         assert_eq!(drops.load(Ordering::SeqCst), 2);
 
-        let (sender, receiver) = call_cell::<_, Counted>(counted(), std::thread::current());
+        let (sender, receiver) =
+            call_cell::<_, Counted>(counted(), ScriptWaker::for_current_thread());
         receiver.arm();
         drop(receiver);
         drop(sender);
         assert_eq!(drops.load(Ordering::SeqCst), 3);
 
-        let (sender, receiver) = call_cell(counted(), std::thread::current());
+        let (sender, receiver) = call_cell(counted(), ScriptWaker::for_current_thread());
         sender.send(counted());
         drop(receiver);
         assert_eq!(drops.load(Ordering::SeqCst), 5);
 
-        let (sender, receiver) = call_cell(counted(), std::thread::current());
+        let (sender, receiver) = call_cell(counted(), ScriptWaker::for_current_thread());
         sender.send(counted());
         let reply = receiver.try_take().unwrap().unwrap();
         drop(receiver);
@@ -359,7 +361,9 @@ mod tests {
         let drops = Arc::new(AtomicUsize::new(0));
         let cells = 2000;
         let (senders, receivers): (Vec<_>, Vec<_>) = (0..cells)
-            .map(|_| call_cell::<_, Counted>(Counted(drops.clone()), std::thread::current()))
+            .map(|_| {
+                call_cell::<_, Counted>(Counted(drops.clone()), ScriptWaker::for_current_thread())
+            })
             .unzip();
         let reply_drops = drops.clone();
         let worker = std::thread::spawn(move || {

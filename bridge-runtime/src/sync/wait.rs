@@ -151,6 +151,11 @@ impl SpinPolicy {
         self.skip.set(penalty);
     }
 
+    /// Whether this thread may spin at all (`spin_wait` is on).
+    pub(crate) fn may_spin(&self) -> bool {
+        self.gate.is_enabled()
+    }
+
     /// A wait that did not spin ended after `waited`.
     fn parked_for(&self, waited: Duration) {
         if self.penalty_wait.replace(false) {
@@ -300,6 +305,28 @@ fn spin_phase<T>(
         None => spin.spin_failed(),
     }
     outcome
+}
+
+/// Spins until `ready()` or for `limit` at most; returns whether it became ready. For the short
+/// gaps between one script and the next, where parking and being woken would cost more than
+/// the gap (a caller's next script, a script's outcome).
+pub(crate) fn spin_briefly(limit: Duration, mut ready: impl FnMut() -> bool) -> bool {
+    let started = Instant::now();
+    let mut looks = 0_u32;
+    while !ready() {
+        if looks.is_multiple_of(16) && started.elapsed() >= limit {
+            return false;
+        }
+        if looks % 64 == 63 {
+            // Now and then give the core away: on a busy machine, whoever makes us ready may
+            // be waiting for exactly this core.
+            std::thread::yield_now();
+        } else {
+            std::hint::spin_loop();
+        }
+        looks = looks.wrapping_add(1);
+    }
+    true
 }
 
 /// Waits until `until` (for ever if `None`) unless the script must stop first: a script's own
