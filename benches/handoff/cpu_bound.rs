@@ -40,8 +40,16 @@ pub fn cpu_bound_rows(table: &mut Table, rounds: usize) -> bool {
         .max_call_depth(64)
         .build()
         .expect("bridge starts");
+    // The least any per-operation check costs in Rhai: an `on_progress` callback that does
+    // nothing (Rhai then counts operations and calls it on each).
+    let mut hooked = rhai::Engine::new();
+    hooked.set_max_call_levels(64);
+    hooked.on_progress(|operations| {
+        std::hint::black_box(operations);
+        None
+    });
     let mut noisy = false;
-    let mut log_sum = 0.0;
+    let (mut log_sum, mut hook_log_sum) = (0.0, 0.0);
     for (name, source) in SCRIPTS {
         // Both parsed once: what is compared is evaluation.
         let ast = engine.compile(source).expect("compiles");
@@ -57,22 +65,35 @@ pub fn cpu_bound_rows(table: &mut Table, rounds: usize) -> bool {
                 )
             },
         );
+        let hooked_ast = hooked.compile(source).expect("compiles");
+        let hook = Pair::collect(
+            rounds,
+            || timed(|| engine.eval_ast(&ast).expect("runs"), expected),
+            || timed(|| hooked.eval_ast(&hooked_ast).expect("runs"), expected),
+        );
         noisy |= pair.is_noisy();
         log_sum += pair.ratio().ln();
+        hook_log_sum += hook.ratio().ln();
         table.ms_row(
             &format!("cpu, {name}"),
             &pair.second,
             format!(
-                "{:.3}× Engine::eval_ast of the same script ({:.2} ms)",
+                "{:.3}× Engine::eval_ast of the same script ({:.2} ms); an empty on_progress \
+                 alone: {:.3}×",
                 pair.ratio(),
-                pair.first.median() / 1e6
+                pair.first.median() / 1e6,
+                hook.ratio()
             ),
         );
     }
     let mean = (log_sum / SCRIPTS.len() as f64).exp();
+    let hook_mean = (hook_log_sum / SCRIPTS.len() as f64).exp();
     table.note(
         "cpu, mean",
-        format!("{mean:.3}× Engine::eval_ast, geometric mean (target ≤ 1.05)"),
+        format!(
+            "{mean:.3}× Engine::eval_ast, geometric mean (target ≤ 1.05); Rhai with an empty \
+             on_progress: {hook_mean:.3}×"
+        ),
     );
     noisy
 }

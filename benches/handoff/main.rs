@@ -102,7 +102,7 @@ impl Config {
             fanout_calls: 10,
             scale_scripts: vec![1_000, 10_000, 30_000],
             scale_rounds: 3,
-            cpu_rounds: 9,
+            cpu_rounds: 25,
             smoke: false,
         }
     }

@@ -16,7 +16,7 @@ use crate::sync::fiber::{self, Suspend};
 use rhai::{Dynamic, Engine};
 use std::any::TypeId;
 use std::rc::Rc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// What every engine thread of one bridge needs to build its engine.
@@ -99,27 +99,56 @@ pub(crate) fn build_engine(settings: &EngineSettings, env: &Rc<EngineEnv>) -> En
 
     // Installed after the host's hooks, so that none of them can take away the checks that stop,
     // time-slice and guard scripts; the host's own progress callback is called from here.
-    let progress_env = env.clone();
-    let bridge_stopped = settings.calls.bridge_stopped.clone();
-    let stack_reserve = (settings.stack_size / 4).min(STACK_RESERVE);
-    let host_progress = settings.on_progress.clone();
-    engine.on_progress(move |operations| {
-        if let Some(token) = host_progress.as_ref().and_then(|host| host(operations)) {
-            return Some(Dynamic::from(HostStop(token)));
-        }
-        if operations % OPERATIONS_PER_STACK_CHECK != 0 {
-            return None;
-        }
-        if fiber::stack_left().is_some_and(|left| left < stack_reserve) {
+    let checks = ProgressChecks {
+        env: env.clone(),
+        bridge_stopped: settings.calls.bridge_stopped.clone(),
+        stack_reserve: (settings.stack_size / 4).min(STACK_RESERVE),
+    };
+    // Rhai calls this on every operation, so the path taken 15 times in 16 is one test of the
+    // count; the host's callback, if any, is called on every operation as Rhai would.
+    match settings.on_progress.clone() {
+        None => engine.on_progress(move |operations| {
+            if !operations.is_multiple_of(OPERATIONS_PER_STACK_CHECK) {
+                return None;
+            }
+            checks.check(operations)
+        }),
+        Some(host) => engine.on_progress(move |operations| {
+            if let Some(token) = host(operations) {
+                return Some(Dynamic::from(HostStop(token)));
+            }
+            if !operations.is_multiple_of(OPERATIONS_PER_STACK_CHECK) {
+                return None;
+            }
+            checks.check(operations)
+        }),
+    };
+    engine
+}
+
+/// What the progress callback checks every [`OPERATIONS_PER_STACK_CHECK`] operations.
+struct ProgressChecks {
+    env: Rc<EngineEnv>,
+    bridge_stopped: Arc<AtomicBool>,
+    /// A script ends once less than this much of its stack is left.
+    stack_reserve: usize,
+}
+
+impl ProgressChecks {
+    /// Guards the stack; every [`OPERATIONS_PER_STOP_CHECK`] operations also stops the script if
+    /// it must stop, and ends its time slice if it is over. `Some(token)` ends the script.
+    #[inline(never)]
+    fn check(&self, operations: u64) -> Option<Dynamic> {
+        if fiber::stack_left().is_some_and(|left| left < self.stack_reserve) {
             return Some(Dynamic::from(STACK_EXHAUSTED));
         }
-        if operations % OPERATIONS_PER_STOP_CHECK != 0 {
+        if !operations.is_multiple_of(OPERATIONS_PER_STOP_CHECK) {
             return None;
         }
-        let reason = if bridge_stopped.load(Ordering::Relaxed) {
+        let reason = if self.bridge_stopped.load(Ordering::Relaxed) {
             Some(StopReason::Shutdown)
         } else {
-            progress_env
+            self.env
                 .running()
                 .and_then(|script| script.control.stop_reason())
         };
@@ -128,8 +157,7 @@ pub(crate) fn build_engine(settings: &EngineSettings, env: &Rc<EngineEnv>) -> En
             fiber::suspend(Suspend::SliceOver);
         }
         reason.map(|reason| Dynamic::from(reason.as_str()))
-    });
-    engine
+    }
 }
 
 /// Registers `function`, whose state of type `state` the bridge lacks, as a function whose every
