@@ -402,6 +402,16 @@ fn handoff_table(
             calls,
         )
     });
+    // What converting the struct adds: to a ready call through the bridge, and to a sync
+    // function converting with rhai::serde (each measured against its plain call, alternating).
+    let ready_loop = || bridge_loop(bridge, "bench_ready(s, 1)", calls);
+    let converting = Pair::collect(rounds, ready_loop, || {
+        bridge_loop(
+            bridge,
+            r#"bench_structs(#{ x: 1.0, y: 2.0, label: "p" }).x.to_int() + s"#,
+            calls,
+        )
+    });
     let serde_structs = Pair::collect(rounds, direct_loop, || {
         engine_loop(
             engine,
@@ -530,9 +540,8 @@ fn handoff_table(
             work.first.median() / 1000.0
         ),
     );
-    // What converting the struct adds to a call, against what it adds to a sync function.
-    let our_conversion = structs.second.median() - ready.second.median();
-    let serde_conversion = serde_structs.second.median() - direct.median();
+    let our_conversion = converting.difference();
+    let serde_conversion = serde_structs.difference();
     table.row(
         "serde_structs",
         &serde_structs.second,

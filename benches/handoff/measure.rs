@@ -37,6 +37,7 @@ pub struct Pair {
     pub first: Samples,
     pub second: Samples,
     ratios: Samples,
+    differences: Samples,
 }
 
 impl Pair {
@@ -47,19 +48,27 @@ impl Pair {
     ) -> Self {
         first();
         second();
-        let (mut a, mut b, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut a, mut b, mut ratios, mut differences) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for _ in 0..rounds {
             let x = first();
             let y = second();
             a.push(x);
             b.push(y);
             ratios.push(y / x);
+            differences.push(y - x);
         }
         Self {
             first: Samples(a),
             second: Samples(b),
             ratios: Samples(ratios),
+            differences: Samples(differences),
         }
+    }
+
+    /// `second - first`, the median over rounds: what the second adds to the first.
+    pub fn difference(&self) -> f64 {
+        self.differences.median()
     }
 
     /// `second / first`, the median over rounds.

@@ -4,6 +4,7 @@
 //! loop. Every conversion here counts its depth and stops at [`MAX_VALUE_DEPTH`](rules::MAX_VALUE_DEPTH) with an error.
 
 mod fast_path;
+mod from_script;
 pub(crate) mod rules;
 pub(crate) mod sendable;
 mod to_json;
@@ -17,14 +18,14 @@ use rhai::Dynamic;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-/// A script value as the Rust type `T`: directly for the commonest types, else through JSON's
-/// data model (so integers are accepted as floats and out-of-range integers are errors).
+/// A script value as the Rust type `T`: directly for the commonest types, else by a serde
+/// deserializer over the script value that follows JSON's data model (so integers are accepted
+/// as floats and out-of-range integers are errors).
 pub(crate) fn from_script<T: DeserializeOwned + 'static>(value: &Dynamic) -> Result<T, String> {
     if let Some(converted) = fast_path::script_to_rust(value) {
         return Ok(converted);
     }
-    let json = dynamic_to_json(value).map_err(|e| e.to_string())?;
-    serde_json::from_value(json).map_err(|e| e.to_string())
+    from_script::deserialize(value)
 }
 
 /// A Rust value as a script value: directly for the commonest types, else through serde.

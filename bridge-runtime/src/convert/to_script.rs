@@ -270,13 +270,13 @@ impl MapBuilder {
 
     fn insert<T: Serialize + ?Sized>(
         &mut self,
-        key: String,
+        key: rhai::Identifier,
         value: &T,
     ) -> Result<(), ConversionError> {
         let item = value
             .serialize(ScriptValueSerializer { depth: self.depth })
             .map_err(|e| e.inside(format!(".{key}")))?;
-        self.entries.insert(key.into(), item);
+        self.entries.insert(key, item);
         Ok(())
     }
 
@@ -301,7 +301,7 @@ impl ser::SerializeMap for MapBuilder {
             .pending_key
             .take()
             .ok_or_else(|| ConversionError::new("a map value was serialized before its key"))?;
-        self.insert(key, value)
+        self.insert(key.into(), value)
     }
     fn end(self) -> Result<Dynamic, ConversionError> {
         self.finish()
@@ -319,7 +319,8 @@ macro_rules! struct_like {
                 key: &'static str,
                 value: &T,
             ) -> Result<(), Self::Error> {
-                self.insert(key.to_owned(), value)
+                // Field names are short: an identifier holds them inline, with no allocation.
+                self.insert(key.into(), value)
             }
             fn end(self) -> Result<Dynamic, ConversionError> {
                 self.finish()
