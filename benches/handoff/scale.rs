@@ -3,11 +3,74 @@
 
 use crate::measure::{cpu_time, peak_rss_kib, reset_peak_rss};
 use bridge_runtime::{script_async, Bridge};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+use tokio::sync::Notify;
 
 #[script_async]
 async fn scale_sleep_10ms() {
     tokio::time::sleep(Duration::from_millis(10)).await;
+}
+
+/// Scripts waiting in [`scale_hold`], and what lets them go.
+static HOLDING: AtomicUsize = AtomicUsize::new(0);
+static RELEASE: Notify = Notify::const_new();
+static RELEASED: AtomicBool = AtomicBool::new(false);
+
+/// Waits until [`RELEASE`] fires: a call that stays in flight as long as the bench wants.
+#[script_async]
+async fn scale_hold() {
+    let released = RELEASE.notified();
+    tokio::pin!(released);
+    released.as_mut().enable();
+    HOLDING.fetch_add(1, Ordering::SeqCst);
+    if !RELEASED.load(Ordering::SeqCst) {
+        released.await;
+    }
+}
+
+/// Resident memory per waiting script: `scripts` scripts all waiting on a call at once (the
+/// fan-out rows never have them all waiting together: the first end before the last start).
+fn memory_per_waiting_script(scripts: usize) -> f64 {
+    let bridge = Bridge::builder()
+        .max_concurrent_scripts(scripts)
+        .build()
+        .expect("bridge starts");
+    bridge.run("1").expect("runs");
+    RELEASED.store(false, Ordering::SeqCst);
+    HOLDING.store(0, Ordering::SeqCst);
+    let before = resident_kib();
+    let handles: Vec<_> = (0..scripts)
+        .map(|_| bridge.spawn("scale_hold(); 1"))
+        .collect();
+    let started = Instant::now();
+    while HOLDING.load(Ordering::SeqCst) < scripts {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "scripts did not all start"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let waiting = resident_kib();
+    RELEASED.store(true, Ordering::SeqCst);
+    RELEASE.notify_waiters();
+    for handle in handles {
+        handle.join().expect("held script runs");
+    }
+    waiting.saturating_sub(before) as f64 / scripts as f64
+}
+
+/// The process's resident memory now, in KiB (`VmRSS`).
+fn resident_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmRSS:"))
+                .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 /// Wall time, CPU time and peak memory of one fan-out.
@@ -73,19 +136,13 @@ fn tokio_tasks(scripts: usize, calls: usize) -> FanoutResult {
 }
 
 /// Prints the fan-out at scale: for each count of scripts, the floor and the bridge (medians of
-/// `rounds`, alternating), their ratios, and the bridge's peak memory per script.
+/// `rounds`, alternating, after one cold run of the bridge) and their ratios; then the memory
+/// each script costs while waiting.
 pub fn print_scale(counts: &[usize], calls: usize, rounds: usize) {
     println!("\nfan-out at scale: N scripts through spawn × {calls} calls of a 10 ms sleep, against N tokio tasks doing the same sleeps (medians of {rounds})");
     println!(
-        "  {:>7} {:>11} {:>11} {:>11} {:>11} {:>8} {:>8} {:>12}",
-        "scripts",
-        "floor wall",
-        "floor cpu",
-        "bridge wall",
-        "bridge cpu",
-        "wall ×",
-        "cpu ×",
-        "KiB/script"
+        "  {:>7} {:>11} {:>11} {:>11} {:>11} {:>8} {:>8}",
+        "scripts", "floor wall", "floor cpu", "bridge wall", "bridge cpu", "wall ×", "cpu ×",
     );
     for &scripts in counts {
         let bridge = Bridge::builder()
@@ -93,9 +150,8 @@ pub fn print_scale(counts: &[usize], calls: usize, rounds: usize) {
             .spin_wait(std::env::var_os("NO_SPIN").is_none())
             .build()
             .expect("bridge starts");
-        bridge.run("1").expect("runs");
-        reset_peak_rss();
-        let idle_kib = peak_rss_kib();
+        // One cold run first: it maps the stacks the later ones find kept.
+        bridge_tasks(&bridge, scripts, calls);
         let (mut floors, mut bridges) = (Vec::new(), Vec::new());
         for _ in 0..rounds {
             floors.push(tokio_tasks(scripts, calls));
@@ -103,7 +159,7 @@ pub fn print_scale(counts: &[usize], calls: usize, rounds: usize) {
         }
         let (floor, ours) = (median_fanout(floors), median_fanout(bridges));
         println!(
-            "  {:>7} {:>9.0}ms {:>9.0}ms {:>9.0}ms {:>9.0}ms {:>7.2}× {:>7.2}× {:>12.1}",
+            "  {:>7} {:>9.0}ms {:>9.0}ms {:>9.0}ms {:>9.0}ms {:>7.2}× {:>7.2}×",
             scripts,
             floor.wall.as_secs_f64() * 1e3,
             floor.cpu.as_secs_f64() * 1e3,
@@ -111,8 +167,15 @@ pub fn print_scale(counts: &[usize], calls: usize, rounds: usize) {
             ours.cpu.as_secs_f64() * 1e3,
             ours.wall.as_secs_f64() / floor.wall.as_secs_f64(),
             ours.cpu.as_secs_f64() / floor.cpu.as_secs_f64().max(1e-9),
-            ours.peak_rss_kib.saturating_sub(idle_kib) as f64 / scripts as f64,
         );
     }
+    let memory: Vec<_> = counts
+        .iter()
+        .map(|&scripts| format!("{:.1} at {scripts}", memory_per_waiting_script(scripts)))
+        .collect();
+    println!(
+        "  resident memory per script, all waiting on a call at once: {} KiB",
+        memory.join(", ")
+    );
     println!("  targets at 10,000: wall ≤ 1.5×, cpu ≤ 3× the floor's; ≤ 16 KiB per script");
 }

@@ -92,12 +92,15 @@ impl Hosted {
         (slot, ScriptWaker::new(&self.ready, slot))
     }
 
-    /// Hosts `script` in `slot` (from [`reserve`](Self::reserve)); it runs on the next pass.
-    pub(super) fn insert(&mut self, slot: usize, script: HostedScript) {
+    /// Hosts `script` in `slot` (from [`reserve`](Self::reserve)); if `runnable`, it runs on the
+    /// next pass (otherwise the caller resumes it).
+    pub(super) fn insert(&mut self, slot: usize, script: HostedScript, runnable: bool) {
         debug_assert!(self.slots[slot].is_none());
         self.slots[slot] = Some(script);
         self.count += 1;
-        self.runnable.push(slot);
+        if runnable {
+            self.runnable.push(slot);
+        }
     }
 
     /// Gives a slot reserved for a script that could not start back.
