@@ -4,7 +4,7 @@
 //! Every bridge here has `max_engine_threads(1)`, so all its scripts are on one thread. Timing
 //! bounds are generous (at least twice the ideal) and only prove overlap.
 
-use bridge_runtime::{script_async, Bridge, Error};
+use bridge_runtime::{script_async, Bridge, Error, ScriptHandle};
 use bridge_suite::observe::assert_registered_once;
 use serde_json::json;
 use std::sync::mpsc;
@@ -157,4 +157,79 @@ fn more_engine_threads_spread_scripts_over_them() {
         }
     });
     assert_eq!(bridge.engine_threads(), 3);
+}
+
+/// The script's outcome, failing the test (instead of hanging it) if it takes over 10 s.
+fn join_within(handle: ScriptHandle) -> Result<serde_json::Value, Error> {
+    let started = Instant::now();
+    while !handle.is_finished() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the script never ended: its engine thread missed a wake-up"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    handle.join()
+}
+
+/// Beyond a few dozen scripts a thread resumes only the scripts that were woken (by a reply, a
+/// stop) or whose deadline came. Each way of ending a wait, with 100 scripts waiting beside it.
+#[test]
+fn among_a_hundred_waiting_scripts_replies_stops_deadlines_and_sleeps_each_reach_theirs() {
+    let bridge = one_thread_bridge();
+    let crowd: Vec<_> = (0..100).map(|_| bridge.spawn("doze(10000)")).collect();
+    std::thread::sleep(Duration::from_millis(50));
+    let started = Instant::now();
+
+    let replied = bridge.spawn("doze(50) + 1");
+    let slept = bridge.spawn("sleep(0.05); 2");
+    let doomed = bridge.spawn("doze(10000)");
+    let late = bridge
+        .script("doze(10000)")
+        .timeout(Duration::from_millis(100))
+        .spawn();
+    std::thread::sleep(Duration::from_millis(20));
+    doomed.cancel();
+
+    assert_eq!(join_within(replied).unwrap(), json!(51));
+    assert_eq!(join_within(slept).unwrap(), json!(2));
+    assert!(matches!(join_within(doomed), Err(Error::Cancelled)));
+    assert!(matches!(join_within(late), Err(Error::Timeout { .. })));
+    // Ideal: 100 ms (the time limit); each ends within 2 s or the thread missed its wake-up.
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+
+    // The crowd still waits; a stop reaches every one of them.
+    for script in &crowd {
+        assert!(!script.is_finished());
+        script.cancel();
+    }
+    for script in crowd {
+        assert!(matches!(join_within(script), Err(Error::Cancelled)));
+    }
+    // Down to one script again, the thread serves quick calls as before.
+    assert_eq!(bridge.run("plus(40, 2)").unwrap(), json!(42));
+}
+
+/// Crossing the few-scripts line both ways while replies are in flight loses none of them.
+#[test]
+fn scripts_arriving_and_ending_across_the_polling_line_all_get_their_replies() {
+    let bridge = one_thread_bridge();
+    for round in 0..5 {
+        let handles: Vec<_> = (0..60)
+            .map(|i| {
+                bridge.spawn(format!(
+                    "let t = 0; for n in 0..20 {{ t += plus(n, {i}) }} t"
+                ))
+            })
+            .collect();
+        for (i, handle) in handles.into_iter().enumerate() {
+            let expected = (0..20).sum::<i64>() + 20 * i as i64;
+            assert_eq!(
+                join_within(handle).unwrap(),
+                json!(expected),
+                "round {round}"
+            );
+        }
+    }
 }

@@ -147,7 +147,6 @@ pub fn print_scale(counts: &[usize], calls: usize, rounds: usize) {
     for &scripts in counts {
         let bridge = Bridge::builder()
             .max_concurrent_scripts(scripts)
-            .spin_wait(std::env::var_os("NO_SPIN").is_none())
             .build()
             .expect("bridge starts");
         // One cold run first: it maps the stacks the later ones find kept.

@@ -35,9 +35,10 @@ pub struct ScriptHandle {
 }
 
 impl ScriptHandle {
-    /// A handle and the sender its outcome will come through.
-    pub(crate) fn new(control: Arc<ScriptControl>) -> (Self, OutcomeSender) {
-        let (outcome, sender) = outcome_slot();
+    /// A handle and the sender its outcome will come through; `join` spins briefly before it
+    /// sleeps if `spin`.
+    pub(crate) fn new(control: Arc<ScriptControl>, spin: bool) -> (Self, OutcomeSender) {
+        let (outcome, sender) = outcome_slot(spin);
         (Self { outcome, control }, sender)
     }
 

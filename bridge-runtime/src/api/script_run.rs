@@ -110,7 +110,7 @@ impl ScriptRun<'_> {
     /// Submits the script to the bridge's engine threads: to run, or only to be checked.
     pub(crate) fn start(self, check_only: bool) -> ScriptHandle {
         let control = Arc::new(ScriptControl::new(self.timeout, Arc::new(self.context)));
-        let (handle, outcome) = ScriptHandle::new(control.clone());
+        let (handle, outcome) = ScriptHandle::new(control.clone(), self.pool.may_spin());
         let inputs = match self.inputs.into_values() {
             Ok(inputs) => inputs,
             Err(error) => {

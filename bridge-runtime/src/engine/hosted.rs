@@ -1,9 +1,11 @@
 //! The scripts one engine thread hosts, and which of them to resume next.
 //!
-//! Each script has a slot. A pass resumes only the scripts that can go on: new ones, ones whose
-//! time slice ended, ones a reply or a stop woke (their [`ScriptWaker`] listed them), and ones
-//! whose deadline (a time limit, the end of a `sleep`) has come. Nothing scans every script on
-//! every pass, so 10,000 waiting scripts cost nothing until their replies come.
+//! Each script has a slot. With a few scripts, a pass resumes each of them to look at its reply:
+//! as cheap as being told, and a reply then only unparks the thread. With more, a pass resumes
+//! only the scripts that can go on: new ones, ones whose time slice ended, ones a reply or a
+//! stop woke (their [`ScriptWaker`] listed them), and ones whose deadline (a time limit, the end
+//! of a `sleep`) has come. Nothing scans every script on every pass, so 10,000 waiting scripts
+//! cost nothing until their replies come.
 
 use crate::call::script::RunningScript;
 use crate::sync::fiber::Fiber;
@@ -46,6 +48,10 @@ impl HostedScript {
     }
 }
 
+/// Up to this many scripts, a pass resumes every waiting one to look at its reply (as cheap as
+/// being told, and replies need not be listed); beyond it, only the woken ones.
+const RESUME_ALL_UP_TO: usize = 32;
+
 /// The scripts of one engine thread, by slot.
 pub(super) struct Hosted {
     slots: Vec<Option<HostedScript>>,
@@ -59,6 +65,8 @@ pub(super) struct Hosted {
     /// reports another deadline; they are skipped when they come up).
     deadlines: BinaryHeap<Reverse<(Instant, usize)>>,
     woken: Vec<usize>,
+    /// Whether the ready list is told that every script is resumed anyway.
+    polling: bool,
 }
 
 impl Hosted {
@@ -72,6 +80,7 @@ impl Hosted {
             ready,
             deadlines: BinaryHeap::new(),
             woken: Vec::new(),
+            polling: false,
         }
     }
 
@@ -164,7 +173,16 @@ impl Hosted {
     /// appear twice; resuming a script that cannot go on only suspends it again.
     pub(super) fn take_due(&mut self, everyone: bool, due: &mut Vec<usize>) {
         due.clear();
-        if everyone {
+        let few = self.count <= RESUME_ALL_UP_TO;
+        let mut switched_to_listing = false;
+        if few != self.polling {
+            self.polling = few;
+            self.ready.set_polling(few);
+            // Wakes until now listed nothing: everyone once.
+            switched_to_listing = !few;
+        }
+        if everyone || few || switched_to_listing {
+            self.ready.take(&mut self.woken);
             self.runnable.clear();
             due.extend((0..self.slots.len()).filter(|&slot| self.slots[slot].is_some()));
             return;

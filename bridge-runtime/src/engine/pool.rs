@@ -195,6 +195,11 @@ impl EnginePool {
     }
 
     /// How many engine threads are alive now.
+    /// Whether threads waiting on this pool's scripts may spin (`spin_wait`).
+    pub(crate) fn may_spin(&self) -> bool {
+        self.shared.settings.calls.spin_gate.is_enabled()
+    }
+
     pub(crate) fn live_threads(&self) -> usize {
         self.shared.state().threads.len()
     }

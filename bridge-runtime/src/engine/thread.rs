@@ -1,8 +1,10 @@
 //! One engine thread: its Rhai engine, and the scripts it runs as fibers.
 //!
-//! The thread resumes its scripts in turn. A script alone on the thread simply blocks it while
-//! it waits (spinning, then parking), as if fibers did not exist; beside others it suspends, and
-//! the thread resumes the next. When every script waits, the thread spins and parks here.
+//! The thread resumes the scripts that can go on: new ones, ones whose time slice ended, and ones
+//! a reply, a stop or a deadline woke (see [`crate::engine::hosted`]). A script alone on the
+//! thread simply blocks it while it waits (spinning, then parking), as if fibers did not exist;
+//! beside others it suspends, and the thread resumes the next. When every script waits, the
+//! thread spins and parks here.
 
 use crate::call::env::EngineEnv;
 use crate::call::script::RunningScript;

@@ -40,13 +40,14 @@ impl OutcomeSlot {
     }
 }
 
-/// A fresh slot: the end that waits for the outcome, and the end that delivers it.
-pub(crate) fn outcome_slot() -> (OutcomeReceiver, OutcomeSender) {
+/// A fresh slot: the end that waits for the outcome (spinning briefly before it sleeps if
+/// `spin`), and the end that delivers it.
+pub(crate) fn outcome_slot(spin: bool) -> (OutcomeReceiver, OutcomeSender) {
     let slot = Arc::new(OutcomeSlot::default());
     let sender = OutcomeSender {
         slot: Some(slot.clone()),
     };
-    (OutcomeReceiver { slot }, sender)
+    (OutcomeReceiver { slot, spin }, sender)
 }
 
 /// The end that delivers the outcome. Dropped without sending (a bug), it delivers an internal
@@ -90,6 +91,7 @@ fn deliver(slot: &OutcomeSlot, outcome: Outcome) {
 /// The end that waits for the outcome.
 pub(crate) struct OutcomeReceiver {
     slot: Arc<OutcomeSlot>,
+    spin: bool,
 }
 
 impl OutcomeReceiver {
@@ -111,7 +113,7 @@ impl OutcomeReceiver {
 
     /// Blocks this thread until the outcome arrives, and takes it.
     pub(crate) fn wait(&self) -> Outcome {
-        if !self.slot.state().taken {
+        if self.spin && !self.slot.state().taken {
             spin_briefly(SPIN_FOR_OUTCOME, || {
                 self.slot.arrived.load(Ordering::Acquire)
             });

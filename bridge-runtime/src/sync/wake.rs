@@ -15,6 +15,9 @@ pub(crate) struct ReadyList {
     slots: Mutex<Vec<usize>>,
     /// Set while `slots` may be non-empty, so an empty look takes no lock.
     any: AtomicBool,
+    /// Set while the thread resumes every script on each pass anyway (it hosts few): wakes then
+    /// only unpark it, and list nothing.
+    polling: AtomicBool,
     thread: Thread,
 }
 
@@ -24,6 +27,7 @@ impl ReadyList {
         Arc::new(Self {
             slots: Mutex::new(Vec::new()),
             any: AtomicBool::new(false),
+            polling: AtomicBool::new(false),
             thread: std::thread::current(),
         })
     }
@@ -31,11 +35,21 @@ impl ReadyList {
     /// Moves the slots woken since the last call into `into` (which it clears first).
     pub(crate) fn take(&self, into: &mut Vec<usize>) {
         into.clear();
-        if !self.any.swap(false, Ordering::Acquire) {
+        // Read before written: a pass that finds nothing must not take the line from a waker.
+        if !self.any.load(Ordering::Relaxed) || !self.any.swap(false, Ordering::Acquire) {
             return;
         }
         let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
         std::mem::swap(&mut *slots, into);
+    }
+
+    /// Switches polling on or off. After switching it off, the thread must resume every script
+    /// once: a wake that came while it was on listed nothing.
+    pub(crate) fn set_polling(&self, polling: bool) {
+        self.polling.store(polling, Ordering::SeqCst);
+        // Pairs with the fence in `wake`: either the waker sees polling off and lists its
+        // script, or the resumes after this see the reply the waker delivered.
+        std::sync::atomic::fence(Ordering::SeqCst);
     }
 
     fn push(&self, slot: usize) {
@@ -72,9 +86,11 @@ impl ScriptWaker {
         Self::new(&ReadyList::for_current_thread(), 0)
     }
 
-    /// Queues the script to be resumed, and unparks its thread.
+    /// Queues the script to be resumed (unless its thread resumes every script anyway), and
+    /// unparks its thread. Call after making the script's wait end (delivering its reply).
     pub(crate) fn wake(&self) {
-        if !self.queued.swap(true, Ordering::AcqRel) {
+        std::sync::atomic::fence(Ordering::SeqCst);
+        if !self.list.polling.load(Ordering::Relaxed) && !self.queued.swap(true, Ordering::AcqRel) {
             self.list.push(self.slot);
         }
         self.list.thread.unpark();
