@@ -144,12 +144,22 @@ pub fn reset_peak_rss() {
 
 /// The peak resident set size since the last reset, in KiB (`VmHWM`).
 pub fn peak_rss_kib() -> u64 {
+    status_kib("VmHWM:")
+}
+
+/// The resident set size now, in KiB (`VmRSS`).
+pub fn resident_kib() -> u64 {
+    status_kib("VmRSS:")
+}
+
+/// A memory figure of this process's `/proc/self/status`, in KiB (0 where there is none).
+fn status_kib(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {
             status
                 .lines()
-                .find_map(|line| line.strip_prefix("VmHWM:"))
+                .find_map(|line| line.strip_prefix(field))
                 .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
         })
         .unwrap_or(0)

@@ -1,7 +1,7 @@
 //! Many waiting scripts at once: thousands of scripts making 10 ms calls through `spawn`, against
 //! the same sleeps made by plain tokio tasks in the same run.
 
-use crate::measure::{cpu_time, peak_rss_kib, reset_peak_rss};
+use crate::measure::{cpu_time, peak_rss_kib, reset_peak_rss, resident_kib};
 use bridge_runtime::{script_async, Bridge};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -58,19 +58,6 @@ fn memory_per_waiting_script(scripts: usize) -> f64 {
         handle.join().expect("held script runs");
     }
     waiting.saturating_sub(before) as f64 / scripts as f64
-}
-
-/// The process's resident memory now, in KiB (`VmRSS`).
-fn resident_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix("VmRSS:"))
-                .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 /// Wall time, CPU time and peak memory of one fan-out.
