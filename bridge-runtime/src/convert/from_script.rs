@@ -16,9 +16,15 @@ use serde::de::{
 use serde_json::Error;
 
 /// `value` as a `T`; the error is the message to show.
+///
+/// The deserializer refuses what has no JSON form wherever it goes (and checks what it skips),
+/// so a success is one the JSON route would have had too. On failure the JSON route's own error
+/// wins if there is one, as it came first there.
 pub(crate) fn deserialize<T: DeserializeOwned>(value: &Dynamic) -> Result<T, String> {
-    check_json_form(value, 0).map_err(|error| error.to_string())?;
-    T::deserialize(ScriptValue(value)).map_err(|error| error.to_string())
+    T::deserialize(ScriptValue::at(value, 0)).map_err(|error| match check_json_form(value, 0) {
+        Err(no_json_form) => no_json_form.to_string(),
+        Ok(()) => error.to_string(),
+    })
 }
 
 /// Refuses what has no JSON form, as converting the value to JSON would, with the same message
@@ -62,14 +68,37 @@ fn check_json_form(value: &Dynamic, depth: usize) -> Result<(), ConversionError>
     )))
 }
 
-/// A script value being deserialized; checked by [`check_json_form`] first.
+/// A script value being deserialized, `depth` levels inside the argument.
 #[derive(Clone, Copy)]
-struct ScriptValue<'a>(&'a Dynamic);
+struct ScriptValue<'a> {
+    value: &'a Dynamic,
+    depth: usize,
+}
 
-impl ScriptValue<'_> {
+/// The error of a value with no JSON form: [`deserialize`] replaces it with
+/// [`check_json_form`]'s, which says where.
+fn no_json_form() -> Error {
+    Error::custom("a value with no JSON form")
+}
+
+impl<'a> ScriptValue<'a> {
+    fn at(value: &'a Dynamic, depth: usize) -> Self {
+        Self { value, depth }
+    }
+
+    /// The depth of the items inside this value, if they may nest that deep.
+    fn inner_depth(&self) -> Result<usize, Error> {
+        let depth = self.depth + 1;
+        if depth > MAX_VALUE_DEPTH {
+            Err(no_json_form())
+        } else {
+            Ok(depth)
+        }
+    }
+
     /// What the value is, as serde_json's error messages describe its JSON form.
     fn unexpected(&self) -> Unexpected<'static> {
-        let value = self.0;
+        let value = self.value;
         if value.is_unit() {
             Unexpected::Unit
         } else if let Ok(flag) = value.as_bool() {
@@ -101,23 +130,24 @@ impl ScriptValue<'_> {
 
     /// The value's text, if it is a string or a char (a one-character string in JSON).
     fn text(&self) -> Option<ImmutableString> {
-        if let Ok(ch) = self.0.as_char() {
+        if let Ok(ch) = self.value.as_char() {
             return Some(ch.to_string().into());
         }
-        self.0
+        self.value
             .read_lock::<ImmutableString>()
             .map(|text| text.clone())
     }
 
     fn visit_number<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        if let Ok(int) = self.0.as_int() {
+        if let Ok(int) = self.value.as_int() {
             return match u64::try_from(int) {
                 Ok(unsigned) => visitor.visit_u64(unsigned),
                 Err(_) => visitor.visit_i64(int),
             };
         }
-        match self.0.as_float() {
-            Ok(float) => visitor.visit_f64(float),
+        match self.value.as_float() {
+            Ok(float) if float.is_finite() => visitor.visit_f64(float),
+            Ok(_) => Err(no_json_form()),
             Err(_) => Err(self.invalid_type(&visitor)),
         }
     }
@@ -127,26 +157,36 @@ impl ScriptValue<'_> {
         self,
         visitor: V,
     ) -> Result<Result<V::Value, Error>, V> {
-        if let Some(array) = self.0.read_lock::<Array>() {
-            return Ok(visit_items(array.iter().map(ItemRef::Value), visitor));
+        if let Some(array) = self.value.read_lock::<Array>() {
+            let items = array.iter().map(ItemRef::Value);
+            return Ok(self
+                .inner_depth()
+                .and_then(|depth| visit_items(items, depth, visitor)));
         }
-        if let Some(blob) = self.0.read_lock::<Blob>() {
+        if let Some(blob) = self.value.read_lock::<Blob>() {
             let bytes = blob
                 .iter()
                 .map(|byte| ItemRef::Owned(Dynamic::from_int(*byte as i64)));
-            return Ok(visit_items(bytes, visitor));
+            return Ok(self
+                .inner_depth()
+                .and_then(|depth| visit_items(bytes, depth, visitor)));
         }
         Err(visitor)
     }
 
     /// A map's entries; `None` for anything else.
     fn visit_entries<'de, V: Visitor<'de>>(self, visitor: V) -> Result<Result<V::Value, Error>, V> {
-        match self.0.read_lock::<Map>() {
+        match self.value.read_lock::<Map>() {
             Some(map) => {
+                let depth = match self.inner_depth() {
+                    Ok(depth) => depth,
+                    Err(error) => return Ok(Err(error)),
+                };
                 let len = map.len();
                 let mut entries = Entries {
                     iter: map.iter(),
                     value: None,
+                    depth,
                 };
                 let result = visitor.visit_map(&mut entries);
                 Ok(result.and_then(|value| {
@@ -170,10 +210,11 @@ enum ItemRef<'a> {
 
 fn visit_items<'a, 'de, V: Visitor<'de>>(
     items: impl ExactSizeIterator<Item = ItemRef<'a>>,
+    depth: usize,
     visitor: V,
 ) -> Result<V::Value, Error> {
     let len = items.len();
-    let mut items = Items(items);
+    let mut items = Items(items, depth);
     let value = visitor.visit_seq(&mut items)?;
     if items.0.len() == 0 {
         Ok(value)
@@ -182,7 +223,9 @@ fn visit_items<'a, 'de, V: Visitor<'de>>(
     }
 }
 
-struct Items<I>(I);
+/// A sequence's items, and their depth.
+/// A sequence's items, and their depth.
+struct Items<I>(I, usize);
 
 impl<'a, 'de, I: ExactSizeIterator<Item = ItemRef<'a>>> SeqAccess<'de> for Items<I> {
     type Error = Error;
@@ -192,8 +235,10 @@ impl<'a, 'de, I: ExactSizeIterator<Item = ItemRef<'a>>> SeqAccess<'de> for Items
         seed: T,
     ) -> Result<Option<T::Value>, Error> {
         match self.0.next() {
-            Some(ItemRef::Value(item)) => seed.deserialize(ScriptValue(item)).map(Some),
-            Some(ItemRef::Owned(item)) => seed.deserialize(ScriptValue(&item)).map(Some),
+            Some(ItemRef::Value(item)) => seed.deserialize(ScriptValue::at(item, self.1)).map(Some),
+            Some(ItemRef::Owned(item)) => {
+                seed.deserialize(ScriptValue::at(&item, self.1)).map(Some)
+            }
             None => Ok(None),
         }
     }
@@ -206,6 +251,8 @@ impl<'a, 'de, I: ExactSizeIterator<Item = ItemRef<'a>>> SeqAccess<'de> for Items
 struct Entries<'a, I> {
     iter: I,
     value: Option<&'a Dynamic>,
+    /// The depth of the values.
+    depth: usize,
 }
 
 impl<'a, 'de, I> MapAccess<'de> for Entries<'a, I>
@@ -229,7 +276,7 @@ where
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
         match self.value.take() {
-            Some(value) => seed.deserialize(ScriptValue(value)),
+            Some(value) => seed.deserialize(ScriptValue::at(value, self.depth)),
             None => Err(Error::custom("value is missing")),
         }
     }
@@ -253,7 +300,7 @@ impl<'de> de::Deserializer<'de> for ScriptValue<'_> {
     type Error = Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        let value = self.0;
+        let value = self.value;
         if value.is_unit() {
             return visitor.visit_unit();
         }
@@ -277,7 +324,7 @@ impl<'de> de::Deserializer<'de> for ScriptValue<'_> {
     }
 
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self.0.as_bool() {
+        match self.value.as_bool() {
             Ok(flag) => visitor.visit_bool(flag),
             Err(_) => Err(self.invalid_type(&visitor)),
         }
@@ -328,7 +375,7 @@ impl<'de> de::Deserializer<'de> for ScriptValue<'_> {
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        if self.0.is_unit() {
+        if self.value.is_unit() {
             visitor.visit_none()
         } else {
             visitor.visit_some(self)
@@ -336,7 +383,7 @@ impl<'de> de::Deserializer<'de> for ScriptValue<'_> {
     }
 
     fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        if self.0.is_unit() {
+        if self.value.is_unit() {
             visitor.visit_unit()
         } else {
             Err(self.invalid_type(&visitor))
@@ -409,11 +456,13 @@ impl<'de> de::Deserializer<'de> for ScriptValue<'_> {
         visitor: V,
     ) -> Result<V::Value, Error> {
         // Rare enough to take the JSON route, which gives serde_json's own enum rules.
-        let json = super::dynamic_to_json(self.0).map_err(|e| Error::custom(e.to_string()))?;
+        let json = super::dynamic_to_json(self.value).map_err(|e| Error::custom(e.to_string()))?;
         de::Deserializer::deserialize_enum(json, name, variants, visitor)
     }
 
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        // Skipped, but the JSON route refused a skipped value with no JSON form too.
+        check_json_form(self.value, self.depth).map_err(|_| no_json_form())?;
         visitor.visit_unit()
     }
 }
@@ -624,6 +673,24 @@ mod tests {
         for _ in 0..200 {
             deep = Dynamic::from_array(vec![deep]);
         }
+        // What a struct skips must have a JSON form too: a NaN, a function pointer, deep nesting
+        // in fields that `WithDefaults` and `Point` ignore, and a NaN after a type error.
+        for odd in [
+            Dynamic::from_float(f64::NAN),
+            engine.eval::<Dynamic>("Fn(\"abs\")").unwrap(),
+            deep.clone(),
+        ] {
+            let mut map = rhai::Map::new();
+            map.insert("x".into(), Dynamic::from_float(1.0));
+            map.insert("y".into(), Dynamic::from_int(2));
+            map.insert("label".into(), Dynamic::from("p"));
+            map.insert("zzz".into(), odd);
+            values.push(Dynamic::from_map(map));
+        }
+        let mut mixed = rhai::Map::new();
+        mixed.insert("a".into(), Dynamic::from("not a number"));
+        mixed.insert("b".into(), Dynamic::from_float(f64::NAN));
+        values.push(Dynamic::from_map(mixed));
         values.push(deep);
         values
     }
