@@ -21,7 +21,7 @@ mod scale;
 mod start;
 
 use measure::{peak_rss_kib, reset_peak_rss, Pair, Samples, Table};
-use scale::{measure_fanout, median_fanout, FanoutResult};
+use scale::{bridge_tasks, measure_fanout, median_fanout, FanoutResult};
 
 #[script_async]
 async fn bench_ready(a: i64, b: i64) -> i64 {
@@ -59,11 +59,6 @@ async fn bench_structs(p: Point) -> Point {
         y: p.x,
         label: p.label,
     }
-}
-
-#[script_async]
-async fn bench_sleep_10ms() {
-    tokio::time::sleep(Duration::from_millis(10)).await;
 }
 
 /// Busy work for about 20 µs (not a sleep: it must occupy the worker like real work).
@@ -228,17 +223,6 @@ fn concurrent_calls_per_second(bridge: &Bridge, scripts: usize, calls: usize) ->
         }
     });
     (scripts * calls) as f64 / started.elapsed().as_secs_f64()
-}
-
-/// `scripts` scripts at once, each making `calls` calls of a 10 ms sleep.
-fn fanout_bridge(bridge: &Bridge, scripts: usize, calls: usize) -> FanoutResult {
-    let script = format!("for i in 0..{calls} {{ bench_sleep_10ms(); }}");
-    measure_fanout(|| {
-        let handles: Vec<_> = (0..scripts).map(|_| bridge.spawn(&script)).collect();
-        for handle in handles {
-            handle.join().expect("fan-out script runs");
-        }
-    })
 }
 
 /// The floor: the same threads making the same sleeps by hand on a plain tokio runtime.
@@ -639,10 +623,10 @@ fn fanout_rows(config: &Config, bridge: &Bridge, idle_rss_kib: u64) {
     // The first fan-out also maps every script's fiber stack (an engine thread keeps only a few
     // for later scripts); later ones find the bridge warm, as a long-running service would.
     let fanout_rounds = config.rounds.min(3);
-    let cold = fanout_bridge(bridge, config.fanout_scripts, config.fanout_calls);
+    let cold = bridge_tasks(bridge, config.fanout_scripts, config.fanout_calls);
     let warm = median_fanout(
         (0..fanout_rounds)
-            .map(|_| fanout_bridge(bridge, config.fanout_scripts, config.fanout_calls))
+            .map(|_| bridge_tasks(bridge, config.fanout_scripts, config.fanout_calls))
             .collect(),
     );
     let floor = median_fanout(
@@ -657,7 +641,7 @@ fn fanout_rows(config: &Config, bridge: &Bridge, idle_rss_kib: u64) {
         .max_engine_threads(config.fanout_scripts)
         .build()
         .expect("bridge starts");
-    let first_spread = fanout_bridge(&spread, config.fanout_scripts, config.fanout_calls);
+    let first_spread = bridge_tasks(&spread, config.fanout_scripts, config.fanout_calls);
     drop(spread);
     let ideal = Duration::from_millis(10 * config.fanout_calls as u64);
     println!(

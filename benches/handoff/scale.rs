@@ -87,7 +87,7 @@ pub fn median_fanout(mut results: Vec<FanoutResult>) -> FanoutResult {
 }
 
 /// `scripts` scripts spawned at once on `bridge`, each making `calls` calls of a 10 ms sleep.
-fn bridge_tasks(bridge: &Bridge, scripts: usize, calls: usize) -> FanoutResult {
+pub fn bridge_tasks(bridge: &Bridge, scripts: usize, calls: usize) -> FanoutResult {
     let script = format!("for i in 0..{calls} {{ scale_sleep_10ms(); }} 1");
     measure_fanout(|| {
         let handles: Vec<_> = (0..scripts).map(|_| bridge.spawn(&script)).collect();
