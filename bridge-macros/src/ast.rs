@@ -144,6 +144,29 @@ impl<'a> ScriptFn<'a> {
         &self.item.sig.ident
     }
 
+    /// The function's doc comment, one line per `///` line (block comments as written), without
+    /// the markers; empty if it has none.
+    pub(crate) fn docs(&self) -> String {
+        let lines: Vec<String> = self
+            .item
+            .attrs
+            .iter()
+            .filter(|attr| attr.path().is_ident("doc"))
+            .filter_map(|attr| match &attr.meta {
+                syn::Meta::NameValue(syn::MetaNameValue {
+                    value:
+                        syn::Expr::Lit(syn::ExprLit {
+                            lit: syn::Lit::Str(text),
+                            ..
+                        }),
+                    ..
+                }) => Some(text.value()),
+                _ => None,
+            })
+            .collect();
+        lines.join("\n")
+    }
+
     /// The parameters scripts pass, in order.
     pub(crate) fn script_params(&self) -> impl Iterator<Item = &Param<'a>> {
         self.params

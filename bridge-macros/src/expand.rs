@@ -3,6 +3,7 @@
 //! names reach the user's namespace.
 
 use crate::ast::{unraw, Output, Param, ParamKind, ScriptFn};
+use crate::script_type::script_type;
 use crate::type_text::type_text;
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -218,15 +219,24 @@ fn registration(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
     let params = function.script_params().map(|param| {
         let name = param.name();
         let rust_type = type_text(param.ty);
+        let script_type = script_type(param.ty);
         quote! {
-            #private::ScriptParam { name: #name, rust_type: #rust_type }
+            #private::ScriptParam {
+                name: #name,
+                rust_type: #rust_type,
+                script_type: #script_type,
+            }
         }
     });
-    let returns = match &function.output {
-        Output::Unit => "()".to_owned(),
-        Output::Value(ty) | Output::Result { full: ty, .. } => type_text(ty),
+    let (rust_returns, script_returns) = match &function.output {
+        Output::Unit => ("()".to_owned(), "()"),
+        Output::Value(ty) | Output::Result { full: ty, .. } => (type_text(ty), script_type(ty)),
     };
     let mut options = TokenStream::new();
+    let docs = function.docs();
+    if !docs.is_empty() {
+        options.extend(quote! { .with_docs(#docs) });
+    }
     if let Some(group) = &function.group {
         options.extend(quote! { .with_group(#group) });
     }
@@ -256,7 +266,10 @@ fn registration(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
                 #script_name,
                 ::core::concat!(::core::module_path!(), "::", #rust_name),
                 &[#(#params),*],
-                #returns,
+                #private::ScriptReturn {
+                    rust_type: #rust_returns,
+                    script_type: #script_returns,
+                },
                 #proxy,
             )
             #options;

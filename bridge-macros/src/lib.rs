@@ -12,6 +12,7 @@ mod attr;
 mod errors;
 mod expand;
 mod reserved;
+mod script_type;
 mod type_text;
 mod valid;
 

@@ -4,7 +4,8 @@
 pub use crate::call::command::{describe_err, EagerCommand, ScriptCommand, SendCallFuture};
 pub use crate::call::proxy::ScriptCall;
 pub use crate::call::raise::ProxyResult;
-pub use crate::call::registry::{ScriptFunction, ScriptParam};
+pub use crate::call::registry::ScriptFunction;
+pub use crate::call::signature::{ScriptParam, ScriptReturn};
 pub use crate::call::type_checks::{ScriptArgument, ScriptValue};
 pub use crate::error::CallFailure;
 pub use crate::state::{CallEnv, RequiredType};

@@ -102,6 +102,10 @@ pub enum CallErrorKind {
     /// [`max_calls_in_flight`](crate::BridgeBuilder::max_calls_in_flight) calls started and not
     /// waited on.
     Limit,
+    /// Recording or replaying calls failed: the replay's next recorded call is another function
+    /// or has other arguments (the message names both), the replay has run out, or the record
+    /// could not be written.
+    Recording,
 }
 
 impl CallErrorKind {
@@ -116,7 +120,25 @@ impl CallErrorKind {
             Self::Context => "context",
             Self::Shutdown => "shutdown",
             Self::Limit => "limit",
+            Self::Recording => "recording",
         }
+    }
+
+    /// The kind whose [`as_str`](Self::as_str) is `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            Self::Error,
+            Self::Panic,
+            Self::Argument,
+            Self::Return,
+            Self::Timeout,
+            Self::Context,
+            Self::Shutdown,
+            Self::Limit,
+            Self::Recording,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == name)
     }
 }
 

@@ -67,10 +67,13 @@ pub mod __private;
 
 pub use api::bridge::{run, Bridge};
 pub use api::builder::BridgeBuilder;
+pub use api::definitions::ScriptDefinitions;
 pub use api::handle::ScriptHandle;
 pub use api::script::{IntoScript, Script};
 pub use api::script_run::ScriptRun;
-pub use call::registry::{registered_functions, ScriptFunction, ScriptParam};
+pub use call::recorded::{RecordedCall, RecordedError};
+pub use call::registry::{registered_functions, ScriptFunction};
+pub use call::signature::{ScriptParam, ScriptReturn};
 pub use convert::rules::MAX_VALUE_DEPTH;
 pub use error::{CallError, CallErrorKind, Error, ErrorMessage, ScriptPosition};
 /// The Rhai crate the bridge runs, for [`BridgeBuilder::configure_engine`] and

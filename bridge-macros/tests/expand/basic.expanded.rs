@@ -37,21 +37,27 @@ const _: () = {
     }
     /// How scripts find [`add`]: submitted to the bridge's registry.
     const __REGISTRATION: ::bridge_runtime::__private::ScriptFunction = ::bridge_runtime::__private::ScriptFunction::new(
-        "add",
-        ::core::concat!(::core::module_path!(), "::", "add"),
-        &[
-            ::bridge_runtime::__private::ScriptParam {
-                name: "a",
+            "add",
+            ::core::concat!(::core::module_path!(), "::", "add"),
+            &[
+                ::bridge_runtime::__private::ScriptParam {
+                    name: "a",
+                    rust_type: "i64",
+                    script_type: "int",
+                },
+                ::bridge_runtime::__private::ScriptParam {
+                    name: "b",
+                    rust_type: "i64",
+                    script_type: "int",
+                },
+            ],
+            ::bridge_runtime::__private::ScriptReturn {
                 rust_type: "i64",
+                script_type: "int",
             },
-            ::bridge_runtime::__private::ScriptParam {
-                name: "b",
-                rust_type: "i64",
-            },
-        ],
-        "i64",
-        __add_proxy,
-    );
+            __add_proxy,
+        )
+        .with_docs(" Two integers in, one out.");
     ::bridge_runtime::__private::inventory::submit!(__REGISTRATION);
 };
 fn main() {}

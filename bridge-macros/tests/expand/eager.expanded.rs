@@ -51,17 +51,24 @@ const _: () = {
     }
     /// How scripts find [`lookup_cached`]: submitted to the bridge's registry.
     const __REGISTRATION: ::bridge_runtime::__private::ScriptFunction = ::bridge_runtime::__private::ScriptFunction::new(
-        "lookup_cached",
-        ::core::concat!(::core::module_path!(), "::", "lookup_cached"),
-        &[
-            ::bridge_runtime::__private::ScriptParam {
-                name: "key",
-                rust_type: "String",
+            "lookup_cached",
+            ::core::concat!(::core::module_path!(), "::", "lookup_cached"),
+            &[
+                ::bridge_runtime::__private::ScriptParam {
+                    name: "key",
+                    rust_type: "String",
+                    script_type: "string",
+                },
+            ],
+            ::bridge_runtime::__private::ScriptReturn {
+                rust_type: "Option<String>",
+                script_type: "?",
             },
-        ],
-        "Option<String>",
-        __lookup_cached_proxy,
-    );
+            __lookup_cached_proxy,
+        )
+        .with_docs(
+            " Polled once on the engine thread; handed to the worker only if not finished.",
+        );
     ::bridge_runtime::__private::inventory::submit!(__REGISTRATION);
 };
 fn main() {}

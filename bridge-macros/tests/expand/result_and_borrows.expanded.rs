@@ -47,21 +47,27 @@ const _: () = {
     }
     /// How scripts find [`lookup_user`]: submitted to the bridge's registry.
     const __REGISTRATION: ::bridge_runtime::__private::ScriptFunction = ::bridge_runtime::__private::ScriptFunction::new(
-        "find_user",
-        ::core::concat!(::core::module_path!(), "::", "lookup_user"),
-        &[
-            ::bridge_runtime::__private::ScriptParam {
-                name: "name",
-                rust_type: "&str",
+            "find_user",
+            ::core::concat!(::core::module_path!(), "::", "lookup_user"),
+            &[
+                ::bridge_runtime::__private::ScriptParam {
+                    name: "name",
+                    rust_type: "&str",
+                    script_type: "string",
+                },
+                ::bridge_runtime::__private::ScriptParam {
+                    name: "ids",
+                    rust_type: "&[i64]",
+                    script_type: "array",
+                },
+            ],
+            ::bridge_runtime::__private::ScriptReturn {
+                rust_type: "Result<User, String>",
+                script_type: "map",
             },
-            ::bridge_runtime::__private::ScriptParam {
-                name: "ids",
-                rust_type: "&[i64]",
-            },
-        ],
-        "Result<User, String>",
-        __lookup_user_proxy,
-    );
+            __lookup_user_proxy,
+        )
+        .with_docs(" A `Result` return, borrowed parameters and a rename.");
     ::bridge_runtime::__private::inventory::submit!(__REGISTRATION);
 };
 fn main() {}

@@ -56,10 +56,17 @@ const _: () = {
                 ::bridge_runtime::__private::ScriptParam {
                     name: "new_name",
                     rust_type: "String",
+                    script_type: "string",
                 },
             ],
-            "Result<String, String>",
+            ::bridge_runtime::__private::ScriptReturn {
+                rust_type: "Result<String, String>",
+                script_type: "string",
+            },
             __rename_user_proxy,
+        )
+        .with_docs(
+            " State and context parameters are not script arguments; a group and a time limit.",
         )
         .with_group("users")
         .with_timeout_ms(1500)

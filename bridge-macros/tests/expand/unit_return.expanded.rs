@@ -29,12 +29,16 @@ const _: () = {
     }
     /// How scripts find [`tick`]: submitted to the bridge's registry.
     const __REGISTRATION: ::bridge_runtime::__private::ScriptFunction = ::bridge_runtime::__private::ScriptFunction::new(
-        "tick",
-        ::core::concat!(::core::module_path!(), "::", "tick"),
-        &[],
-        "()",
-        __tick_proxy,
-    );
+            "tick",
+            ::core::concat!(::core::module_path!(), "::", "tick"),
+            &[],
+            ::bridge_runtime::__private::ScriptReturn {
+                rust_type: "()",
+                script_type: "()",
+            },
+            __tick_proxy,
+        )
+        .with_docs(" No parameters, no return value.");
     ::bridge_runtime::__private::inventory::submit!(__REGISTRATION);
 };
 fn main() {}

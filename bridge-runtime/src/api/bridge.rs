@@ -1,5 +1,6 @@
 //! [`Bridge`]: the worker, the engine threads and the channels between them, and [`run`].
 
+use crate::api::definitions::ScriptDefinitions;
 use crate::api::handle::ScriptHandle;
 use crate::api::inputs::NamedValues;
 use crate::api::script::{IntoScript, Script};
@@ -92,6 +93,28 @@ impl Bridge {
     /// The functions this bridge's scripts can call, sorted by name.
     pub fn functions(&self) -> &[&'static ScriptFunction] {
         &self.functions
+    }
+
+    /// The functions scripts can call, with parameter names, script types and doc comments, as
+    /// Rhai definition files (`.d.rhai`, for editor completion), Rhai's JSON metadata and
+    /// signatures. Builds one engine on this thread as the engine threads build theirs; a
+    /// `configure_engine` hook that panics is an [`Error::Config`].
+    ///
+    /// ```
+    /// use bridge_runtime::{script_async, Bridge};
+    ///
+    /// /// Twice `x`.
+    /// #[script_async]
+    /// async fn twice(x: i64) -> i64 {
+    ///     x * 2
+    /// }
+    ///
+    /// let definitions = Bridge::new()?.definitions()?;
+    /// assert!(definitions.single_file().contains("/// Twice `x`.\nfn twice(x: int) -> int;"));
+    /// # Ok::<(), bridge_runtime::Error>(())
+    /// ```
+    pub fn definitions(&self) -> Result<ScriptDefinitions, Error> {
+        ScriptDefinitions::of(self.pool.settings())
     }
 
     /// How many engine threads are alive now (at most

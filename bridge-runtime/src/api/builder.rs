@@ -4,6 +4,7 @@ use crate::api::bridge::Bridge;
 use crate::api::exposure::exposed_functions;
 use crate::api::inputs::NamedValues;
 use crate::call::env::CallSettings;
+use crate::call::recorded::RecordSettings;
 use crate::call::registry::unique_functions;
 use crate::catch_unwind::describe_panic;
 use crate::engine::build::{EngineHook, EngineSettings, ProgressHook};
@@ -84,6 +85,7 @@ pub struct BridgeBuilder {
     cached_scripts: usize,
     engine_hooks: Vec<EngineHook>,
     on_progress: Option<ProgressHook>,
+    pub(crate) records: RecordSettings,
 }
 
 impl Default for BridgeBuilder {
@@ -107,6 +109,7 @@ impl Default for BridgeBuilder {
             cached_scripts: DEFAULT_CACHED_SCRIPTS,
             engine_hooks: Vec::new(),
             on_progress: None,
+            records: RecordSettings::default(),
         }
     }
 }
@@ -381,6 +384,9 @@ impl BridgeBuilder {
             &self.states,
         )?;
         let functions = exposed.functions;
+        let records = self
+            .records
+            .into_records(|name| functions.iter().any(|function| function.name() == name))?;
         let spin_gate = if self.spin_wait {
             SpinGate::for_this_machine()
         } else {
@@ -400,6 +406,7 @@ impl BridgeBuilder {
                 spin_gate,
                 runtime: worker.runtime(),
                 states,
+                records,
             },
             limits: self.limits,
             output: self.output,
@@ -477,6 +484,9 @@ impl fmt::Debug for BridgeBuilder {
             .field("max_engine_threads", &self.max_engine_threads)
             .field("max_calls_in_flight", &self.max_calls_in_flight)
             .field("engine_hooks", &self.engine_hooks.len())
+            .field("mocks", &self.records.mock_names())
+            .field("recording", &self.records.recorder.is_some())
+            .field("replaying", &self.records.replay.is_some())
             .finish_non_exhaustive()
     }
 }

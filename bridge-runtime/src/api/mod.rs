@@ -9,8 +9,10 @@
 
 pub(crate) mod bridge;
 pub(crate) mod builder;
+pub(crate) mod definitions;
 pub(crate) mod exposure;
 pub(crate) mod handle;
 pub(crate) mod inputs;
+pub(crate) mod recording;
 pub(crate) mod script;
 pub(crate) mod script_run;

@@ -3,6 +3,7 @@
 
 use crate::call::queue::CommandSender;
 use crate::call::raise::runtime_error;
+use crate::call::recorded::CallRecords;
 use crate::call::script::RunningScript;
 use crate::state::TypeMap;
 use crate::sync::wait::{SpinGate, SpinPolicy};
@@ -29,6 +30,8 @@ pub(crate) struct CallSettings {
     pub(crate) runtime: tokio::runtime::Handle,
     /// The bridge's `State` values, for eager calls.
     pub(crate) states: Arc<TypeMap>,
+    /// Calls recorded, replayed or mocked; `None` when none are.
+    pub(crate) records: Option<Arc<CallRecords>>,
 }
 
 /// What the proxies on one engine thread share.
@@ -41,6 +44,7 @@ pub(crate) struct EngineEnv {
     runtime: tokio::runtime::Handle,
     states: Arc<TypeMap>,
     bridge_stopped: Arc<AtomicBool>,
+    records: Option<Arc<CallRecords>>,
 }
 
 impl EngineEnv {
@@ -55,6 +59,7 @@ impl EngineEnv {
             runtime: settings.runtime.clone(),
             states: settings.states.clone(),
             bridge_stopped: settings.bridge_stopped.clone(),
+            records: settings.records.clone(),
         }
     }
 
@@ -84,6 +89,11 @@ impl EngineEnv {
     /// The bridge's `State` values.
     pub(crate) fn states(&self) -> &Arc<TypeMap> {
         &self.states
+    }
+
+    /// Calls recorded, replayed or mocked, if any are.
+    pub(crate) fn records(&self) -> Option<&Arc<CallRecords>> {
+        self.records.as_ref()
     }
 
     /// How this thread spins while it waits.

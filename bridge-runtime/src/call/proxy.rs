@@ -6,10 +6,12 @@ use crate::call::command::{
 use crate::call::env::EngineEnv;
 use crate::call::handle::CallHandle;
 use crate::call::raise::{terminated, ProxyResult};
+use crate::call::recorded::CallRecords;
 use crate::call::script::{call_error, ErasedReply, Reservation, RunningScript};
+use crate::call::signature::ScriptParam;
 use crate::call::type_checks::ScriptArgument;
 use crate::catch_unwind::{describe_panic, drop_quietly, CatchUnwind};
-use crate::convert::{from_script, into_script};
+use crate::convert::{dynamic_to_json, from_script, into_script};
 use crate::error::{CallErrorKind, CallFailure};
 use crate::state::CallEnv;
 use crate::sync::reply::{call_cell, CellReceiver};
@@ -17,18 +19,30 @@ use crate::sync::wait::{block_until, SpinPolicy};
 use crate::trace::{self, CallTrace};
 use rhai::{Dynamic, EvalAltResult, NativeCallContext, Position};
 use serde::Serialize;
+use serde_json::Value;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Whether the proxy waits for the reply (a plain call) or hands back a handle (`start`).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum CallMode {
     Wait,
     Start,
+}
+
+/// What a call needs to know of the function it calls.
+pub(crate) struct Callee {
+    /// The name scripts call it by.
+    pub(crate) name: &'static str,
+    /// Its script parameters.
+    pub(crate) params: &'static [ScriptParam],
+    /// Its own time limit, if it sets one.
+    pub(crate) timeout: Option<Duration>,
 }
 
 /// One call from a script to an async function, as its proxy sees it.
@@ -41,6 +55,8 @@ pub struct ScriptCall<'a> {
     env: &'a EngineEnv,
     /// The name scripts call the function by.
     function: &'static str,
+    /// Its script parameters (named in recorded calls).
+    params: &'static [ScriptParam],
     /// The function's own time limit, if it sets one.
     timeout: Option<Duration>,
     mode: CallMode,
@@ -51,16 +67,16 @@ impl<'a> ScriptCall<'a> {
         context: NativeCallContext<'a>,
         args: &'a [&'a mut Dynamic],
         env: &'a EngineEnv,
-        function: &'static str,
-        timeout: Option<Duration>,
+        callee: Callee,
         mode: CallMode,
     ) -> Self {
         Self {
             context,
             args,
             env,
-            function,
-            timeout,
+            function: callee.name,
+            params: callee.params,
+            timeout: callee.timeout,
             mode,
         }
     }
@@ -96,6 +112,13 @@ impl<'a> ScriptCall<'a> {
     /// Sends `command` to the worker and waits for its reply, converted to a script value (or a
     /// catchable script error). Called through `start`, it returns a call handle instead of waiting.
     pub fn send_and_wait<C: ScriptCommand>(&self, command: C) -> ProxyResult {
+        match self.env.records() {
+            None => self.send(command, None),
+            Some(records) => self.with_records(records, |recording| self.send(command, recording)),
+        }
+    }
+
+    fn send<C: ScriptCommand>(&self, command: C, recording: Option<Recording>) -> ProxyResult {
         let position = self.context.call_position();
         let running = self.running(position)?;
         let reservation = match self.mode {
@@ -110,23 +133,111 @@ impl<'a> ScriptCall<'a> {
             span: trace.span().clone(),
         };
         let pending = self.hand_over::<C, _>(&running, position, payload, trace)?;
-        match reservation {
-            None => pending.wait(&running, self.env.spin(), position),
-            Some(reservation) => Ok(Dynamic::from(CallHandle::new(
+        match (reservation, recording) {
+            (None, None) => pending.wait(&running, self.env.spin(), position),
+            (None, Some(recording)) => {
+                let outcome = pending.wait(&running, self.env.spin(), position);
+                recording.finish(outcome, &running, position)
+            }
+            (Some(reservation), None) => Ok(Dynamic::from(CallHandle::new(
                 Box::new(pending),
                 reservation,
             ))),
+            (Some(reservation), Some(recording)) => Ok(Dynamic::from(CallHandle::new(
+                Box::new(RecordedReply {
+                    reply: Box::new(pending),
+                    recording,
+                }),
+                reservation,
+            ))),
         }
+    }
+
+    /// A call when the bridge records, replays or mocks calls: served without calling the
+    /// function if it is mocked or replayed, else made by `call` (and recorded if recording).
+    fn with_records(
+        &self,
+        records: &Arc<CallRecords>,
+        call: impl FnOnce(Option<Recording>) -> ProxyResult,
+    ) -> ProxyResult {
+        let position = self.context.call_position();
+        let arguments = self.arguments_json()?;
+        let name = self.function;
+        let in_order = || {
+            let params = self.params.iter();
+            params.map(|param| arguments[param.name].clone()).collect()
+        };
+        let Some(served) = records.serve(name, &arguments, in_order) else {
+            let recording = records.recording().then(|| Recording {
+                records: records.clone(),
+                call: records.number_call(),
+                function: name,
+                arguments,
+                started: Instant::now(),
+            });
+            return call(recording);
+        };
+        let running = self.running(position)?;
+        let outcome = match &served {
+            Ok(value) => Ok(value),
+            Err(failure) => Err((failure.kind.as_str(), &failure.message[..])),
+        };
+        let (call, script) = (records.number_call(), running.name());
+        let recorded = records.record(call, name, arguments, outcome, Duration::ZERO, script);
+        if let Err(failure) = recorded {
+            return Err(self.raise(failure.kind, failure.message, None, position));
+        }
+        match self.mode {
+            CallMode::Wait => {
+                reply_to_script(&running, name, served, position, CallTrace::start(name))
+            }
+            CallMode::Start => {
+                let reservation = self.reserve_in_flight(&running, position)?;
+                let reply = ServedReply {
+                    function: name,
+                    outcome: served,
+                };
+                Ok(Dynamic::from(CallHandle::new(Box::new(reply), reservation)))
+            }
+        }
+    }
+
+    /// The script's arguments by parameter name, as JSON.
+    fn arguments_json(&self) -> Result<Value, Box<EvalAltResult>> {
+        let mut arguments = serde_json::Map::with_capacity(self.args.len());
+        for (param, value) in self.params.iter().zip(self.args.iter()) {
+            let json = dynamic_to_json(value)
+                .map_err(|e| self.argument_error(param.name, e.to_string()))?;
+            arguments.insert(param.name.to_owned(), json);
+        }
+        Ok(Value::Object(arguments))
     }
 
     /// Like [`send_and_wait`](Self::send_and_wait), but first polls the call once right here,
     /// within the worker runtime's context: a call that finishes on that poll never crosses
     /// threads. An unfinished one moves to the worker. Used by `#[script_async(eager)]`.
     pub fn run_eager<C: EagerCommand>(&self, command: C) -> ProxyResult {
-        let position = self.context.call_position();
         if self.mode == CallMode::Start {
             return self.send_and_wait(command);
         }
+        let Some(records) = self.env.records() else {
+            return self.eager(command);
+        };
+        self.with_records(records, |recording| {
+            let outcome = self.eager(command);
+            match recording {
+                None => outcome,
+                Some(recording) => {
+                    let position = self.context.call_position();
+                    let running = self.running(position)?;
+                    recording.finish(outcome, &running, position)
+                }
+            }
+        })
+    }
+
+    fn eager<C: EagerCommand>(&self, command: C) -> ProxyResult {
+        let position = self.context.call_position();
         let running = self.running(position)?;
         if let Some(reason) = running.control.stop_reason() {
             return Err(terminated(reason, position));
@@ -301,6 +412,112 @@ impl<C: ScriptCommand, P> ErasedReply for PendingReply<C, P> {
 
     fn finish(self: Box<Self>, running: &RunningScript, position: Position) -> ProxyResult {
         (*self).take(running, position)
+    }
+}
+
+/// A real call being recorded: written down when its outcome reaches the script.
+struct Recording {
+    records: Arc<CallRecords>,
+    /// Its number, taken when it was made.
+    call: u64,
+    function: &'static str,
+    arguments: Value,
+    started: Instant,
+}
+
+impl Recording {
+    /// Records `outcome` (a value, or the call error the script gets) and passes it on. A
+    /// script stopped while it waited made no call to record; a record that cannot be written
+    /// is the call's error instead.
+    fn finish(
+        self,
+        outcome: ProxyResult,
+        running: &RunningScript,
+        position: Position,
+    ) -> ProxyResult {
+        let recorded = match &outcome {
+            Ok(value) => dynamic_to_json(value)
+                .map_err(|e| (CallErrorKind::Return.as_str().to_owned(), e.to_string())),
+            Err(raised) => match call_error_fields(raised, self.function) {
+                Some(fields) => Err(fields),
+                None => return outcome,
+            },
+        };
+        let recorded = match &recorded {
+            Ok(value) => Ok(value),
+            Err((kind, message)) => Err((&kind[..], &message[..])),
+        };
+        let elapsed = self.started.elapsed();
+        let script = running.name();
+        let (call, function, arguments) = (self.call, self.function, self.arguments);
+        match (self.records).record(call, function, arguments, recorded, elapsed, script) {
+            Ok(()) => outcome,
+            Err(failure) => {
+                let (kind, message) = (failure.kind, failure.message);
+                Err(call_error(
+                    Some(running),
+                    self.function,
+                    kind,
+                    message,
+                    None,
+                    position,
+                ))
+            }
+        }
+    }
+}
+
+/// The `kind` and `message` of a call error `function` raised, or `None` for any other error
+/// (a script stopped while it waited).
+fn call_error_fields(raised: &EvalAltResult, function: &str) -> Option<(String, String)> {
+    let EvalAltResult::ErrorRuntime(value, _) = raised else {
+        return None;
+    };
+    let map = value.read_lock::<rhai::Map>()?;
+    let text = |field: &str| map.get(field)?.clone().into_immutable_string().ok();
+    if text("function")? != function {
+        return None;
+    }
+    Some((text("kind")?.to_string(), text("message")?.to_string()))
+}
+
+/// A started call being recorded: recorded when the script waits on its handle.
+struct RecordedReply {
+    reply: Box<dyn ErasedReply>,
+    recording: Recording,
+}
+
+impl ErasedReply for RecordedReply {
+    fn is_finished(&self) -> bool {
+        self.reply.is_finished()
+    }
+
+    fn arm(&self) {
+        self.reply.arm();
+    }
+
+    fn finish(self: Box<Self>, running: &RunningScript, position: Position) -> ProxyResult {
+        let outcome = self.reply.finish(running, position);
+        self.recording.finish(outcome, running, position)
+    }
+}
+
+/// A started call that was mocked or replayed: its outcome is there at once.
+struct ServedReply {
+    function: &'static str,
+    outcome: Result<Value, CallFailure>,
+}
+
+impl ErasedReply for ServedReply {
+    fn is_finished(&self) -> bool {
+        true
+    }
+
+    fn arm(&self) {}
+
+    fn finish(self: Box<Self>, running: &RunningScript, position: Position) -> ProxyResult {
+        let trace = CallTrace::start(self.function);
+        reply_to_script(running, self.function, self.outcome, position, trace)
     }
 }
 

@@ -3,7 +3,8 @@
 //! Each function's expansion submits one [`ScriptFunction`] with `inventory::submit!`; a bridge
 //! reads them all when it starts, so no hand wiring is needed.
 
-use crate::call::proxy::ScriptCall;
+use crate::call::proxy::{Callee, ScriptCall};
+use crate::call::signature::{ScriptParam, ScriptReturn};
 use crate::error::Error;
 use crate::state::RequiredType;
 use std::collections::HashMap;
@@ -14,22 +15,14 @@ use std::time::Duration;
 #[doc(hidden)]
 pub type ProxyFn = fn(&mut ScriptCall<'_>) -> Result<rhai::Dynamic, Box<rhai::EvalAltResult>>;
 
-/// One parameter of a registered function, as written in its Rust signature.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ScriptParam {
-    /// The parameter's name.
-    pub name: &'static str,
-    /// Its Rust type, as written.
-    pub rust_type: &'static str,
-}
-
 /// An async function registered with `#[script_async]`: what scripts call it, and how.
 #[derive(Debug)]
 pub struct ScriptFunction {
     name: &'static str,
     rust_path: &'static str,
     params: &'static [ScriptParam],
-    returns: &'static str,
+    returns: ScriptReturn,
+    docs: &'static str,
     proxy: ProxyFn,
     group: Option<&'static str>,
     timeout: Option<Duration>,
@@ -44,7 +37,7 @@ impl ScriptFunction {
         name: &'static str,
         rust_path: &'static str,
         params: &'static [ScriptParam],
-        returns: &'static str,
+        returns: ScriptReturn,
         proxy: ProxyFn,
     ) -> Self {
         Self {
@@ -52,12 +45,20 @@ impl ScriptFunction {
             rust_path,
             params,
             returns,
+            docs: "",
             proxy,
             group: None,
             timeout: None,
             states: &[],
             contexts: &[],
         }
+    }
+
+    /// Used by the code `#[script_async]` writes for a function with a doc comment.
+    #[doc(hidden)]
+    pub const fn with_docs(mut self, docs: &'static str) -> Self {
+        self.docs = docs;
+        self
     }
 
     /// Used by the code `#[script_async(group = "...")]` writes.
@@ -105,7 +106,57 @@ impl ScriptFunction {
 
     /// Its Rust return type, as written (`()` when it has none).
     pub fn returns(&self) -> &'static str {
-        self.returns
+        self.returns.rust_type
+    }
+
+    /// What scripts get back, spelled as Rhai spells types (`map`; `()` for nothing).
+    pub fn script_returns(&self) -> &'static str {
+        self.returns.script_type
+    }
+
+    /// The Rust function's doc comment, without the `///` markers (empty if it has none).
+    pub fn docs(&self) -> &'static str {
+        self.docs
+    }
+
+    /// How scripts call it, as Rhai's signatures read: `get_user(id: int) -> map`.
+    ///
+    /// ```
+    /// for function in bridge_runtime::registered_functions() {
+    ///     println!("{}", function.signature());
+    /// }
+    /// ```
+    pub fn signature(&self) -> String {
+        let mut signature = format!("{}({})", self.name, self.param_texts().join(", "));
+        if self.returns.script_type != "()" {
+            signature.push_str(" -> ");
+            signature.push_str(self.returns.script_type);
+        }
+        signature
+    }
+
+    /// Rhai's metadata for it: each parameter as `name: type`, then the return type (`()`,
+    /// which Rhai's signatures leave out and its definition files need).
+    pub(crate) fn params_info(&self) -> Vec<String> {
+        let mut info = self.param_texts();
+        info.push(self.returns.script_type.to_owned());
+        info
+    }
+
+    fn param_texts(&self) -> Vec<String> {
+        self.params
+            .iter()
+            .map(|param| format!("{}: {}", param.name, param.script_type))
+            .collect()
+    }
+
+    /// The doc comment as Rhai's metadata takes it: one block of `///` lines.
+    pub(crate) fn doc_comments(&self) -> Vec<String> {
+        if self.docs.is_empty() {
+            return Vec::new();
+        }
+        let lines: Vec<String> = self.docs.lines().map(|line| format!("///{line}")).collect();
+        vec![lines.join("\n")]
     }
 
     /// The group it joined with `#[script_async(group = "...")]`.
@@ -126,6 +177,15 @@ impl ScriptFunction {
     /// The `ScriptContext<T>` types it needs from each script run.
     pub fn contexts(&self) -> &'static [RequiredType] {
         self.contexts
+    }
+
+    /// What each call of it needs to know.
+    pub(crate) fn callee(&self) -> Callee {
+        Callee {
+            name: self.name,
+            params: self.params,
+            timeout: self.timeout,
+        }
     }
 
     pub(crate) fn proxy(&self) -> ProxyFn {

@@ -26,6 +26,11 @@ pub(crate) struct RunningScript {
 }
 
 impl RunningScript {
+    /// The script's name, if it was given one.
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
     pub(crate) fn new(
         control: Arc<ScriptControl>,
         waker: Arc<ScriptWaker>,

@@ -13,7 +13,7 @@ use crate::engine::{start_wait, stdlib};
 use crate::error::CallErrorKind;
 use crate::sync::control::StopReason;
 use crate::sync::fiber::{self, Suspend};
-use rhai::{Dynamic, Engine};
+use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Module, NativeCallContext, RhaiFunc};
 use std::any::TypeId;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -69,26 +69,24 @@ const OPERATIONS_PER_STOP_CHECK: u64 = 64;
 /// standard library each time, which costs more than most scripts.
 pub(crate) fn build_engine(settings: &EngineSettings, env: &Rc<EngineEnv>) -> Engine {
     let mut engine = Engine::new();
+    let mut functions = Module::new();
     for &function in &settings.functions {
         let env = env.clone();
         let proxy = function.proxy();
-        // Every parameter is a wildcard; the proxy converts and checks each argument itself,
-        // so a wrong type is an error naming the parameter rather than "function not found".
-        let params = vec![TypeId::of::<Dynamic>(); function.params().len()];
-        engine.register_raw_fn(function.name(), params, move |context, args| {
+        register_with_metadata(&mut functions, function, move |context, args| {
             proxy(&mut ScriptCall::new(
                 context,
                 args,
                 &env,
-                function.name(),
-                function.timeout(),
+                function.callee(),
                 CallMode::Wait,
             ))
         });
     }
     for &(function, state) in &settings.missing_state {
-        register_missing_state(&mut engine, env, function, state);
+        register_missing_state(&mut functions, env, function, state);
     }
+    engine.register_global_module(functions.into());
     start_wait::register(&mut engine, env, &settings.functions);
     stdlib::register(&mut engine, env);
     settings.limits.apply(&mut engine);
@@ -163,18 +161,17 @@ impl ProgressChecks {
 /// Registers `function`, whose state of type `state` the bridge lacks, as a function whose every
 /// call raises a catchable error of kind `"context"` saying so.
 fn register_missing_state(
-    engine: &mut Engine,
+    functions: &mut Module,
     env: &Rc<EngineEnv>,
     function: &'static ScriptFunction,
     state: &'static str,
 ) {
     let env = env.clone();
-    let params = vec![TypeId::of::<Dynamic>(); function.params().len()];
     let message = format!(
         "`{}` needs state of type `{state}`, which this bridge was not given",
         function.name()
     );
-    engine.register_raw_fn(function.name(), params, move |context, _| {
+    register_with_metadata(functions, function, move |context, _| {
         let running = env.running();
         let kind = CallErrorKind::Context;
         let position = context.call_position();
@@ -188,4 +185,35 @@ fn register_missing_state(
             position,
         ))
     });
+}
+
+/// Adds `body` to `functions` as `function`, with its parameter names, script types and doc comment as
+/// Rhai's metadata, so that `Engine::gen_fn_signatures`, Rhai's JSON metadata and definition
+/// files show it as the Rust signature reads.
+fn register_with_metadata(
+    functions: &mut Module,
+    function: &'static ScriptFunction,
+    body: impl Fn(NativeCallContext, &mut [&mut Dynamic]) -> Result<Dynamic, Box<EvalAltResult>>
+        + 'static,
+) {
+    // Every parameter is a wildcard; the proxy converts and checks each argument itself, so a
+    // wrong type is an error naming the parameter rather than "function not found".
+    let params = vec![TypeId::of::<Dynamic>(); function.params().len()];
+    let body = RhaiFunc::Method {
+        func: rhai::Shared::new(
+            move |context: Option<NativeCallContext>, args: &mut [&mut Dynamic]| match context {
+                Some(context) => body(context, args),
+                None => Err(format!("`{}` needs a call context", function.name()).into()),
+            },
+        ),
+        has_context: true,
+        // Pure: the arguments are only read. Volatile: a call must never be constant-folded.
+        is_pure: true,
+        is_volatile: true,
+    };
+    FuncRegistration::new(function.name())
+        .in_global_namespace()
+        .with_params_info(function.params_info())
+        .with_comments(function.doc_comments())
+        .set_into_module_raw(functions, params, body);
 }

@@ -40,6 +40,11 @@ impl EnginePool {
         Ok(pool)
     }
 
+    /// The settings every engine thread builds its engine from.
+    pub(crate) fn settings(&self) -> &EngineSettings {
+        &self.shared.settings
+    }
+
     /// Gives a script to an engine thread, or queues it if `max_scripts` run already. If it
     /// cannot be run, its outcome is the reason.
     pub(crate) fn submit(&self, job: ScriptJob) {

@@ -96,14 +96,7 @@ fn start(
         ));
     }
     let args: Vec<&mut Dynamic> = values.iter_mut().collect();
-    let mut call = ScriptCall::new(
-        context,
-        &args,
-        env,
-        function.name(),
-        function.timeout(),
-        CallMode::Start,
-    );
+    let mut call = ScriptCall::new(context, &args, env, function.callee(), CallMode::Start);
     (function.proxy())(&mut call)
 }
 

@@ -1,0 +1,136 @@
+//! The builder's record, replay and mock methods (the mechanism is [`crate::call::recorded`]).
+
+use crate::api::builder::BridgeBuilder;
+use crate::call::recorded::{read_recorded, MockFn};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+use std::io::{BufRead, Write};
+use std::sync::Arc;
+
+/// Record, replay and mock.
+impl BridgeBuilder {
+    /// Writes every call scripts make as one JSON line to `writer`: its number (in the order
+    /// calls were made; lines are written as calls finish), the function, the arguments
+    /// by parameter name, the `result` or the `error` (`kind` and `message`), the duration in
+    /// microseconds and the script's name. A call whose line cannot be written fails with an
+    /// error of kind `"recording"`. Mocked and replayed calls are recorded too (duration 0).
+    ///
+    /// ```
+    /// use bridge_runtime::{script_async, Bridge};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// #[script_async]
+    /// async fn add_tax(amount: i64) -> i64 {
+    ///     amount * 120 / 100
+    /// }
+    ///
+    /// #[derive(Clone, Default)]
+    /// struct Log(Arc<Mutex<Vec<u8>>>);
+    /// impl std::io::Write for Log {
+    ///     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+    ///         self.0.lock().unwrap().write(bytes)
+    ///     }
+    ///     fn flush(&mut self) -> std::io::Result<()> {
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let log = Log::default();
+    /// let bridge = Bridge::builder().record(log.clone()).build()?;
+    /// assert_eq!(bridge.run("add_tax(100)")?, 120);
+    /// let line = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    /// assert!(line.starts_with(r#"{"call":1,"function":"add_tax","arguments":{"amount":100},"result":120,"#));
+    /// # Ok::<(), bridge_runtime::Error>(())
+    /// ```
+    pub fn record(mut self, writer: impl Write + Send + 'static) -> Self {
+        self.records.recorder = Some(Box::new(writer));
+        self
+    }
+
+    /// Serves the calls recorded by [`record`](Self::record), in order, without calling the
+    /// real functions: each call must be the next recorded one (same function, same
+    /// arguments), and gets the recorded value or error. A call that is not, or one past the
+    /// end, fails with an error of kind `"recording"` naming the recorded call and the one the
+    /// script made. A line that is not a recorded call fails [`build`](Self::build), naming the
+    /// line. Concurrent scripts share the one sequence.
+    pub fn replay(mut self, reader: impl BufRead) -> Self {
+        self.records.replay = Some(read_recorded(reader));
+        self
+    }
+
+    /// Serves calls of the function scripts call `name` with `mock` instead: it gets the
+    /// script's arguments as a JSON object by parameter name (after they were checked against
+    /// the parameters' types, as for the real function) and returns the script's value, or an
+    /// `Err` message the script gets as an error of kind `"error"`. Runs on the script's engine
+    /// thread: keep it quick. A `name` the bridge does not expose fails [`build`](Self::build).
+    ///
+    /// ```
+    /// use bridge_runtime::{script_async, Bridge, Value};
+    ///
+    /// #[script_async]
+    /// async fn account_balance(account: String) -> Result<i64, String> {
+    ///     unimplemented!("talks to the database")
+    /// }
+    ///
+    /// let bridge = Bridge::builder()
+    ///     .mock("account_balance", |args: Value| match args["account"].as_str() {
+    ///         Some("ada") => Ok(Value::from(250)),
+    ///         _ => Err("no such account".to_owned()),
+    ///     })
+    ///     .build()?;
+    /// assert_eq!(bridge.run(r#"account_balance("ada") - 50"#)?, 200);
+    /// # Ok::<(), bridge_runtime::Error>(())
+    /// ```
+    pub fn mock(
+        mut self,
+        name: &str,
+        mock: impl Fn(Value) -> Result<Value, String> + Send + Sync + 'static,
+    ) -> Self {
+        let mock = MockFn::ByName(Arc::new(mock));
+        self.records.mocks.insert(name.to_owned(), mock);
+        self
+    }
+
+    /// [`mock`](Self::mock) with typed arguments and result: `A` is deserialized from the
+    /// arguments in order (a tuple such as `(i64, String)`, or `(i64,)` for one), and `R` is
+    /// what the script gets. Arguments that do not fit `A` are an error for that call.
+    ///
+    /// ```
+    /// use bridge_runtime::{script_async, Bridge};
+    ///
+    /// #[script_async]
+    /// async fn shipping_cost(weight_kg: f64, country: String) -> f64 {
+    ///     unimplemented!("asks the carrier")
+    /// }
+    ///
+    /// let bridge = Bridge::builder()
+    ///     .mock_typed("shipping_cost", |(weight, country): (f64, String)| {
+    ///         Ok(if country == "NL" { weight * 2.0 } else { weight * 5.0 })
+    ///     })
+    ///     .build()?;
+    /// assert_eq!(bridge.run(r#"shipping_cost(3, "NL")"#)?, 6.0);
+    /// # Ok::<(), bridge_runtime::Error>(())
+    /// ```
+    pub fn mock_typed<A, R>(
+        mut self,
+        name: &str,
+        mock: impl Fn(A) -> Result<R, String> + Send + Sync + 'static,
+    ) -> Self
+    where
+        A: DeserializeOwned,
+        R: Serialize,
+    {
+        let function = name.to_owned();
+        let mock = MockFn::InOrder(Arc::new(move |in_order| {
+            let typed = serde_json::from_value(Value::Array(in_order)).map_err(|e| {
+                format!("mock of `{function}`: the arguments do not fit its argument type: {e}")
+            })?;
+            let result = mock(typed)?;
+            serde_json::to_value(result)
+                .map_err(|e| format!("mock of `{function}`: its result has no JSON form: {e}"))
+        }));
+        self.records.mocks.insert(name.to_owned(), mock);
+        self
+    }
+}

@@ -1,0 +1,323 @@
+//! Record, replay and mock: calls kept as JSON lines and served again without the functions,
+//! or served by the host.
+
+use bridge_runtime::{script_async, Bridge, Error, RecordedCall, Value};
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Set while replaying or mocking: the real functions must not run then.
+static REAL_CALLS_FORBIDDEN: AtomicBool = AtomicBool::new(false);
+
+/// Tests take turns: one may forbid real calls while another makes them.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Holds the turn; real calls are allowed again when it ends.
+struct Turn(#[allow(dead_code)] std::sync::MutexGuard<'static, ()>);
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        REAL_CALLS_FORBIDDEN.store(false, Ordering::SeqCst);
+    }
+}
+
+fn turn(forbid_real_calls: bool) -> Turn {
+    let guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    REAL_CALLS_FORBIDDEN.store(forbid_real_calls, Ordering::SeqCst);
+    Turn(guard)
+}
+
+fn real_call(name: &str) {
+    assert!(
+        !REAL_CALLS_FORBIDDEN.load(Ordering::SeqCst),
+        "{name} was called during a replay"
+    );
+}
+
+#[derive(Serialize, Deserialize)]
+struct Order {
+    id: i64,
+    items: Vec<String>,
+    total: f64,
+}
+
+#[script_async]
+async fn rr_order(id: i64) -> Result<Order, String> {
+    real_call("rr_order");
+    tokio::time::sleep(Duration::from_millis(2)).await;
+    if id < 0 {
+        return Err(format!("no order {id}"));
+    }
+    Ok(Order {
+        id,
+        items: vec!["tea".into(), format!("item {id}")],
+        total: id as f64 * 1.5,
+    })
+}
+
+#[script_async]
+async fn rr_discount(customer: String, percent: i64) -> f64 {
+    real_call("rr_discount");
+    tokio::task::yield_now().await;
+    (customer.len() as i64 * percent) as f64 / 100.0
+}
+
+#[script_async]
+async fn rr_untouchable(x: i64) -> i64 {
+    real_call("rr_untouchable");
+    x
+}
+
+/// A writer whose bytes a test can read afterwards.
+#[derive(Clone, Default)]
+struct SharedLog(Arc<Mutex<Vec<u8>>>);
+
+impl Write for SharedLog {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl SharedLog {
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+    fn calls(&self) -> Vec<RecordedCall> {
+        self.text()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    }
+}
+
+const SHOP_SCRIPT: &str = r#"
+    let first = rr_order(7);
+    let missing = "found";
+    try { rr_order(-1); } catch (e) { missing = `${e.kind}: ${e.message}` }
+    let started = start(Fn("rr_discount"), ["ada", 10]);
+    let other = rr_order(2);
+    #{ first: first, missing: missing, discount: wait(started), other_total: other.total }
+"#;
+
+#[test]
+fn a_recorded_script_replays_bit_for_bit_without_calling_the_functions() {
+    let _turn = turn(false);
+    let log = SharedLog::default();
+    let recording = Bridge::builder().record(log.clone()).build().unwrap();
+    let original = recording.script(SHOP_SCRIPT).name("shop").run().unwrap();
+    drop(recording);
+
+    let mut calls = log.calls();
+    // Written as they finished; numbered as they were made.
+    calls.sort_by_key(|call| call.call);
+    let functions: Vec<&str> = calls.iter().map(|call| &call.function[..]).collect();
+    assert_eq!(
+        functions,
+        ["rr_order", "rr_order", "rr_discount", "rr_order"],
+        "{}",
+        log.text()
+    );
+    assert_eq!(calls[0].arguments, serde_json::json!({ "id": 7 }));
+    assert_eq!(calls[0].result.as_ref().unwrap()["items"][1], "item 7");
+    assert!(calls[0].duration_us >= 2_000, "{:?}", calls[0]);
+    assert_eq!(calls[0].script.as_deref(), Some("shop"));
+    let error = calls[1].error.as_ref().unwrap();
+    assert_eq!(
+        (&error.kind[..], &error.message[..]),
+        ("error", "no order -1")
+    );
+    assert_eq!(
+        calls[2].arguments,
+        serde_json::json!({ "customer": "ada", "percent": 10 })
+    );
+
+    REAL_CALLS_FORBIDDEN.store(true, Ordering::SeqCst);
+    let again = SharedLog::default();
+    let replaying = Bridge::builder()
+        .replay(log.text().as_bytes())
+        .record(again.clone())
+        .build()
+        .unwrap();
+    let replayed = replaying.script(SHOP_SCRIPT).name("shop").run();
+    assert_eq!(replayed.unwrap(), original);
+    // What the replay served is what was recorded, call for call.
+    let strip = |mut calls: Vec<RecordedCall>| -> Vec<RecordedCall> {
+        calls.sort_by_key(|call| call.call);
+        calls
+            .into_iter()
+            .map(|call| RecordedCall {
+                duration_us: 0,
+                ..call
+            })
+            .collect()
+    };
+    assert_eq!(strip(again.calls()), strip(log.calls()));
+}
+
+/// A script that runs `call` and returns what it raised as `"kind: message"`.
+fn catching(call: &str) -> String {
+    format!("let caught = (); try {{ {call}; }} catch (e) {{ caught = `${{e.kind}}: ${{e.message}}` }} caught")
+}
+
+fn replay_of(calls: &str) -> Bridge {
+    Bridge::builder().replay(calls.as_bytes()).build().unwrap()
+}
+
+const ONE_CALL: &str = r#"{"function":"rr_untouchable","arguments":{"x":1},"result":1}"#;
+
+#[test]
+fn a_call_other_than_the_recorded_one_is_an_error_naming_both() {
+    let _turn = turn(true);
+    let bridge = replay_of(ONE_CALL);
+    let error = bridge.run("rr_untouchable(2)").unwrap_err();
+    let Error::Call(call) = &error else {
+        panic!("expected a call error, got {error:?}")
+    };
+    assert_eq!(call.kind.as_str(), "recording");
+    assert_eq!(
+        call.message,
+        r#"call 1 does not match the replay: recorded rr_untouchable({"x":1}), the script called rr_untouchable({"x":2})"#
+    );
+    // The mismatch took nothing: the recorded call is still next.
+    assert_eq!(bridge.run("rr_untouchable(1)").unwrap(), 1);
+
+    let bridge = replay_of(ONE_CALL);
+    let caught = bridge.run(catching("rr_order(1)")).unwrap();
+    assert_eq!(
+        caught,
+        r#"recording: call 1 does not match the replay: recorded rr_untouchable({"x":1}), the script called rr_order({"id":1})"#
+    );
+}
+
+#[test]
+fn a_call_past_the_end_of_the_replay_is_an_error_even_in_a_hostile_loop() {
+    let _turn = turn(true);
+    let bridge = Bridge::sandboxed()
+        .replay(ONE_CALL.as_bytes())
+        .build()
+        .unwrap();
+    let out = bridge
+        .run(
+            r#"
+            let refused = 0;
+            rr_untouchable(1);
+            for i in 0..10000 { try { rr_untouchable(1); } catch (e) { refused += 1; } }
+            refused
+            "#,
+        )
+        .unwrap();
+    assert_eq!(out, 10000);
+    let message = bridge.run("rr_untouchable(1)").unwrap_err().to_string();
+    assert!(
+        message.contains("the replay has no call left (1 were recorded) for call 2"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_replay_line_that_is_not_a_recorded_call_fails_build_naming_the_line() {
+    let log = format!("{ONE_CALL}\n\n{{\"function\": 3}}\n");
+    let error = Bridge::builder()
+        .replay(log.as_bytes())
+        .build()
+        .unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.contains("line 3 of the replay is not a recorded call"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_mock_serves_the_function_by_parameter_name() {
+    let _turn = turn(true);
+    let bridge = Bridge::builder()
+        .mock("rr_discount", |args: Value| {
+            if args["customer"] == "nobody" {
+                return Err("unknown customer".into());
+            }
+            Ok(Value::from(args["percent"].as_i64().unwrap() as f64 / 2.0))
+        })
+        .build()
+        .unwrap();
+    assert_eq!(bridge.run(r#"rr_discount("ada", 10)"#).unwrap(), 5.0);
+    let started = r#"wait(start(Fn("rr_discount"), ["ada", 4]))"#;
+    assert_eq!(bridge.run(started).unwrap(), 2.0);
+    let caught = bridge.run(catching(r#"rr_discount("nobody", 1)"#)).unwrap();
+    assert_eq!(caught, "error: unknown customer");
+    // Arguments are checked against the real parameter types first.
+    let error = bridge.run(r#"rr_discount(1, 2)"#).unwrap_err().to_string();
+    assert!(error.contains("customer"), "{error}");
+}
+
+#[test]
+fn a_typed_mock_gets_the_arguments_in_order() {
+    let _turn = turn(true);
+    let bridge = Bridge::builder()
+        // Parameter order (customer, percent), not alphabetical.
+        .mock_typed("rr_discount", |(customer, percent): (String, i64)| {
+            Ok(format!("{customer}:{percent}"))
+        })
+        .mock_typed("rr_order", |(id,): (i64,)| {
+            Ok(Order {
+                id,
+                items: Vec::new(),
+                total: 0.5,
+            })
+        })
+        .build()
+        .unwrap();
+    assert_eq!(bridge.run(r#"rr_discount("zed", 3)"#).unwrap(), "zed:3");
+    assert_eq!(bridge.run("rr_order(9).total").unwrap(), 0.5);
+}
+
+#[test]
+fn a_panicking_mock_is_a_catchable_panic_error() {
+    let bridge = Bridge::builder()
+        .mock("rr_untouchable", |_| panic!("mock exploded"))
+        .build()
+        .unwrap();
+    let caught = bridge.run(catching("rr_untouchable(1)")).unwrap();
+    assert_eq!(caught, "panic: mock exploded");
+    // The engine thread is fine afterwards.
+    assert_eq!(bridge.run("1 + 1").unwrap(), 2);
+}
+
+#[test]
+fn a_mock_for_a_function_the_bridge_does_not_have_fails_build() {
+    let error = Bridge::builder()
+        .mock("rr_ordr", |_| Ok(Value::Null))
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains(r#"mock("rr_ordr"): this bridge exposes no #[script_async] function"#),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_call_that_cannot_be_recorded_fails_saying_so() {
+    struct Broken;
+    impl Write for Broken {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::other("disk full"))
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let bridge = Bridge::builder().record(Broken).build().unwrap();
+    let _turn = turn(false);
+    let caught = bridge.run(catching(r#"rr_discount("a", 1)"#)).unwrap();
+    assert_eq!(
+        caught,
+        "recording: the call could not be recorded: disk full"
+    );
+}
