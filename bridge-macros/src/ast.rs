@@ -28,6 +28,8 @@ pub(crate) struct ScriptFn<'a> {
     pub(crate) params: Vec<Param<'a>>,
     /// What it returns.
     pub(crate) output: Output<'a>,
+    /// Exported by a `#[script_async] mod` (so it cannot be renamed).
+    pub(crate) in_module: bool,
 }
 
 /// The script name and where it came from.
@@ -136,6 +138,7 @@ impl<'a> ScriptFn<'a> {
             receiver,
             params,
             output: Output::from_syn(&item.sig.output),
+            in_module: false,
         }
     }
 

@@ -9,7 +9,7 @@ use syn::punctuated::Punctuated;
 use syn::{Expr, ExprLit, Lit, LitInt, LitStr, Meta, Path, Token};
 
 /// What the attribute said.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(crate) struct ScriptAsyncArgs {
     /// `name = "..."`: the name scripts call the function by.
     pub(crate) name: Option<LitStr>,

@@ -14,23 +14,87 @@ use syn::{Ident, Type};
 pub(crate) fn expand(function: &ScriptFn<'_>) -> TokenStream {
     let names = Names::of(function);
     let command = command_type(function, &names);
-    let dispatch = dispatch_impl(function, &names);
-    let eager = eager_impl(function, &names);
-    let proxy = proxy_fn(function, &names);
-    let registration = registration(function, &names);
+    let rest = expand_around_command(function, &names);
     quote! {
         const _: () = {
             #command
-            #dispatch
-            #eager
-            #proxy
-            #registration
+            #rest
         };
     }
 }
 
+/// For a function of a `#[script_async] mod`: its command type, public beside it in the module
+/// (serde data, a variant of the module's command enum), and the rest hidden as usual.
+pub(crate) fn expand_in_module(function: &ScriptFn<'_>) -> TokenStream {
+    let mut names = Names::of(function);
+    names.command = module_command_name(function);
+    let private = &names.private;
+    let serde_path = private_serde_path(private);
+    let rust_fn = &names.function;
+    let doc = format!(" One script call of [`{rust_fn}`]: its arguments as owned fields.");
+    let fields = function.script_params().map(|param| {
+        let name = param_ident(param);
+        let ty = field_type(param);
+        quote! { pub #name: #ty }
+    });
+    let command = &names.command;
+    let debug = debug_as_json(command, private);
+    let rest = expand_around_command(function, &names);
+    quote! {
+        #[doc = #doc]
+        #[derive(#private::serde::Serialize, #private::serde::Deserialize)]
+        #[serde(crate = #serde_path)]
+        pub struct #command {
+            #(#fields,)*
+        }
+        #debug
+        const _: () = {
+            #rest
+        };
+    }
+}
+
+/// `Debug` for a public command type, as its JSON (its fields need not be `Debug`).
+pub(crate) fn debug_as_json(command: &Ident, private: &TokenStream) -> TokenStream {
+    let name = command.to_string();
+    quote! {
+        #[automatically_derived]
+        impl ::core::fmt::Debug for #command {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                #private::debug_as_json(#name, self, f)
+            }
+        }
+    }
+}
+
+/// `fetch_user` → `FetchUserCommand`: the public name of a module function's command.
+pub(crate) fn module_command_name(function: &ScriptFn<'_>) -> Ident {
+    let rust_name = unraw(function.ident());
+    let span = function.ident().span();
+    Ident::new(&format!("{}Command", upper_camel_case(&rust_name)), span)
+}
+
+/// serde's `crate = "..."` for derives in generated code: the runtime's re-export, as text.
+pub(crate) fn private_serde_path(private: &TokenStream) -> String {
+    quote!(#private::serde).to_string().replace(' ', "")
+}
+
+/// The dispatch, the proxy and the registration, around a command type named `names.command`.
+fn expand_around_command(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
+    let dispatch = dispatch_impl(function, names);
+    let eager = eager_impl(function, names);
+    let proxy = proxy_fn(function, names);
+    let registration = registration(function, names);
+    quote! {
+        #dispatch
+        #eager
+        #proxy
+        #registration
+    }
+}
+
 /// The names of the generated items, and the path generated code reaches the runtime by.
-struct Names {
+pub(crate) struct Names {
     /// `::bridge_runtime::__private`, or `<crate = "...">::__private`.
     private: TokenStream,
     function: Ident,
@@ -340,7 +404,7 @@ fn respanned(tokens: &TokenStream, span: Span) -> TokenStream {
 }
 
 /// `fetch_user` → `FetchUser`.
-fn upper_camel_case(snake: &str) -> String {
+pub(crate) fn upper_camel_case(snake: &str) -> String {
     snake
         .split('_')
         .filter(|word| !word.is_empty())

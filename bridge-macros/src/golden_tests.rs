@@ -26,6 +26,18 @@ fn expand_fixture(source: &str) -> String {
                 }
                 None => items.push(Item::Fn(function)),
             },
+            Item::Mod(mut module) => match take_script_async(&mut module.attrs) {
+                Some(attr) => {
+                    let args = match attr.meta {
+                        syn::Meta::List(list) => list.tokens,
+                        _ => proc_macro2::TokenStream::new(),
+                    };
+                    let expanded = crate::script_async_tokens(args, quote::quote!(#module));
+                    let expanded: syn::File = syn::parse2(expanded).expect("expansion parses");
+                    items.extend(expanded.items);
+                }
+                None => items.push(Item::Mod(module)),
+            },
             other => items.push(other),
         }
     }

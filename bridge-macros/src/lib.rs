@@ -3,7 +3,8 @@
 //!
 //! The macro runs in three stages, one module each: `ast` reads the function into our own model
 //! (keeping the user's tokens for error spans), `valid` checks the model and collects every
-//! problem, and `expand` writes the output.
+//! problem, and `expand` writes the output. `module` does the same for an inline `mod` of
+//! functions, through the same three.
 
 #![deny(missing_docs)]
 
@@ -11,6 +12,7 @@ mod ast;
 mod attr;
 mod errors;
 mod expand;
+mod module;
 mod reserved;
 mod script_type;
 mod type_text;
@@ -47,10 +49,14 @@ pub(crate) fn script_async_tokens(attr: TokenStream2, item: TokenStream2) -> Tok
 }
 
 fn expand_item(attr: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
+    if let Ok(module) = syn::parse2::<syn::ItemMod>(item.clone()) {
+        return expand_module(attr, &module);
+    }
     let function: syn::ItemFn = syn::parse2(item).map_err(|error| {
         syn::Error::new(
             error.span(),
-            "#[script_async] goes on an `async fn` (a free function, not a method, struct or module)",
+            "#[script_async] goes on an `async fn` (a free function, not a method or struct) or \
+             on an inline `mod` of them",
         )
     })?;
     let mut errors = errors::Errors::default();
@@ -61,6 +67,22 @@ fn expand_item(attr: TokenStream2, item: TokenStream2) -> syn::Result<TokenStrea
     let mut tokens = function.to_token_stream();
     tokens.extend(expand::expand(&model));
     Ok(tokens)
+}
+
+fn expand_module(attr: TokenStream2, module: &syn::ItemMod) -> syn::Result<TokenStream2> {
+    let mut errors = errors::Errors::default();
+    let args = attr::parse(attr, &mut errors);
+    let model = module::read(module, args, &mut errors);
+    match errors.finish() {
+        Ok(()) => Ok(module::expand(&model)),
+        // The module as written, less the inner `#[script_async]`s already reported (they would
+        // add "cannot find attribute" errors of their own).
+        Err(error) => {
+            let mut tokens = module::without_inner_attributes(module).to_token_stream();
+            tokens.extend(error.to_compile_error());
+            Ok(tokens)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -74,6 +96,21 @@ mod tests {
         assert!(output.starts_with(&item.to_string()), "{output}");
         assert!(output.contains("compile_error"), "{output}");
         // Both mistakes are reported at once.
+        assert_eq!(output.matches("compile_error").count(), 2, "{output}");
+    }
+
+    #[test]
+    fn on_error_a_module_is_still_emitted_with_every_mistake() {
+        let item = quote! {
+            mod api {
+                async fn ok(x: i64) -> i64 { x }
+                fn helper() {}
+                async fn wait() {}
+            }
+        };
+        let output = super::script_async_tokens(quote! {}, item).to_string();
+        assert!(output.starts_with("mod api {"), "{output}");
+        assert!(output.contains("fn helper"), "{output}");
         assert_eq!(output.matches("compile_error").count(), 2, "{output}");
     }
 }

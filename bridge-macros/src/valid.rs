@@ -169,6 +169,9 @@ fn check_script_name(function: &ScriptFn<'_>, errors: &mut Errors) {
     if let Some(problem) = script_name_problem(&name.value) {
         let fix = if name.explicit {
             "choose another name"
+        } else if function.in_module {
+            "rename the function, or move it out of the module and give it another script name \
+             with #[script_async(name = \"...\")]"
         } else {
             "give it another script name with #[script_async(name = \"...\")]"
         };

@@ -1,7 +1,9 @@
 //! What the code `#[script_async]` writes refers to, so users need no direct dependency on rhai,
 //! serde, serde_json or inventory. Not a public API: it changes without notice.
 
-pub use crate::call::command::{describe_err, EagerCommand, ScriptCommand, SendCallFuture};
+pub use crate::call::command::{
+    debug_as_json, describe_err, output_json, EagerCommand, ScriptCommand, SendCallFuture,
+};
 pub use crate::call::proxy::ScriptCall;
 pub use crate::call::raise::ProxyResult;
 pub use crate::call::registry::ScriptFunction;
@@ -13,3 +15,4 @@ pub use inventory;
 pub use rhai;
 pub use serde;
 pub use serde_json;
+pub use serde_json::Value as JsonValue;

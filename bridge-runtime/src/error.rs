@@ -298,9 +298,9 @@ pub enum Error {
     Config(String),
     /// The bridge shut down before the script finished.
     Shutdown,
-    /// A blocking [`run`](crate::Bridge::run) or [`join`](crate::ScriptHandle::join) was called
-    /// on one of a bridge's own threads (inside an async function a script called), where it
-    /// would wait on itself.
+    /// A blocking [`run`](crate::Bridge::run), [`join`](crate::ScriptHandle::join) or
+    /// [`dispatch`](crate::Bridge::dispatch) was called on one of a bridge's own threads (inside
+    /// an async function a script called), where it would wait on itself.
     BlockingOnBridgeThread,
     /// A bug in the bridge itself: please report it with the message.
     Internal(String),
@@ -345,9 +345,9 @@ impl fmt::Display for Error {
             Self::Config(problem) => write!(f, "invalid bridge settings: {problem}"),
             Self::Shutdown => f.write_str("the bridge shut down before the script finished"),
             Self::BlockingOnBridgeThread => f.write_str(
-                "a blocking run or join was called on a bridge's own thread (inside a function \
-                 that a script called), where it would wait on itself; use run_async(..).await \
-                 there instead",
+                "a blocking run, join or dispatch was called on a bridge's own thread (inside a \
+                 function that a script called), where it would wait on itself; use \
+                 run_async(..).await there instead, or await the function directly",
             ),
             Self::Internal(problem) => write!(f, "internal error in the bridge: {problem}"),
         }

@@ -71,6 +71,7 @@ pub use api::definitions::ScriptDefinitions;
 pub use api::handle::ScriptHandle;
 pub use api::script::{IntoScript, Script};
 pub use api::script_run::ScriptRun;
+pub use call::command::ScriptCommand;
 pub use call::recorded::{RecordedCall, RecordedError};
 pub use call::registry::{registered_functions, ScriptFunction};
 pub use call::signature::{ScriptParam, ScriptReturn};

@@ -10,6 +10,7 @@
 pub(crate) mod bridge;
 pub(crate) mod builder;
 pub(crate) mod definitions;
+pub(crate) mod dispatch;
 pub(crate) mod exposure;
 pub(crate) mod handle;
 pub(crate) mod inputs;

@@ -31,6 +31,12 @@ pub trait ScriptCommand: Send + 'static {
     /// The function's value on success, sent back to the engine thread.
     type Output: ScriptValue;
 
+    /// The name of the function this command calls: [`SCRIPT_NAME`](Self::SCRIPT_NAME), except
+    /// for a module's command enum, whose variants call different functions.
+    fn script_name(&self) -> &'static str {
+        Self::SCRIPT_NAME
+    }
+
     /// Worker side: awaits the real function with this command's arguments, and the state and
     /// context it asks for from `env`.
     fn dispatch(self, env: CallEnv) -> impl Future<Output = Result<Self::Output, CallFailure>>;
@@ -273,6 +279,32 @@ async fn within<F: Future>(timeout: Option<Duration>, future: F) -> Result<F::Ou
 /// need not be `Send`.
 pub fn describe_err<T, E: Display>(result: Result<T, E>) -> Result<T, CallFailure> {
     result.map_err(|error| CallFailure::new(CallErrorKind::Error, error.to_string()))
+}
+
+/// A function's result as JSON: how a module's command enum gives back the result of whichever
+/// function it called.
+pub fn output_json<T: serde::Serialize>(
+    result: Result<T, CallFailure>,
+) -> Result<serde_json::Value, CallFailure> {
+    serde_json::to_value(result?).map_err(|error| {
+        CallFailure::new(
+            CallErrorKind::Return,
+            format!("the return value has no JSON form: {error}"),
+        )
+    })
+}
+
+/// `Debug` for a module's commands, which are serde data whatever their fields are:
+/// `DepositCommand {"id":1,"amount":5}`.
+pub fn debug_as_json(
+    name: &str,
+    command: &impl serde::Serialize,
+    f: &mut std::fmt::Formatter<'_>,
+) -> std::fmt::Result {
+    match serde_json::to_string(command) {
+        Ok(json) => write!(f, "{name} {json}"),
+        Err(_) => write!(f, "{name} {{ .. }}"),
+    }
 }
 
 /// Commands for unit tests of the protocol, without the macro.

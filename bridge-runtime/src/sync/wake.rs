@@ -80,8 +80,7 @@ impl ScriptWaker {
     }
 
     /// A waker that only unparks the current thread (for code that waits outside an engine
-    /// thread's loop, such as tests).
-    #[cfg(test)]
+    /// thread's loop: `Bridge::dispatch`, tests).
     pub(crate) fn for_current_thread() -> Arc<Self> {
         Self::new(&ReadyList::for_current_thread(), 0)
     }

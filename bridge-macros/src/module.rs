@@ -1,0 +1,252 @@
+//! `#[script_async] mod api { ... }`: every `async fn` of an inline module exported as one group
+//! named after the module, with the module's closed command enum (a variant per function, serde
+//! data) and its one worker-side dispatch `match`.
+//!
+//! Read, checked and expanded in the same three steps as a single function; each function goes
+//! through the single-function checks too, so its errors read the same.
+
+use crate::ast::ScriptFn;
+use crate::attr::ScriptAsyncArgs;
+use crate::errors::Errors;
+use crate::expand::{
+    debug_as_json, expand_in_module, module_command_name, private_serde_path, upper_camel_case,
+};
+use crate::{ast, valid};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use syn::{AttrStyle, Item, ItemMod, LitStr};
+
+/// One `#[script_async] mod`.
+pub(crate) struct ScriptModule<'a> {
+    item: &'a ItemMod,
+    /// Its `async fn`s, in order.
+    functions: Vec<ScriptFn<'a>>,
+    runtime_path: syn::Path,
+}
+
+/// Reads `item`, recording in `errors` what a script module may not be or contain.
+pub(crate) fn read<'a>(
+    item: &'a ItemMod,
+    args: ScriptAsyncArgs,
+    errors: &mut Errors,
+) -> ScriptModule<'a> {
+    if let Some(name) = &args.name {
+        errors.at(
+            name,
+            "`name` renames one function; in a module each function keeps its own name (put the \
+             function outside the module to rename it)",
+        );
+    }
+    if let Some(eager) = &args.eager {
+        errors.at(
+            eager,
+            "`eager` is given per function: put the function outside the module with \
+             #[script_async(eager)]",
+        );
+    }
+    let group = args
+        .group
+        .clone()
+        .unwrap_or_else(|| LitStr::new(&ast::unraw(&item.ident), item.ident.span()));
+    let function_args = ScriptAsyncArgs {
+        name: None,
+        eager: None,
+        group: Some(group),
+        ..args.clone()
+    };
+    let mut functions = Vec::new();
+    match &item.content {
+        None => errors.at(
+            item,
+            "write the module's functions inline, `#[script_async] mod api { async fn ... }`: \
+             the attribute cannot read a module kept in another file",
+        ),
+        Some((_, items)) => {
+            for inner in items {
+                match inner {
+                    Item::Fn(function) => {
+                        if let Some(attr) = function.attrs.iter().find(|attr| is_script_async(attr))
+                        {
+                            errors.at(
+                                attr,
+                                "the module's #[script_async] already exports this function: \
+                                 remove this one (or move the function out of the module)",
+                            );
+                        }
+                        if function.sig.asyncness.is_none() {
+                            errors.at(
+                                function.sig.fn_token,
+                                format!(
+                                    "every `fn` in a #[script_async] module is exported to \
+                                     scripts, so it must be `async`: move the helper `{}` out of \
+                                     the module",
+                                    function.sig.ident
+                                ),
+                            );
+                            continue;
+                        }
+                        let mut function = ScriptFn::from_syn(function, function_args.clone());
+                        function.in_module = true;
+                        functions.push(function);
+                    }
+                    Item::Mod(inner) => errors.at(
+                        &inner.ident,
+                        "a #[script_async] module cannot hold modules: move this one out, or give \
+                         it its own #[script_async] outside",
+                    ),
+                    _ => {}
+                }
+            }
+            if functions.is_empty() && items.iter().all(|inner| !matches!(inner, Item::Fn(_))) {
+                errors.at(
+                    &item.ident,
+                    "a #[script_async] module needs at least one `async fn` to export",
+                );
+            }
+        }
+    }
+    for function in &functions {
+        valid::check(function, errors);
+    }
+    ScriptModule {
+        item,
+        functions,
+        runtime_path: args
+            .runtime_path
+            .unwrap_or_else(|| syn::parse_quote!(::bridge_runtime)),
+    }
+}
+
+/// `item` with any `#[script_async]` on its functions removed.
+pub(crate) fn without_inner_attributes(item: &ItemMod) -> ItemMod {
+    let mut item = item.clone();
+    if let Some((_, items)) = &mut item.content {
+        for inner in items {
+            if let Item::Fn(function) = inner {
+                function.attrs.retain(|attr| !is_script_async(attr));
+            }
+        }
+    }
+    item
+}
+
+fn is_script_async(attr: &syn::Attribute) -> bool {
+    attr.path()
+        .segments
+        .last()
+        .is_some_and(|segment| segment.ident == "script_async")
+}
+
+/// The module with its functions unchanged, and after them each function's command, proxy and
+/// registration, the command enum and its dispatch.
+pub(crate) fn expand(module: &ScriptModule<'_>) -> TokenStream {
+    let ItemMod {
+        attrs,
+        vis,
+        unsafety,
+        ident,
+        content,
+        ..
+    } = module.item;
+    let (outer, inner): (Vec<_>, Vec<_>) = attrs
+        .iter()
+        .partition(|attr| matches!(attr.style, AttrStyle::Outer));
+    let items = content.as_ref().map(|(_, items)| &items[..]).unwrap_or(&[]);
+    let functions = module.functions.iter().map(expand_in_module);
+    let command_enum = command_enum(module);
+    quote! {
+        #(#outer)*
+        #vis #unsafety mod #ident {
+            #(#inner)*
+            #(#items)*
+            #(#functions)*
+            #command_enum
+        }
+    }
+}
+
+/// `enum ApiCommand { GetUser(GetUserCommand), ... }` and its `ScriptCommand` impl, whose
+/// dispatch is one `match` with an arm per function.
+fn command_enum(module: &ScriptModule<'_>) -> TokenStream {
+    let runtime = &module.runtime_path;
+    let private = quote! { #runtime::__private };
+    let serde_path = private_serde_path(&private);
+    let module_name = ast::unraw(&module.item.ident);
+    let enum_name = format_ident!(
+        "{}Command",
+        upper_camel_case(&module_name),
+        span = module.item.ident.span()
+    );
+    let group = module
+        .functions
+        .first()
+        .and_then(|function| function.group.as_ref())
+        .map_or_else(|| module_name.clone(), LitStr::value);
+    let arms: Vec<_> = module
+        .functions
+        .iter()
+        .map(|function| {
+            let variant = format_ident!(
+                "{}",
+                upper_camel_case(&ast::unraw(function.ident())),
+                span = function.ident().span()
+            );
+            (
+                variant,
+                module_command_name(function),
+                function.script_name.value.clone(),
+            )
+        })
+        .collect();
+    let variants = arms.iter().map(|(variant, command, script_name)| {
+        let doc = format!(" A call of `{script_name}`.");
+        quote! {
+            #[doc = #doc]
+            #[serde(rename = #script_name)]
+            #variant(#command)
+        }
+    });
+    let names = arms.iter().map(|(variant, _, script_name)| {
+        quote! { Self::#variant(_) => #script_name }
+    });
+    let dispatches = arms.iter().map(|(variant, command, _)| {
+        quote! {
+            Self::#variant(command) => #private::output_json(
+                <#command as #private::ScriptCommand>::dispatch(command, env).await,
+            )
+        }
+    });
+    let doc = format!(
+        " One call of any function of `{module_name}`, as serde data: \
+         `{{\"function\": \"name\", \"arguments\": {{...}}}}`. Run one with `Bridge::dispatch`."
+    );
+    let debug = debug_as_json(&enum_name, &private);
+    quote! {
+        #[doc = #doc]
+        #[derive(#private::serde::Serialize, #private::serde::Deserialize)]
+        #[serde(crate = #serde_path, tag = "function", content = "arguments")]
+        pub enum #enum_name {
+            #(#variants,)*
+        }
+        #debug
+        #[automatically_derived]
+        impl #private::ScriptCommand for #enum_name {
+            const SCRIPT_NAME: &'static str = #group;
+            type Output = #private::JsonValue;
+            fn script_name(&self) -> &'static str {
+                match self {
+                    #(#names,)*
+                }
+            }
+            /// Worker side: one arm per function, each awaiting it with the command's arguments.
+            async fn dispatch(
+                self,
+                env: #private::CallEnv,
+            ) -> ::core::result::Result<Self::Output, #private::CallFailure> {
+                match self {
+                    #(#dispatches,)*
+                }
+            }
+        }
+    }
+}

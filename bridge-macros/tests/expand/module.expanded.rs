@@ -1,0 +1,219 @@
+//! Golden fixture: compiled with every warning denied, so the expansion must be lint-clean.
+#![deny(warnings, unused_qualifications, unsafe_code, missing_debug_implementations)]
+use serde::{Deserialize, Serialize};
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Account {
+    pub id: i64,
+    pub balance: i64,
+}
+/// The accounts API: its functions form the group `accounts`.
+pub mod accounts {
+    use super::Account;
+    /// Opens an account.
+    pub async fn open_account(owner: &str) -> Account {
+        Account {
+            id: owner.len() as i64,
+            balance: 0,
+        }
+    }
+    pub async fn deposit(id: i64, amount: i64) -> Result<Account, String> {
+        if amount <= 0 {
+            return Err(format!("cannot deposit {amount}"));
+        }
+        Ok(Account { id, balance: amount })
+    }
+    /// One script call of [`open_account`]: its arguments as owned fields.
+    #[derive(
+        ::bridge_runtime::__private::serde::Serialize,
+        ::bridge_runtime::__private::serde::Deserialize
+    )]
+    #[serde(crate = "::bridge_runtime::__private::serde")]
+    pub struct OpenAccountCommand {
+        pub owner: ::std::string::String,
+    }
+    #[automatically_derived]
+    impl ::core::fmt::Debug for OpenAccountCommand {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            ::bridge_runtime::__private::debug_as_json("OpenAccountCommand", self, f)
+        }
+    }
+    const _: () = {
+        #[automatically_derived]
+        impl ::bridge_runtime::__private::ScriptCommand for OpenAccountCommand {
+            const SCRIPT_NAME: &'static str = "open_account";
+            type Output = Account;
+            /// Worker side: awaits [`open_account`] with this command's arguments.
+            async fn dispatch(
+                self,
+                _env: ::bridge_runtime::__private::CallEnv,
+            ) -> ::core::result::Result<
+                Self::Output,
+                ::bridge_runtime::__private::CallFailure,
+            > {
+                ::core::result::Result::Ok(open_account(&self.owner).await)
+            }
+        }
+        /// Script side of [`open_account`]: converts the arguments, sends a `OpenAccountCommand` to the worker, waits for the reply.
+        fn __open_account_proxy(
+            call: &mut ::bridge_runtime::__private::ScriptCall<'_>,
+        ) -> ::bridge_runtime::__private::ProxyResult {
+            let command = OpenAccountCommand {
+                owner: call.argument(0, "owner")?,
+            };
+            call.send_and_wait(command)
+        }
+        /// How scripts find [`open_account`]: submitted to the bridge's registry.
+        const __REGISTRATION: ::bridge_runtime::__private::ScriptFunction = ::bridge_runtime::__private::ScriptFunction::new(
+                "open_account",
+                ::core::concat!(::core::module_path!(), "::", "open_account"),
+                &[
+                    ::bridge_runtime::__private::ScriptParam {
+                        name: "owner",
+                        rust_type: "&str",
+                        script_type: "string",
+                    },
+                ],
+                ::bridge_runtime::__private::ScriptReturn {
+                    rust_type: "Account",
+                    script_type: "map",
+                },
+                __open_account_proxy,
+            )
+            .with_docs(" Opens an account.")
+            .with_group("accounts");
+        ::bridge_runtime::__private::inventory::submit!(__REGISTRATION);
+    };
+    /// One script call of [`deposit`]: its arguments as owned fields.
+    #[derive(
+        ::bridge_runtime::__private::serde::Serialize,
+        ::bridge_runtime::__private::serde::Deserialize
+    )]
+    #[serde(crate = "::bridge_runtime::__private::serde")]
+    pub struct DepositCommand {
+        pub id: i64,
+        pub amount: i64,
+    }
+    #[automatically_derived]
+    impl ::core::fmt::Debug for DepositCommand {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            ::bridge_runtime::__private::debug_as_json("DepositCommand", self, f)
+        }
+    }
+    const _: () = {
+        #[automatically_derived]
+        impl ::bridge_runtime::__private::ScriptCommand for DepositCommand {
+            const SCRIPT_NAME: &'static str = "deposit";
+            type Output = Account;
+            /// Worker side: awaits [`deposit`] with this command's arguments.
+            async fn dispatch(
+                self,
+                _env: ::bridge_runtime::__private::CallEnv,
+            ) -> ::core::result::Result<
+                Self::Output,
+                ::bridge_runtime::__private::CallFailure,
+            > {
+                let result = deposit(self.id, self.amount).await;
+                ::bridge_runtime::__private::describe_err(result)
+            }
+        }
+        /// Script side of [`deposit`]: converts the arguments, sends a `DepositCommand` to the worker, waits for the reply.
+        fn __deposit_proxy(
+            call: &mut ::bridge_runtime::__private::ScriptCall<'_>,
+        ) -> ::bridge_runtime::__private::ProxyResult {
+            let command = DepositCommand {
+                id: call.argument(0, "id")?,
+                amount: call.argument(1, "amount")?,
+            };
+            call.send_and_wait(command)
+        }
+        /// How scripts find [`deposit`]: submitted to the bridge's registry.
+        const __REGISTRATION: ::bridge_runtime::__private::ScriptFunction = ::bridge_runtime::__private::ScriptFunction::new(
+                "deposit",
+                ::core::concat!(::core::module_path!(), "::", "deposit"),
+                &[
+                    ::bridge_runtime::__private::ScriptParam {
+                        name: "id",
+                        rust_type: "i64",
+                        script_type: "int",
+                    },
+                    ::bridge_runtime::__private::ScriptParam {
+                        name: "amount",
+                        rust_type: "i64",
+                        script_type: "int",
+                    },
+                ],
+                ::bridge_runtime::__private::ScriptReturn {
+                    rust_type: "Result<Account, String>",
+                    script_type: "map",
+                },
+                __deposit_proxy,
+            )
+            .with_group("accounts");
+        ::bridge_runtime::__private::inventory::submit!(__REGISTRATION);
+    };
+    /// One call of any function of `accounts`, as serde data: `{"function": "name", "arguments": {...}}`. Run one with `Bridge::dispatch`.
+    #[derive(
+        ::bridge_runtime::__private::serde::Serialize,
+        ::bridge_runtime::__private::serde::Deserialize
+    )]
+    #[serde(
+        crate = "::bridge_runtime::__private::serde",
+        tag = "function",
+        content = "arguments"
+    )]
+    pub enum AccountsCommand {
+        /// A call of `open_account`.
+        #[serde(rename = "open_account")]
+        OpenAccount(OpenAccountCommand),
+        /// A call of `deposit`.
+        #[serde(rename = "deposit")]
+        Deposit(DepositCommand),
+    }
+    #[automatically_derived]
+    impl ::core::fmt::Debug for AccountsCommand {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            ::bridge_runtime::__private::debug_as_json("AccountsCommand", self, f)
+        }
+    }
+    #[automatically_derived]
+    impl ::bridge_runtime::__private::ScriptCommand for AccountsCommand {
+        const SCRIPT_NAME: &'static str = "accounts";
+        type Output = ::bridge_runtime::__private::JsonValue;
+        fn script_name(&self) -> &'static str {
+            match self {
+                Self::OpenAccount(_) => "open_account",
+                Self::Deposit(_) => "deposit",
+            }
+        }
+        /// Worker side: one arm per function, each awaiting it with the command's arguments.
+        async fn dispatch(
+            self,
+            env: ::bridge_runtime::__private::CallEnv,
+        ) -> ::core::result::Result<
+            Self::Output,
+            ::bridge_runtime::__private::CallFailure,
+        > {
+            match self {
+                Self::OpenAccount(command) => {
+                    ::bridge_runtime::__private::output_json(
+                        <OpenAccountCommand as ::bridge_runtime::__private::ScriptCommand>::dispatch(
+                                command,
+                                env,
+                            )
+                            .await,
+                    )
+                }
+                Self::Deposit(command) => {
+                    ::bridge_runtime::__private::output_json(
+                        <DepositCommand as ::bridge_runtime::__private::ScriptCommand>::dispatch(
+                                command,
+                                env,
+                            )
+                            .await,
+                    )
+                }
+            }
+        }
+    }
+}
+fn main() {}
