@@ -1,9 +1,9 @@
 //! `#[script_async] mod`: a module's functions as one group, its closed command enum (serde
 //! data, one dispatch `match`), and `Bridge::dispatch` running a command without a script.
 
-use bridge_runtime::{script_async, Bridge, CallErrorKind, Error, RecordedCall, ScriptCommand};
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use bridge_runtime::{script_async, Bridge, CallErrorKind, Error, ScriptCommand};
+use bridge_suite::call_log::CallLog;
+use std::sync::{Arc, OnceLock, Weak};
 
 /// Who is asking, given per script run.
 #[derive(Clone)]
@@ -182,18 +182,7 @@ fn dispatch_from_inside_a_function_is_an_error_not_a_deadlock() {
 
 #[test]
 fn recorded_calls_are_commands_of_the_module() {
-    #[derive(Clone, Default)]
-    struct Log(Arc<Mutex<Vec<u8>>>);
-    impl Write for Log {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let log = Log::default();
+    let log = CallLog::default();
     let bridge = Bridge::builder()
         .state(SelfRef::default())
         .record(log.clone())
@@ -202,11 +191,7 @@ fn recorded_calls_are_commands_of_the_module() {
     let teller = Teller("kim".into());
     let script = r#"let a = open("cy", 300); [a, fee([a.balance]), teller()]"#;
     bridge.script(script).context(teller).run().unwrap();
-    let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
-    let recorded: Vec<RecordedCall> = text
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect();
+    let recorded = log.calls();
     // Each recorded function and arguments pair is one command; dispatching it again gives the
     // recorded result (the context-free ones: a dispatched call has no script context).
     for call in recorded.iter().filter(|call| call.function != "teller") {

@@ -2,10 +2,11 @@
 //! or served by the host.
 
 use bridge_runtime::{script_async, Bridge, Error, RecordedCall, Value};
+use bridge_suite::call_log::CallLog;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// Set while replaying or mocking: the real functions must not run then.
@@ -70,32 +71,6 @@ async fn rr_untouchable(x: i64) -> i64 {
     x
 }
 
-/// A writer whose bytes a test can read afterwards.
-#[derive(Clone, Default)]
-struct SharedLog(Arc<Mutex<Vec<u8>>>);
-
-impl Write for SharedLog {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl SharedLog {
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-    }
-    fn calls(&self) -> Vec<RecordedCall> {
-        self.text()
-            .lines()
-            .map(|line| serde_json::from_str(line).unwrap())
-            .collect()
-    }
-}
-
 const SHOP_SCRIPT: &str = r#"
     let first = rr_order(7);
     let missing = "found";
@@ -108,7 +83,7 @@ const SHOP_SCRIPT: &str = r#"
 #[test]
 fn a_recorded_script_replays_bit_for_bit_without_calling_the_functions() {
     let _turn = turn(false);
-    let log = SharedLog::default();
+    let log = CallLog::default();
     let recording = Bridge::builder().record(log.clone()).build().unwrap();
     let original = recording.script(SHOP_SCRIPT).name("shop").run().unwrap();
     drop(recording);
@@ -138,7 +113,7 @@ fn a_recorded_script_replays_bit_for_bit_without_calling_the_functions() {
     );
 
     REAL_CALLS_FORBIDDEN.store(true, Ordering::SeqCst);
-    let again = SharedLog::default();
+    let again = CallLog::default();
     let replaying = Bridge::builder()
         .replay(log.text().as_bytes())
         .record(again.clone())
@@ -319,5 +294,30 @@ fn a_call_that_cannot_be_recorded_fails_saying_so() {
     assert_eq!(
         caught,
         "recording: the call could not be recorded: disk full"
+    );
+}
+
+#[test]
+fn a_start_refused_for_the_in_flight_limit_uses_up_no_recorded_call() {
+    let _turn = turn(true);
+    let log = concat!(
+        r#"{"call":1,"function":"rr_untouchable","arguments":{"x":1},"result":1}"#,
+        "\n",
+        r#"{"call":2,"function":"rr_untouchable","arguments":{"x":2},"result":2}"#,
+    );
+    let bridge = Bridge::sandboxed()
+        .max_calls_in_flight(1)
+        .replay(log.as_bytes())
+        .build()
+        .unwrap();
+    let script = r#"
+        let first = start(Fn("rr_untouchable"), [1]);
+        let refused = "";
+        try { start(Fn("rr_untouchable"), [2]); } catch (e) { refused = e.kind; }
+        [wait(first), refused, rr_untouchable(2)]
+    "#;
+    assert_eq!(
+        bridge.run(script).unwrap(),
+        serde_json::json!([1, "limit", 2])
     );
 }

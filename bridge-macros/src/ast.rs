@@ -223,7 +223,8 @@ impl<'a> Output<'a> {
     }
 }
 
-fn first_type_argument(arguments: &PathArguments) -> Option<&Type> {
+/// The first type among a path segment's generic arguments (`T` of `Result<T, E>`).
+pub(crate) fn first_type_argument(arguments: &PathArguments) -> Option<&Type> {
     match arguments {
         PathArguments::AngleBracketed(angle) => angle.args.iter().find_map(|arg| match arg {
             GenericArgument::Type(ty) => Some(ty),

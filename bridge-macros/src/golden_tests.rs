@@ -8,38 +8,31 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use syn::{Attribute, Item};
 
-/// Expands every `#[script_async]` item of a fixture file and formats the result.
+/// Expands every `#[script_async]` function and module of a fixture file and formats the result.
 fn expand_fixture(source: &str) -> String {
     let mut file = syn::parse_file(source).expect("fixture parses");
     let mut items = Vec::new();
     for item in file.items.drain(..) {
-        match item {
-            Item::Fn(mut function) => match take_script_async(&mut function.attrs) {
-                Some(attr) => {
-                    let args = match attr.meta {
-                        syn::Meta::List(list) => list.tokens,
-                        _ => proc_macro2::TokenStream::new(),
-                    };
-                    let expanded = crate::script_async_tokens(args, quote::quote!(#function));
-                    let expanded: syn::File = syn::parse2(expanded).expect("expansion parses");
-                    items.extend(expanded.items);
-                }
-                None => items.push(Item::Fn(function)),
-            },
-            Item::Mod(mut module) => match take_script_async(&mut module.attrs) {
-                Some(attr) => {
-                    let args = match attr.meta {
-                        syn::Meta::List(list) => list.tokens,
-                        _ => proc_macro2::TokenStream::new(),
-                    };
-                    let expanded = crate::script_async_tokens(args, quote::quote!(#module));
-                    let expanded: syn::File = syn::parse2(expanded).expect("expansion parses");
-                    items.extend(expanded.items);
-                }
-                None => items.push(Item::Mod(module)),
-            },
-            other => items.push(other),
-        }
+        let mut expandable = item;
+        let attrs = match &mut expandable {
+            Item::Fn(function) => &mut function.attrs,
+            Item::Mod(module) => &mut module.attrs,
+            _ => {
+                items.push(expandable);
+                continue;
+            }
+        };
+        let Some(attr) = take_script_async(attrs) else {
+            items.push(expandable);
+            continue;
+        };
+        let args = match attr.meta {
+            syn::Meta::List(list) => list.tokens,
+            _ => proc_macro2::TokenStream::new(),
+        };
+        let expanded = crate::script_async_tokens(args, quote::quote!(#expandable));
+        let expanded: syn::File = syn::parse2(expanded).expect("expansion parses");
+        items.extend(expanded.items);
     }
     file.items = items;
     prettyplease::unparse(&file)

@@ -7,7 +7,8 @@
 //! what a struct becomes (an enum of unit variants becomes a string: a rare case the name cannot
 //! tell apart).
 
-use syn::{GenericArgument, PathArguments, Type};
+use crate::ast::first_type_argument;
+use syn::{PathArguments, Type};
 
 /// How a value of `ty` looks to a script.
 pub(crate) fn script_type(ty: &Type) -> &'static str {
@@ -46,16 +47,6 @@ fn named_type(name: &str, arguments: &PathArguments) -> &'static str {
             first_type_argument(arguments).map_or("?", script_type)
         }
         _ => "map",
-    }
-}
-
-fn first_type_argument(arguments: &PathArguments) -> Option<&Type> {
-    match arguments {
-        PathArguments::AngleBracketed(angle) => angle.args.iter().find_map(|arg| match arg {
-            GenericArgument::Type(ty) => Some(ty),
-            _ => None,
-        }),
-        _ => None,
     }
 }
 

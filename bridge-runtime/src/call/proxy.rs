@@ -161,6 +161,12 @@ impl<'a> ScriptCall<'a> {
         call: impl FnOnce(Option<Recording>) -> ProxyResult,
     ) -> ProxyResult {
         let position = self.context.call_position();
+        let running = self.running(position)?;
+        // Taken before a replayed call is used up: a call refused for the limit serves nothing.
+        let reservation = match self.mode {
+            CallMode::Wait => None,
+            CallMode::Start => Some(self.reserve_in_flight(&running, position)?),
+        };
         let arguments = self.arguments_json()?;
         let name = self.function;
         let in_order = || {
@@ -175,9 +181,9 @@ impl<'a> ScriptCall<'a> {
                 arguments,
                 started: Instant::now(),
             });
+            drop(reservation);
             return call(recording);
         };
-        let running = self.running(position)?;
         let outcome = match &served {
             Ok(value) => Ok(value),
             Err(failure) => Err((failure.kind.as_str(), &failure.message[..])),
@@ -187,12 +193,9 @@ impl<'a> ScriptCall<'a> {
         if let Err(failure) = recorded {
             return Err(self.raise(failure.kind, failure.message, None, position));
         }
-        match self.mode {
-            CallMode::Wait => {
-                reply_to_script(&running, name, served, position, CallTrace::start(name))
-            }
-            CallMode::Start => {
-                let reservation = self.reserve_in_flight(&running, position)?;
+        match reservation {
+            None => reply_to_script(&running, name, served, position, CallTrace::start(name)),
+            Some(reservation) => {
                 let reply = ServedReply {
                     function: name,
                     outcome: served,
