@@ -78,9 +78,7 @@ impl RecordSettings {
         self,
         exposes: impl Fn(&str) -> bool,
     ) -> Result<Option<Arc<CallRecords>>, Error> {
-        let mut mocks: Vec<&String> = self.mocks.keys().collect();
-        mocks.sort_unstable();
-        if let Some(name) = mocks.into_iter().find(|name| !exposes(name)) {
+        if let Some(name) = self.mock_names().into_iter().find(|name| !exposes(name)) {
             return Err(Error::Config(format!(
                 "mock(\"{name}\"): this bridge exposes no #[script_async] function of that \
                  name (check the spelling, the allow-lists and the `State` it needs)"
