@@ -87,6 +87,11 @@ pub(crate) struct TypeMap {
 }
 
 impl TypeMap {
+    /// Whether no value was given.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
     pub(crate) fn insert<T: Send + Sync + 'static>(&mut self, value: T) {
         self.values.insert(TypeId::of::<T>(), Arc::new(value));
     }
@@ -98,6 +103,67 @@ impl TypeMap {
     fn get<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
         let value = self.values.get(&TypeId::of::<T>())?.clone();
         value.downcast::<T>().ok()
+    }
+}
+
+/// One script's `ScriptContext` values, dropped on the worker inside its runtime, wherever the
+/// last reference to them goes (the script's engine thread, the caller's thread holding its
+/// handle): a context may hold a transaction or a pooled connection, whose `Drop` needs tokio.
+/// A panic in one of their `Drop`s is caught and reported, never let out onto a bridge thread.
+#[derive(Default)]
+pub(crate) struct ContextValues {
+    values: Option<Arc<TypeMap>>,
+    /// Where they are dropped; `None` only in the crate's own tests.
+    worker: Option<tokio::runtime::Handle>,
+}
+
+impl ContextValues {
+    /// `values`, to be dropped on the runtime `worker`.
+    pub(crate) fn new(values: TypeMap, worker: tokio::runtime::Handle) -> Self {
+        Self {
+            values: Some(Arc::new(values)),
+            worker: Some(worker),
+        }
+    }
+
+    /// The values, for a call's [`CallEnv`].
+    pub(crate) fn values(&self) -> Arc<TypeMap> {
+        self.values.clone().unwrap_or_default()
+    }
+}
+
+impl Drop for ContextValues {
+    fn drop(&mut self) {
+        // Another reference (a call's `CallEnv`, on the worker) drops them there later.
+        let Some(values) = self.values.take().and_then(Arc::into_inner) else {
+            return;
+        };
+        if values.is_empty() {
+            return;
+        }
+        let values = DroppedQuietly(Some(values));
+        match &self.worker {
+            Some(worker) => {
+                // Entered so that, should the runtime be gone (the task is then dropped here at
+                // once), a `Drop` that looks for tokio still finds a context.
+                let _entered = worker.enter();
+                drop(worker.spawn(async move { drop(values) }));
+            }
+            None => drop(values),
+        }
+    }
+}
+
+/// Drops its value with any panic in its `Drop` caught and reported.
+struct DroppedQuietly<T>(Option<T>);
+
+impl<T> Drop for DroppedQuietly<T> {
+    fn drop(&mut self) {
+        if let Some(value) = self.0.take() {
+            if let Some(panic) = crate::catch_unwind::catch_drop_panic(move || drop(value)) {
+                crate::trace::drop_panicked("a script's context value", &panic);
+            }
+        }
     }
 }
 

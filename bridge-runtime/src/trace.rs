@@ -46,6 +46,24 @@ mod enabled {
         span.in_scope(body)
     }
 
+    /// Reports that dropping `what` panicked (caught: the bridge's thread went on).
+    pub(crate) fn drop_panicked(what: &str, panic: &str) {
+        tracing::error!(
+            what,
+            panic,
+            "a value the bridge dropped panicked in its Drop"
+        );
+    }
+
+    /// Reports that an engine thread failed and was replaced.
+    pub(crate) fn engine_thread_failed(panic: &str, scripts_ended: usize) {
+        tracing::error!(
+            panic,
+            scripts_ended,
+            "an engine thread failed; a new one takes its place"
+        );
+    }
+
     /// A call's span, and when it started.
     pub(crate) struct CallTrace {
         span: Span,
@@ -116,6 +134,10 @@ mod disabled {
         body()
     }
 
+    pub(crate) fn drop_panicked(_what: &str, _panic: &str) {}
+
+    pub(crate) fn engine_thread_failed(_panic: &str, _scripts_ended: usize) {}
+
     pub(crate) struct CallTrace;
 
     impl CallTrace {
@@ -138,8 +160,14 @@ mod disabled {
 #[cfg(all(test, not(feature = "tracing")))]
 pub(crate) use disabled::no_span;
 #[cfg(not(feature = "tracing"))]
-pub(crate) use disabled::{in_span, instrument, script_ended, script_span, CallTrace, Span};
+pub(crate) use disabled::{
+    drop_panicked, engine_thread_failed, in_span, instrument, script_ended, script_span, CallTrace,
+    Span,
+};
 #[cfg(all(test, feature = "tracing"))]
 pub(crate) use enabled::no_span;
 #[cfg(feature = "tracing")]
-pub(crate) use enabled::{in_span, instrument, script_ended, script_span, CallTrace, Span};
+pub(crate) use enabled::{
+    drop_panicked, engine_thread_failed, in_span, instrument, script_ended, script_span, CallTrace,
+    Span,
+};

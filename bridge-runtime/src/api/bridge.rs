@@ -117,6 +117,33 @@ impl Bridge {
         ScriptDefinitions::of(self.pool.settings())
     }
 
+    /// Makes the next engine thread that resumes a script fail as a bug in the bridge would, so
+    /// that tests can check what follows: that thread's scripts end with [`Error::Internal`]
+    /// saying so, the scripts waiting for it go to other threads, and a new thread takes its
+    /// place. Not for use outside tests.
+    #[doc(hidden)]
+    pub fn __fail_an_engine_thread(&self) {
+        self.pool.fail_one_thread();
+    }
+
+    /// The worker's tokio runtime, where every async function runs: for spawning work beside the
+    /// calls (a background task that shares a connection pool with them), or for dropping a value
+    /// that needs a runtime to drop.
+    ///
+    /// ```
+    /// let bridge = bridge_runtime::Bridge::new()?;
+    /// let (sender, received) = std::sync::mpsc::channel();
+    /// bridge.runtime_handle().spawn(async move {
+    ///     tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    ///     sender.send(42).unwrap();
+    /// });
+    /// assert_eq!(received.recv().unwrap(), 42);
+    /// # Ok::<(), bridge_runtime::Error>(())
+    /// ```
+    pub fn runtime_handle(&self) -> tokio::runtime::Handle {
+        self.worker.runtime()
+    }
+
     /// How many engine threads are alive now (at most
     /// [`max_engine_threads`](crate::BridgeBuilder::max_engine_threads), or the minimum if higher).
     pub fn engine_threads(&self) -> usize {

@@ -9,7 +9,6 @@ use crate::sync::wake::ScriptWaker;
 use crate::trace::CallTrace;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use std::sync::Arc;
 
 impl Bridge {
     /// Runs one command on the worker, outside any script, and blocks this thread until it
@@ -41,7 +40,7 @@ impl Bridge {
         }
         let function = command.script_name();
         let mut trace = CallTrace::start(function);
-        let control = ScriptControl::new(None, Arc::default());
+        let control = ScriptControl::new(None, crate::state::ContextValues::default());
         let call = PendingCall {
             command: Some(command),
             scope: control.calls().clone(),

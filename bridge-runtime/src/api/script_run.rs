@@ -7,7 +7,7 @@ use crate::engine::placement::ScriptJob;
 use crate::engine::pool::EnginePool;
 use crate::engine::run::ScriptBody;
 use crate::error::Error;
-use crate::state::TypeMap;
+use crate::state::{ContextValues, TypeMap};
 use crate::sync::control::ScriptControl;
 use crate::trace;
 use serde::de::DeserializeOwned;
@@ -109,7 +109,9 @@ impl ScriptRun<'_> {
 
     /// Submits the script to the bridge's engine threads: to run, or only to be checked.
     pub(crate) fn start(self, check_only: bool) -> ScriptHandle {
-        let control = Arc::new(ScriptControl::new(self.timeout, Arc::new(self.context)));
+        let runtime = self.pool.settings().calls.runtime.clone();
+        let context = ContextValues::new(self.context, runtime);
+        let control = Arc::new(ScriptControl::new(self.timeout, context));
         let (handle, outcome) = ScriptHandle::new(control.clone(), self.pool.may_spin());
         let inputs = match self.inputs.into_values() {
             Ok(inputs) => inputs,

@@ -155,7 +155,7 @@ impl<C: ScriptCommand> CallPayload for PendingCall<C> {
             }
             let env = CallEnv {
                 states,
-                context: scope.context().clone(),
+                context: scope.context(),
             };
             let Some(command) = sender.payload_mut().command.take() else {
                 return;
@@ -343,7 +343,7 @@ mod tests {
 
     #[test]
     fn an_erased_call_runs_its_command_and_replies_through_its_cell() {
-        let control = ScriptControl::new(None, Arc::default());
+        let control = ScriptControl::new(None, crate::state::ContextValues::default());
         let (sender, receiver) = call_cell(
             pending_add(&control),
             crate::sync::wake::ScriptWaker::for_current_thread(),
@@ -360,7 +360,7 @@ mod tests {
 
     #[test]
     fn an_erased_call_dropped_unstarted_tells_its_waiter_no_reply_comes() {
-        let control = ScriptControl::new(None, Arc::default());
+        let control = ScriptControl::new(None, crate::state::ContextValues::default());
         let (sender, receiver) = call_cell(
             pending_add(&control),
             crate::sync::wake::ScriptWaker::for_current_thread(),
@@ -371,7 +371,7 @@ mod tests {
 
     #[test]
     fn a_call_of_a_stopped_script_is_not_started() {
-        let control = ScriptControl::new(None, Arc::default());
+        let control = ScriptControl::new(None, crate::state::ContextValues::default());
         control.finish();
         let (sender, receiver) = call_cell(
             pending_add(&control),

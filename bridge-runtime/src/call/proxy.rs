@@ -247,7 +247,7 @@ impl<'a> ScriptCall<'a> {
         }
         let env = CallEnv {
             states: self.env.states().clone(),
-            context: running.control.calls().context().clone(),
+            context: running.control.calls().context(),
         };
         let trace = CallTrace::start(self.function);
         let mut call = CatchUnwind::new(command.dispatch_send(env));

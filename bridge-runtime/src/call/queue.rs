@@ -130,9 +130,12 @@ mod tests {
         >(
             crate::call::command::PendingCall {
                 command: None,
-                scope: crate::sync::control::ScriptControl::new(None, Arc::default())
-                    .calls()
-                    .clone(),
+                scope: crate::sync::control::ScriptControl::new(
+                    None,
+                    crate::state::ContextValues::default(),
+                )
+                .calls()
+                .clone(),
                 timeout: None,
                 span: crate::trace::no_span(),
             },

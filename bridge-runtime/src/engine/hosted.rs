@@ -129,6 +129,17 @@ impl Hosted {
         Some(script)
     }
 
+    /// Takes every script out (the thread failed).
+    pub(super) fn take_all(&mut self) -> Vec<HostedScript> {
+        let scripts: Vec<HostedScript> = self.slots.iter_mut().filter_map(Option::take).collect();
+        self.slots.clear();
+        self.free.clear();
+        self.runnable.clear();
+        self.deadlines.clear();
+        self.count = 0;
+        scripts
+    }
+
     /// The script in `slot` used up its time slice: it goes on at the next pass.
     pub(super) fn slice_over(&mut self, slot: usize) {
         self.runnable.push(slot);

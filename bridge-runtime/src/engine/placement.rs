@@ -9,6 +9,7 @@ use crate::sync::outcome::OutcomeSender;
 use crate::trace::Span;
 use crossbeam_channel::Sender;
 use std::collections::VecDeque;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{JoinHandle, Thread};
 use std::time::Duration;
@@ -63,6 +64,9 @@ pub(crate) struct PoolShared {
     state: Mutex<PoolState>,
     /// Every engine thread started and not yet joined.
     pub(super) handles: Mutex<Vec<JoinHandle<()>>>,
+    /// Set by a test to make the next engine thread that resumes a script fail, as a bug in the
+    /// bridge would (see [`Bridge::__fail_an_engine_thread`](crate::Bridge::__fail_an_engine_thread)).
+    pub(crate) fail_one_thread: AtomicBool,
 }
 
 impl PoolShared {
@@ -72,6 +76,7 @@ impl PoolShared {
             size,
             state: Mutex::default(),
             handles: Mutex::default(),
+            fail_one_thread: AtomicBool::new(false),
         }
     }
 

@@ -12,6 +12,7 @@ use crate::engine::thread::run_engine_thread;
 use crate::error::Error;
 use crate::sync::control::ScriptControl;
 use crossbeam_channel::{Receiver, Sender};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError};
 
 /// The engine threads of one bridge.
@@ -34,7 +35,7 @@ impl EnginePool {
         {
             let mut state = pool.shared.state();
             for _ in 0..pool.shared.size.min_threads {
-                pool.spawn_thread(&mut state)?;
+                pool.shared.spawn_thread(&mut state)?;
             }
         }
         Ok(pool)
@@ -48,109 +49,7 @@ impl EnginePool {
     /// Gives a script to an engine thread, or queues it if `max_scripts` run already. If it
     /// cannot be run, its outcome is the reason.
     pub(crate) fn submit(&self, job: ScriptJob) {
-        let mut state = self.shared.state();
-        if state.closed {
-            drop(state);
-            return job.outcome.send(Err(Error::Shutdown));
-        }
-        if state.running >= self.shared.size.max_scripts {
-            let control = job.control.clone();
-            // Under the pool's lock, so that an engine thread taking the script from the queue
-            // (which attaches itself as the listener) comes after this.
-            self.listen_in_queue(&control);
-            state.backlog.push_back(job);
-            drop(state);
-            self.watch_queued(&control);
-            return;
-        }
-        let index = match self.pick_thread(&state) {
-            Some(index) => index,
-            None => match self.spawn_thread(&mut state) {
-                Ok(index) => index,
-                Err(error) => {
-                    drop(state);
-                    return job.outcome.send(Err(error));
-                }
-            },
-        };
-        state.running += 1;
-        let entry = &mut state.threads[index];
-        entry.scripts += 1;
-        // The thread holds its inbox's receiver until it leaves the pool, which needs this lock.
-        if let Err(unsent) = entry.inbox.send(job) {
-            unsent.into_inner().outcome.send(Err(Error::Shutdown));
-            return;
-        }
-        entry.thread.unpark();
-    }
-
-    /// Lets a stop take a queued script out of the queue at once with its outcome, instead of
-    /// when a place frees.
-    fn listen_in_queue(&self, control: &ScriptControl) {
-        let pool = Arc::downgrade(&self.shared);
-        control.wait_in_queue(Arc::new(move || {
-            if let Some(pool) = pool.upgrade() {
-                pool.remove_stopped_from_queue();
-            }
-        }));
-    }
-
-    /// Takes a script that was stopped before it was queued out again, and starts a timer on
-    /// the worker's runtime that stops it at its deadline (which takes it out of the queue).
-    fn watch_queued(&self, control: &Arc<ScriptControl>) {
-        // Stopped before it was queued: nobody else will take it out.
-        if control.stop_reason().is_some() {
-            self.shared.remove_stopped_from_queue();
-            return;
-        }
-        if let Some(deadline) = control.deadline() {
-            let control = Arc::downgrade(control);
-            self.shared.settings.calls.runtime.spawn(async move {
-                tokio::time::sleep_until(deadline.into()).await;
-                if let Some(control) = control.upgrade() {
-                    // Past the deadline, this stops the script, which takes it out of the queue.
-                    control.stop_reason();
-                }
-            });
-        }
-    }
-
-    /// A thread with no script; else none if another thread may start; else the least busy.
-    fn pick_thread(&self, state: &PoolState) -> Option<usize> {
-        let least_busy = (0..state.threads.len()).min_by_key(|&index| state.threads[index].scripts);
-        match least_busy {
-            Some(index) if state.threads[index].scripts == 0 => Some(index),
-            _ if state.threads.len() < self.shared.size.max_threads => None,
-            least_busy => least_busy,
-        }
-    }
-
-    /// Starts an engine thread and returns its index in `state.threads`.
-    fn spawn_thread(&self, state: &mut PoolState) -> Result<usize, Error> {
-        let (inbox, mail): (Sender<ScriptJob>, Receiver<ScriptJob>) =
-            crossbeam_channel::unbounded();
-        let id = state.next_id;
-        state.next_id += 1;
-        let shared = self.shared.clone();
-        let handle = std::thread::Builder::new()
-            .name("bridge-engine".to_owned())
-            .stack_size(ENGINE_THREAD_STACK_SIZE)
-            .spawn(move || run_engine_thread(&shared, id, &mail))
-            .map_err(|e| Error::Startup(format!("engine thread: {e}")))?;
-        state.threads.push(ThreadEntry {
-            id,
-            inbox,
-            thread: handle.thread().clone(),
-            scripts: 0,
-        });
-        let mut handles = self
-            .shared
-            .handles
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        handles.retain(|handle| !handle.is_finished());
-        handles.push(handle);
-        Ok(state.threads.len() - 1)
+        self.shared.submit(job);
     }
 
     /// Whether the caller runs on one of this pool's engine threads.
@@ -199,14 +98,153 @@ impl EnginePool {
         }
     }
 
-    /// How many engine threads are alive now.
+    /// Makes the next engine thread that resumes a script fail (for tests of the recovery).
+    pub(crate) fn fail_one_thread(&self) {
+        self.shared.fail_one_thread.store(true, Ordering::Relaxed);
+    }
+
     /// Whether threads waiting on this pool's scripts may spin (`spin_wait`).
     pub(crate) fn may_spin(&self) -> bool {
         self.shared.settings.calls.spin_gate.is_enabled()
     }
 
+    /// How many engine threads are alive now.
     pub(crate) fn live_threads(&self) -> usize {
         self.shared.state().threads.len()
+    }
+}
+
+/// Placement: which engine thread runs each script. On the shared state, so that an engine thread
+/// that fails can hand the scripts in its inbox on and start its own replacement.
+impl PoolShared {
+    /// Takes the failed engine thread `id` out of the pool (its scripts no longer count) and,
+    /// unless the pool is closing, starts another in its place and gives it the queued scripts
+    /// there is now room for. The scripts left in its inbox, `unstarted`, are placed again.
+    pub(crate) fn replace_failed(self: &Arc<Self>, id: u64, unstarted: Vec<ScriptJob>) {
+        let room_for = {
+            let mut state = self.state();
+            if let Some(index) = state.threads.iter().position(|entry| entry.id == id) {
+                let entry = state.threads.remove(index);
+                state.running -= entry.scripts;
+            }
+            if !state.closed {
+                // Should the new thread not start, the next script submitted starts one.
+                let _ = self.spawn_thread(&mut state);
+            }
+            let room = self
+                .size
+                .max_scripts
+                .saturating_sub(state.running + unstarted.len());
+            let queued = room.min(state.backlog.len());
+            state.backlog.drain(..queued).collect::<Vec<_>>()
+        };
+        for job in unstarted.into_iter().chain(room_for) {
+            self.submit(job);
+        }
+    }
+
+    /// Gives a script to an engine thread, or queues it if `max_scripts` run already. If it
+    /// cannot be run, its outcome is the reason.
+    pub(crate) fn submit(self: &Arc<Self>, job: ScriptJob) {
+        let mut state = self.state();
+        if state.closed {
+            drop(state);
+            return job.outcome.send(Err(Error::Shutdown));
+        }
+        if state.running >= self.size.max_scripts {
+            let control = job.control.clone();
+            // Under the pool's lock, so that an engine thread taking the script from the queue
+            // (which attaches itself as the listener) comes after this.
+            self.listen_in_queue(&control);
+            state.backlog.push_back(job);
+            drop(state);
+            self.watch_queued(&control);
+            return;
+        }
+        let index = match self.pick_thread(&state) {
+            Some(index) => index,
+            None => match self.spawn_thread(&mut state) {
+                Ok(index) => index,
+                Err(error) => {
+                    drop(state);
+                    return job.outcome.send(Err(error));
+                }
+            },
+        };
+        state.running += 1;
+        let entry = &mut state.threads[index];
+        entry.scripts += 1;
+        // The thread holds its inbox's receiver until it leaves the pool, which needs this lock.
+        if let Err(unsent) = entry.inbox.send(job) {
+            unsent.into_inner().outcome.send(Err(Error::Shutdown));
+            return;
+        }
+        entry.thread.unpark();
+    }
+
+    /// Lets a stop take a queued script out of the queue at once with its outcome, instead of
+    /// when a place frees.
+    fn listen_in_queue(self: &Arc<Self>, control: &ScriptControl) {
+        let pool = Arc::downgrade(self);
+        control.wait_in_queue(Arc::new(move || {
+            if let Some(pool) = pool.upgrade() {
+                pool.remove_stopped_from_queue();
+            }
+        }));
+    }
+
+    /// Takes a script that was stopped before it was queued out again, and starts a timer on
+    /// the worker's runtime that stops it at its deadline (which takes it out of the queue).
+    fn watch_queued(&self, control: &Arc<ScriptControl>) {
+        // Stopped before it was queued: nobody else will take it out.
+        if control.stop_reason().is_some() {
+            self.remove_stopped_from_queue();
+            return;
+        }
+        if let Some(deadline) = control.deadline() {
+            let control = Arc::downgrade(control);
+            self.settings.calls.runtime.spawn(async move {
+                tokio::time::sleep_until(deadline.into()).await;
+                if let Some(control) = control.upgrade() {
+                    // Past the deadline, this stops the script, which takes it out of the queue.
+                    control.stop_reason();
+                }
+            });
+        }
+    }
+
+    /// A thread with no script; else none if another thread may start; else the least busy.
+    fn pick_thread(&self, state: &PoolState) -> Option<usize> {
+        let least_busy = (0..state.threads.len()).min_by_key(|&index| state.threads[index].scripts);
+        match least_busy {
+            Some(index) if state.threads[index].scripts == 0 => Some(index),
+            _ if state.threads.len() < self.size.max_threads => None,
+            least_busy => least_busy,
+        }
+    }
+
+    /// Starts an engine thread and returns its index in `state.threads`.
+    pub(super) fn spawn_thread(self: &Arc<Self>, state: &mut PoolState) -> Result<usize, Error> {
+        let (inbox, mail): (Sender<ScriptJob>, Receiver<ScriptJob>) =
+            crossbeam_channel::unbounded();
+        let id = state.next_id;
+        state.next_id += 1;
+        let shared = self.clone();
+        let handle = std::thread::Builder::new()
+            .name("bridge-engine".to_owned())
+            .stack_size(ENGINE_THREAD_STACK_SIZE)
+            .spawn(move || run_engine_thread(&shared, id, &mail))
+            .map_err(|e| Error::Startup(format!("engine thread: {e}")))?;
+        state.threads.push(ThreadEntry {
+            id,
+            inbox,
+            thread: handle.thread().clone(),
+            scripts: 0,
+        });
+        let mut handles = self.handles.lock().unwrap_or_else(PoisonError::into_inner);
+        handles.retain(|handle| !handle.is_finished());
+        handles.push(handle);
+        Ok(state.threads.len() - 1)
     }
 }
 

@@ -8,7 +8,7 @@
 
 use crate::call::env::EngineEnv;
 use crate::call::script::RunningScript;
-use crate::catch_unwind::describe_panic;
+use crate::catch_unwind::{describe_panic, drop_quietly};
 use crate::engine::build::build_engine;
 use crate::engine::hosted::{Hosted, HostedScript};
 use crate::engine::placement::{PoolShared, ScriptJob};
@@ -23,11 +23,12 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What an engine thread works with: its engine, its scripts, and the stacks kept for the next.
 struct EngineThread<'a> {
-    pool: &'a PoolShared,
+    pool: &'a Arc<PoolShared>,
     id: u64,
     env: Rc<EngineEnv>,
     runner: Rc<ScriptRunner>,
@@ -45,7 +46,11 @@ const SPIN_FOR_NEXT_SCRIPT: Duration = Duration::from_micros(20);
 
 /// The body of engine thread `id`: runs the scripts that arrive in `inbox` until the pool lets
 /// the thread go (the inbox closes, or it retires after idling) and its last script has ended.
-pub(crate) fn run_engine_thread(pool: &PoolShared, id: u64, inbox: &Receiver<ScriptJob>) {
+///
+/// Should the thread's own code ever panic (a bug: scripts and user code run under their own
+/// `catch_unwind`), its scripts end with an error saying so, the scripts in its inbox go to other
+/// threads, and a new thread takes its place.
+pub(crate) fn run_engine_thread(pool: &Arc<PoolShared>, id: u64, inbox: &Receiver<ScriptJob>) {
     crate::sync::bridge_thread::mark_current();
     let _alt_stack = crate::sync::stack_overflow::prepare_thread();
     let env = Rc::new(EngineEnv::for_current_thread(&pool.settings.calls));
@@ -71,59 +76,94 @@ pub(crate) fn run_engine_thread(pool: &PoolShared, id: u64, inbox: &Receiver<Scr
         due: Vec::new(),
         retiring: false,
     };
-    loop {
-        let inbox_open = loop {
-            match inbox.try_recv() {
-                Ok(job) => {
-                    // Run it at once: a short script ends on its first resume and gives its
-                    // stack, still in the cache, to the next one (starting thousands before
-                    // running any touched thousands of cold stacks).
-                    thread.accept_and_run(job);
-                }
-                Err(TryRecvError::Empty) => break true,
-                Err(TryRecvError::Disconnected) => break false,
-            }
-        };
-        if thread.scripts.is_empty() {
-            if !inbox_open || thread.retiring {
-                return;
-            }
-            // A caller's next script often follows its last one's outcome within microseconds:
-            // look for it a moment before sleeping (being woken costs more than the gap).
-            if thread.env.spin().may_spin()
-                && spin_briefly(SPIN_FOR_NEXT_SCRIPT, || !inbox.is_empty())
-            {
-                continue;
-            }
-            // Idle: wake up in time to give back the stacks the busy spell left, if any.
-            let surplus = thread.stacks.has_surplus();
-            let idle_for = if surplus {
-                pool.size.idle_timeout.min(TRIM_PERIOD)
-            } else {
-                pool.size.idle_timeout
-            };
-            match inbox.recv_timeout(idle_for) {
-                Ok(job) => thread.accept(job),
-                Err(RecvTimeoutError::Timeout) if surplus => thread.stacks.trim(Instant::now()),
-                Err(RecvTimeoutError::Timeout) if pool.retire(id) => return,
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => return,
-            }
-            continue;
-        }
-        if thread.pass() || !inbox.is_empty() {
-            continue;
-        }
-        // Every script waits on a call: look again after a short spin, or once woken (by a
-        // reply, a stop or a new script) or at the earliest deadline.
-        let deadline = thread.scripts.earliest_deadline();
-        thread.stacks.trim(Instant::now());
-        let spin = thread.env.clone();
-        idle_until(spin.spin(), deadline, || thread.pass() || !inbox.is_empty());
+    if let Err(panic) = catch_unwind(AssertUnwindSafe(|| thread.serve(inbox))) {
+        thread.fail(inbox, &describe_panic(panic));
     }
 }
 
 impl EngineThread<'_> {
+    /// Runs the scripts that arrive in `inbox` until the pool lets the thread go and its last
+    /// script has ended.
+    fn serve(&mut self, inbox: &Receiver<ScriptJob>) {
+        loop {
+            let inbox_open = loop {
+                match inbox.try_recv() {
+                    Ok(job) => {
+                        // Run it at once: a short script ends on its first resume and gives its
+                        // stack, still in the cache, to the next one (starting thousands before
+                        // running any touched thousands of cold stacks).
+                        self.accept_and_run(job);
+                    }
+                    Err(TryRecvError::Empty) => break true,
+                    Err(TryRecvError::Disconnected) => break false,
+                }
+            };
+            if self.scripts.is_empty() {
+                if !inbox_open || self.retiring {
+                    return;
+                }
+                // A caller's next script often follows its last one's outcome within microseconds:
+                // look for it a moment before sleeping (being woken costs more than the gap).
+                if self.env.spin().may_spin()
+                    && spin_briefly(SPIN_FOR_NEXT_SCRIPT, || !inbox.is_empty())
+                {
+                    continue;
+                }
+                // Idle: wake up in time to give back the stacks the busy spell left, if any.
+                let surplus = self.stacks.has_surplus();
+                let idle_for = if surplus {
+                    self.pool.size.idle_timeout.min(TRIM_PERIOD)
+                } else {
+                    self.pool.size.idle_timeout
+                };
+                match inbox.recv_timeout(idle_for) {
+                    Ok(job) => self.accept(job),
+                    Err(RecvTimeoutError::Timeout) if surplus => self.stacks.trim(Instant::now()),
+                    Err(RecvTimeoutError::Timeout) if self.pool.retire(self.id) => return,
+                    Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => return,
+                }
+                continue;
+            }
+            if self.pass() || !inbox.is_empty() {
+                continue;
+            }
+            // Every script waits on a call: look again after a short spin, or once woken (by a
+            // reply, a stop or a new script) or at the earliest deadline.
+            let deadline = self.scripts.earliest_deadline();
+            self.stacks.trim(Instant::now());
+            let spin = self.env.clone();
+            idle_until(spin.spin(), deadline, || self.pass() || !inbox.is_empty());
+        }
+    }
+
+    /// After the thread's own code panicked with `panic`: ends every script it hosts with an
+    /// error saying so (their calls in flight are dropped), hands the scripts in its inbox to
+    /// the pool again, and has the pool start a thread in its place.
+    fn fail(&mut self, inbox: &Receiver<ScriptJob>, panic: &str) {
+        let hosted = self.scripts.take_all();
+        let unstarted: Vec<ScriptJob> = inbox.try_iter().collect();
+        // Out of the pool first (its inbox then closes), then what came before that.
+        self.pool.replace_failed(self.id, unstarted);
+        let unstarted: Vec<ScriptJob> = inbox.try_iter().collect();
+        trace::engine_thread_failed(panic, hosted.len());
+        let message = format!(
+            "the engine thread running this script failed ({panic}); the script was ended, and \
+             a new thread took its place"
+        );
+        for script in hosted {
+            script.running.control.finish();
+            let HostedScript { fiber, outcome, .. } = script;
+            outcome.send(Err(Error::Internal(message.clone())));
+            // The fiber was suspended at a call, not inside the failure: unwinding it is the
+            // same as ending a suspended script. Anything it panics with stays here.
+            drop_quietly(fiber);
+        }
+        for job in unstarted {
+            self.pool.submit(job);
+        }
+    }
+
     /// Starts `job` as a fiber (or ends it at once if it cannot run).
     fn accept(&mut self, job: ScriptJob) {
         let mut next = Some(job);
@@ -212,6 +252,11 @@ impl EngineThread<'_> {
 
     /// Resumes the script in `slot` until it suspends or ends; returns whether it got anywhere.
     fn resume(&mut self, slot: usize) -> bool {
+        if self.pool.fail_one_thread.load(Ordering::Relaxed)
+            && self.pool.fail_one_thread.swap(false, Ordering::Relaxed)
+        {
+            panic!("failed on purpose (a test asked for it)");
+        }
         let siblings = self.scripts.len().saturating_sub(1);
         let Some(hosted) = self.scripts.get_mut(slot) else {
             // It ended earlier in this pass.
@@ -265,7 +310,7 @@ impl EngineThread<'_> {
 
 /// What an engine thread whose engine could not be built (a `configure_engine` hook panicked)
 /// does: leaves the pool and fails every script it was given, saying why.
-fn refuse_every_script(pool: &PoolShared, id: u64, inbox: &Receiver<ScriptJob>, panic: &str) {
+fn refuse_every_script(pool: &Arc<PoolShared>, id: u64, inbox: &Receiver<ScriptJob>, panic: &str) {
     pool.leave(id);
     let error = Error::Config(format!("building the script engine panicked: {panic}"));
     // Leaving the pool dropped the inbox's sender: this ends once the inbox is empty.

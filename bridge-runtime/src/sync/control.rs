@@ -3,7 +3,7 @@
 //! Shared by the script's handle (any thread), its engine thread (checked between operations and
 //! while waiting on a call) and the worker (its calls' futures end when the script stops).
 
-use crate::state::TypeMap;
+use crate::state::{ContextValues, TypeMap};
 use crate::sync::wake::ScriptWaker;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -76,13 +76,13 @@ enum StopListener {
 pub(crate) struct CallScope {
     stopped: AtomicBool,
     wake: Notify,
-    context: Arc<TypeMap>,
+    context: ContextValues,
 }
 
 impl CallScope {
     /// The calling script's `ScriptContext` values.
-    pub(crate) fn context(&self) -> &Arc<TypeMap> {
-        &self.context
+    pub(crate) fn context(&self) -> Arc<TypeMap> {
+        self.context.values()
     }
 
     pub(crate) fn is_set(&self) -> bool {
@@ -110,7 +110,7 @@ impl CallScope {
 
 impl ScriptControl {
     /// The switch of a script with the time limit `timeout` and the context values `context`.
-    pub(crate) fn new(timeout: Option<Duration>, context: Arc<TypeMap>) -> Self {
+    pub(crate) fn new(timeout: Option<Duration>, context: ContextValues) -> Self {
         Self {
             stop: AtomicU8::new(RUNNING),
             deadline: timeout.and_then(|timeout| Instant::now().checked_add(timeout)),

@@ -264,7 +264,7 @@ mod tests {
     use std::time::Duration;
 
     fn wait<T>(receiver: &CellReceiver<(), T>, spin: bool) -> Result<T, Abandoned> {
-        let control = ScriptControl::new(None, Arc::default());
+        let control = ScriptControl::new(None, crate::state::ContextValues::default());
         let gate = if spin {
             SpinGate::for_this_machine()
         } else {
