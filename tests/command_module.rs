@@ -191,6 +191,9 @@ fn recorded_calls_are_commands_of_the_module() {
     let teller = Teller("kim".into());
     let script = r#"let a = open("cy", 300); [a, fee([a.balance]), teller()]"#;
     bridge.script(script).context(teller).run().unwrap();
+    // Dropping the bridge lets its writer thread finish the record.
+    drop(bridge);
+    let bridge = Bridge::builder().state(SelfRef::default()).build().unwrap();
     let recorded = log.calls();
     // Each recorded function and arguments pair is one command; dispatching it again gives the
     // recorded result (the context-free ones: a dispatched call has no script context).
@@ -200,4 +203,181 @@ fn recorded_calls_are_commands_of_the_module() {
         assert_eq!(Some(&again), call.result.as_ref());
     }
     assert_eq!(recorded.len(), 3);
+}
+
+#[script_async]
+mod vault {
+    pub async fn store(document: serde_json::Value) -> i64 {
+        document.as_array().map_or(0, |items| items.len() as i64)
+    }
+
+    pub async fn tag(label: String) -> String {
+        label
+    }
+
+    pub async fn secret() -> String {
+        "the real secret".to_owned()
+    }
+}
+
+fn vault_bridge() -> bridge_runtime::BridgeBuilder {
+    Bridge::builder()
+        .allow_function("store")
+        .allow_function("tag")
+        .max_string_size(64 * 1024)
+        .max_array_size(1000)
+}
+
+fn call_error(outcome: Result<impl std::fmt::Debug, Error>) -> bridge_runtime::CallError {
+    match outcome {
+        Err(Error::Call(call)) => call,
+        other => panic!("expected a call error, got {other:?}"),
+    }
+}
+
+#[test]
+fn dispatch_keeps_to_the_allow_list() {
+    let bridge = vault_bridge().build().unwrap();
+    let secret = vault::VaultCommand::Secret(vault::SecretCommand {});
+    let refused = call_error(bridge.dispatch(secret));
+    assert_eq!(refused.kind, CallErrorKind::NotExposed);
+    assert_eq!(refused.function, "secret");
+    let json = serde_json::json!({ "function": "secret", "arguments": {} });
+    let refused = call_error(bridge.dispatch_json::<vault::VaultCommand>(json));
+    assert_eq!(refused.kind, CallErrorKind::NotExposed);
+}
+
+#[test]
+fn dispatched_arguments_keep_to_the_depth_and_size_limits() {
+    let bridge = vault_bridge().build().unwrap();
+    let mut deep = serde_json::json!(1);
+    for _ in 0..200 {
+        deep = serde_json::Value::Array(vec![deep]);
+    }
+    let command = vault::VaultCommand::Store(vault::StoreCommand {
+        document: deep.clone(),
+    });
+    let refused = call_error(bridge.dispatch(command));
+    assert_eq!(refused.kind, CallErrorKind::Argument);
+    assert!(
+        refused.message.contains("deeper than 128"),
+        "{}",
+        refused.message
+    );
+    let json = serde_json::json!({ "function": "store", "arguments": { "document": deep } });
+    let refused = call_error(bridge.dispatch_json::<vault::VaultCommand>(json));
+    assert!(
+        refused.message.contains("deeper than 128"),
+        "{}",
+        refused.message
+    );
+
+    let long = vault::VaultCommand::Tag(vault::TagCommand {
+        label: "x".repeat(100_000),
+    });
+    let refused = call_error(bridge.dispatch(long));
+    assert!(
+        refused
+            .message
+            .contains("a string of 100000, more than this bridge's limit of 65536"),
+        "{}",
+        refused.message
+    );
+    let wide =
+        serde_json::json!({ "function": "store", "arguments": { "document": vec![0; 1001] } });
+    let refused = call_error(bridge.dispatch_json::<vault::VaultCommand>(wide));
+    assert!(
+        refused.message.contains("an array of 1001"),
+        "{}",
+        refused.message
+    );
+}
+
+#[test]
+fn a_dispatched_value_nested_100000_deep_is_refused_and_the_process_lives() {
+    bridge_suite::child::in_child(
+        "a_dispatched_value_nested_100000_deep_is_refused_and_the_process_lives",
+        || {
+            // A thread with room to build (and drop) the value: the bridge must not recurse.
+            std::thread::Builder::new()
+                .stack_size(512 * 1024 * 1024)
+                .spawn(|| {
+                    let bridge = vault_bridge().build().unwrap();
+                    let mut deep = serde_json::json!(1);
+                    for _ in 0..100_000 {
+                        deep = serde_json::Value::Array(vec![deep]);
+                    }
+                    let json = serde_json::json!({ "function": "store", "arguments": { "document": deep.clone() } });
+                    let refused = call_error(bridge.dispatch_json::<vault::VaultCommand>(json));
+                    assert!(refused.message.contains("deeper than 128"));
+                    let command = vault::VaultCommand::Store(vault::StoreCommand { document: deep });
+                    let refused = call_error(bridge.dispatch(command));
+                    assert!(refused.message.contains("deeper than 128"));
+                    assert_eq!(bridge.run("store([1, 2])").unwrap(), 2);
+                })
+                .unwrap()
+                .join()
+                .unwrap();
+        },
+    );
+}
+
+#[test]
+fn a_huge_tag_is_not_echoed_whole() {
+    // No string limit: the tag reaches serde, whose message quotes it.
+    let bridge = Bridge::builder().allow_function("store").build().unwrap();
+    let tag = "y".repeat(10_000_000);
+    let json = serde_json::json!({ "function": tag, "arguments": {} });
+    let refused = call_error(bridge.dispatch_json::<vault::VaultCommand>(json));
+    assert!(
+        refused.message.len() < 1000,
+        "{} bytes",
+        refused.message.len()
+    );
+    assert!(
+        refused.message.contains("unknown variant `yyy"),
+        "{}",
+        refused.message
+    );
+    assert!(
+        refused.message.contains("more bytes)"),
+        "{}",
+        refused.message
+    );
+}
+
+#[test]
+fn dispatch_is_recorded_and_dispatch_json_is_served_by_mocks() {
+    let log = CallLog::default();
+    let bridge = vault_bridge()
+        .record(log.clone())
+        .mock("tag", |args| Ok(format!("mocked {}", args["label"]).into()))
+        .build()
+        .unwrap();
+    let store = vault::VaultCommand::Store(vault::StoreCommand {
+        document: serde_json::json!([1, 2, 3]),
+    });
+    assert_eq!(bridge.dispatch(store).unwrap(), 3);
+    let tag = serde_json::json!({ "function": "tag", "arguments": { "label": "a" } });
+    let served = bridge.dispatch_json::<vault::VaultCommand>(tag).unwrap();
+    assert_eq!(served, "mocked \"a\"");
+    // The typed form cannot give a mock's JSON back as the Rust type: it says so.
+    let typed = vault::VaultCommand::Tag(vault::TagCommand { label: "b".into() });
+    let refused = call_error(bridge.dispatch(typed));
+    assert_eq!(refused.kind, CallErrorKind::Recording);
+    assert!(
+        refused.message.contains("dispatch_json"),
+        "{}",
+        refused.message
+    );
+    drop(bridge);
+    let calls = log.calls();
+    let functions: Vec<&str> = calls.iter().map(|call| &call.function[..]).collect();
+    assert_eq!(functions, ["store", "tag"]);
+    assert_eq!(
+        calls[0].arguments,
+        serde_json::json!({ "document": [1, 2, 3] })
+    );
+    assert_eq!(calls[0].result, Some(serde_json::json!(3)));
+    assert_eq!(calls[1].result, Some(serde_json::json!("mocked \"a\"")));
 }

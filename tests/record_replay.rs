@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Set while replaying or mocking: the real functions must not run then.
 static REAL_CALLS_FORBIDDEN: AtomicBool = AtomicBool::new(false);
@@ -195,6 +195,76 @@ fn a_call_past_the_end_of_the_replay_is_an_error_even_in_a_hostile_loop() {
     );
 }
 
+/// What `build` says of a replay of `log`.
+fn replay_refused(log: &str) -> String {
+    match Bridge::builder().replay(log.as_bytes()).build() {
+        Ok(_) => panic!("the replay was accepted:\n{log}"),
+        Err(error) => error.to_string(),
+    }
+}
+
+#[test]
+fn a_replay_line_that_claims_what_its_function_cannot_give_fails_build_naming_it() {
+    let cases = [
+        (
+            r#"{"function":"rr_untouchable","arguments":{"x":1},"result":"seven"}"#,
+            "line 1 of the replay has a result that is not a `int`, what `rr_untouchable` returns",
+        ),
+        (
+            r#"{"function":"rr_untouchable","arguments":{"x":1},"result":1,"error":{"kind":"error","message":"m"}}"#,
+            "line 1 of the replay has both a result and an error",
+        ),
+        (
+            r#"{"function":"rr_untouchable","arguments":{"x":1},"error":{"kind":"meltdown","message":"m"}}"#,
+            "line 1 of the replay has an error of kind `meltdown`",
+        ),
+        (
+            r#"{"function":"rr_nowhere","arguments":{},"result":1}"#,
+            "line 1 of the replay calls `rr_nowhere`, which this bridge does not expose",
+        ),
+    ];
+    for (log, expected) in cases {
+        let message = replay_refused(log);
+        assert!(message.contains(expected), "{message}");
+    }
+}
+
+#[test]
+fn replay_call_numbers_must_each_be_used_once_in_order() {
+    let line = |call: u64| {
+        format!(r#"{{"call":{call},"function":"rr_untouchable","arguments":{{"x":1}},"result":1}}"#)
+    };
+    let twice = format!("{}\n{}\n", line(1), line(1));
+    assert!(
+        replay_refused(&twice).contains("has call number 1, which is used twice"),
+        "{}",
+        replay_refused(&twice)
+    );
+    let skipped = format!("{}\n{}\n", line(1), line(3));
+    assert!(
+        replay_refused(&skipped).contains(
+            "line 2 of the replay has call number 3, which comes where a smaller one is missing"
+        ),
+        "{}",
+        replay_refused(&skipped)
+    );
+    let mixed = format!("{}\n{ONE_CALL}\n", line(1));
+    assert!(replay_refused(&mixed).contains("line 2 of the replay has no call number"));
+    let fine = format!("{}\n{}\n", line(2), line(1));
+    assert!(Bridge::builder().replay(fine.as_bytes()).build().is_ok());
+}
+
+#[test]
+fn a_replay_that_never_ends_fails_build_once_past_its_bound() {
+    let endless = std::io::BufReader::new(std::io::repeat(b' '));
+    let error = Bridge::builder().replay(endless).build().unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.contains("the replay is longer than 67108864 bytes"),
+        "{message}"
+    );
+}
+
 #[test]
 fn a_replay_line_that_is_not_a_recorded_call_fails_build_naming_the_line() {
     let log = format!("{ONE_CALL}\n\n{{\"function\": 3}}\n");
@@ -290,10 +360,125 @@ fn a_call_that_cannot_be_recorded_fails_saying_so() {
     }
     let bridge = Bridge::builder().record(Broken).build().unwrap();
     let _turn = turn(false);
-    let caught = bridge.run(catching(r#"rr_discount("a", 1)"#)).unwrap();
+    // The writer runs on its own thread: the first line's failure reaches the calls after it.
+    let caught = first_recording_error(&bridge, r#"rr_discount("a", 1)"#);
     assert_eq!(
         caught,
-        "recording: the call could not be recorded: disk full"
+        "recording: the call could not be recorded: writing the record failed: disk full; \
+         nothing is recorded after that"
+    );
+}
+
+/// Runs `call` (caught) until it fails with a recording error, which it returns.
+fn first_recording_error(bridge: &Bridge, call: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let caught = bridge.run(catching(call)).unwrap();
+        if let Some(caught) = caught.as_str() {
+            return caught.to_owned();
+        }
+        assert!(Instant::now() < deadline, "no call failed to be recorded");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+#[test]
+fn a_panicking_writer_is_a_recording_error_not_an_internal_one() {
+    struct Panicking;
+    impl Write for Panicking {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            panic!("the writer broke")
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let bridge = Bridge::builder().record(Panicking).build().unwrap();
+    let _turn = turn(false);
+    let caught = first_recording_error(&bridge, r#"rr_discount("a", 1)"#);
+    assert!(caught.starts_with("recording: "), "{caught}");
+    assert!(
+        caught.contains("the record's writer panicked: the writer broke"),
+        "{caught}"
+    );
+    assert_eq!(bridge.run("1 + 1").unwrap(), 2);
+}
+
+/// A writer that blocks for good, as a pipe nobody reads does.
+struct Stalled(std::sync::mpsc::Receiver<()>);
+
+impl Write for Stalled {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let _ = self.0.recv();
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_stalled_writer_holds_up_no_script_and_no_deadline() {
+    let (release, stalled) = std::sync::mpsc::channel();
+    let bridge = Bridge::builder()
+        .record(Stalled(stalled))
+        .max_engine_threads(1)
+        .build()
+        .unwrap();
+    let _turn = turn(false);
+    let started = Instant::now();
+    // Far more calls than the buffer holds: the ones past it fail at once.
+    let caught = bridge
+        .script(catching("for i in 0..5000 { rr_untouchable(i) }"))
+        .timeout(Duration::from_secs(20))
+        .run()
+        .unwrap();
+    let caught = caught.as_str().unwrap().to_owned();
+    assert!(caught.starts_with("recording: "), "{caught}");
+    assert!(caught.contains("not keeping up"), "{caught}");
+    // A neighbour and a deadline are not held up by the writer.
+    assert_eq!(bridge.run("1 + 1").unwrap(), 2);
+    let looping = bridge
+        .script("loop { try { rr_untouchable(1) } catch { } }")
+        .timeout(Duration::from_millis(300))
+        .run();
+    assert!(matches!(looping, Err(Error::Timeout { .. })), "{looping:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(release);
+}
+
+#[test]
+fn a_slow_mock_ends_with_its_scripts_deadline_and_holds_up_no_neighbour() {
+    let bridge = Bridge::builder()
+        .mock("rr_untouchable", |_| {
+            std::thread::sleep(Duration::from_secs(3));
+            Ok(Value::from(1))
+        })
+        .max_engine_threads(1)
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let slow = bridge
+        .script("rr_untouchable(1)")
+        .timeout(Duration::from_millis(200))
+        .spawn();
+    let neighbour = bridge.run("40 + 2").unwrap();
+    assert_eq!(neighbour, 42);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    let ended = slow.join();
+    assert!(matches!(ended, Err(Error::Timeout { .. })), "{ended:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
     );
 }
 

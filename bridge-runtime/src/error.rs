@@ -106,6 +106,9 @@ pub enum CallErrorKind {
     /// or has other arguments (the message names both), the replay has run out, or the record
     /// could not be written.
     Recording,
+    /// The function is not one this bridge exposes (its allow-list leaves it out): a command
+    /// given to [`Bridge::dispatch`](crate::Bridge::dispatch) names it.
+    NotExposed,
 }
 
 impl CallErrorKind {
@@ -121,6 +124,7 @@ impl CallErrorKind {
             Self::Shutdown => "shutdown",
             Self::Limit => "limit",
             Self::Recording => "recording",
+            Self::NotExposed => "not_exposed",
         }
     }
 
@@ -136,6 +140,7 @@ impl CallErrorKind {
             Self::Shutdown,
             Self::Limit,
             Self::Recording,
+            Self::NotExposed,
         ]
         .into_iter()
         .find(|kind| kind.as_str() == name)
@@ -397,7 +402,7 @@ impl std::error::Error for Error {
 /// Why a call failed on the worker (the function's error, a missing state, a panic): what a
 /// command's dispatch returns instead of its output. Used by generated code only.
 #[doc(hidden)]
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct CallFailure {
     pub(crate) kind: CallErrorKind,
     pub(crate) message: String,
@@ -421,4 +426,20 @@ pub(crate) fn describe_duration(duration: Option<Duration>) -> String {
         Some(duration) => format!("{} ms", duration.as_millis()),
         None => "its time limit".to_owned(),
     }
+}
+
+/// The most of a piece of input (a name, a tag, a kind) that a message quotes.
+const QUOTED_INPUT_LIMIT: usize = 200;
+
+/// `text` as a message may quote it: whole if short, else its start and how much was cut, so a
+/// 100 MB input never lands whole in an error.
+pub(crate) fn cut_for_message(text: &str) -> String {
+    if text.len() <= QUOTED_INPUT_LIMIT {
+        return text.to_owned();
+    }
+    let mut end = QUOTED_INPUT_LIMIT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} more bytes)", &text[..end], text.len() - end)
 }

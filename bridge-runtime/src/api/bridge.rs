@@ -164,7 +164,9 @@ impl fmt::Debug for Bridge {
 
 impl Drop for Bridge {
     /// Stops running scripts at their next operation, drops calls in flight (their scripts end
-    /// with an error), gives queued scripts a shutdown error, and joins every thread.
+    /// with an error), gives queued scripts a shutdown error, and joins every thread. Blocking
+    /// work of its calls (`spawn_blocking`, a slow mock) gets a second to finish and then runs
+    /// on, detached; the record's writer gets up to 5 seconds to write what is buffered.
     ///
     /// Dropped on one of its own threads (the last `Arc<Bridge>` held in a `State` or
     /// `ScriptContext` and let go inside a call), it joins nothing: the threads would wait on

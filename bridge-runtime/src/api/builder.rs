@@ -384,9 +384,7 @@ impl BridgeBuilder {
             &self.states,
         )?;
         let functions = exposed.functions;
-        let records = self
-            .records
-            .into_records(|name| functions.iter().any(|function| function.name() == name))?;
+        let records = self.records.into_records(&functions)?;
         let spin_gate = if self.spin_wait {
             SpinGate::for_this_machine()
         } else {

@@ -1,7 +1,8 @@
 //! The builder's record, replay and mock methods (the mechanism is [`crate::call::recorded`]).
 
 use crate::api::builder::BridgeBuilder;
-use crate::call::recorded::{read_recorded, MockFn};
+use crate::call::recorded::MockFn;
+use crate::call::replay_log::read_recorded;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -13,8 +14,15 @@ impl BridgeBuilder {
     /// Writes every call scripts make as one JSON line to `writer`: its number (in the order
     /// calls were made; lines are written as calls finish), the function, the arguments
     /// by parameter name, the `result` or the `error` (`kind` and `message`), the duration in
-    /// microseconds and the script's name. A call whose line cannot be written fails with an
-    /// error of kind `"recording"`. Mocked and replayed calls are recorded too (duration 0).
+    /// microseconds and the script's name. Mocked and replayed calls are recorded too (a
+    /// replayed one with duration 0).
+    ///
+    /// The lines are written by a thread of the record's own, so a writer that blocks (a
+    /// stalled pipe, a slow disk) holds up no script: up to 4,096 lines wait for it. A call that
+    /// cannot be recorded fails at once with an error of kind `"recording"` saying why: the
+    /// buffer is full, or the writer failed or panicked on an earlier line (after which nothing
+    /// more is recorded). Dropping the bridge lets the writer finish the buffered lines, waiting
+    /// at most 5 seconds for it.
     ///
     /// ```
     /// use bridge_runtime::{script_async, Bridge};
@@ -39,6 +47,7 @@ impl BridgeBuilder {
     /// let log = Log::default();
     /// let bridge = Bridge::builder().record(log.clone()).build()?;
     /// assert_eq!(bridge.run("add_tax(100)")?, 120);
+    /// drop(bridge); // writes what is buffered
     /// let line = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
     /// assert!(line.starts_with(r#"{"call":1,"function":"add_tax","arguments":{"amount":100},"result":120,"#));
     /// # Ok::<(), bridge_runtime::Error>(())
@@ -52,8 +61,13 @@ impl BridgeBuilder {
     /// real functions: each call must be the next recorded one (same function, same
     /// arguments), and gets the recorded value or error. A call that is not, or one past the
     /// end, fails with an error of kind `"recording"` naming the recorded call and the one the
-    /// script made. A line that is not a recorded call fails [`build`](Self::build), naming the
-    /// line. Concurrent scripts share the one sequence.
+    /// script made. Concurrent scripts share the one sequence.
+    ///
+    /// The log is input, and checked as such: at most 64 MiB are read, and
+    /// [`build`](Self::build) fails, naming the line, on a line that is not a recorded call, calls
+    /// a function this bridge does not expose, has both a `result` and an `error`, an error of
+    /// an unknown kind, or a result that is not the function's script type (an `int` function's
+    /// `"7"`), and on call numbers used twice or skipped (a log may also number none).
     pub fn replay(mut self, reader: impl BufRead) -> Self {
         self.records.replay = Some(read_recorded(reader));
         self
@@ -62,8 +76,11 @@ impl BridgeBuilder {
     /// Serves calls of the function scripts call `name` with `mock` instead: it gets the
     /// script's arguments as a JSON object by parameter name (after they were checked against
     /// the parameters' types, as for the real function) and returns the script's value, or an
-    /// `Err` message the script gets as an error of kind `"error"`. Runs on the script's engine
-    /// thread: keep it quick. A `name` the bridge does not expose fails [`build`](Self::build).
+    /// `Err` message the script gets as an error of kind `"error"`. It runs on the worker's
+    /// blocking pool, where a slow mock holds up only its own script: the script's deadline,
+    /// its cancel and the call's time limit end the wait as they end a real call's (the mock
+    /// itself runs on to its end). A `name` the bridge does not expose fails
+    /// [`build`](Self::build).
     ///
     /// ```
     /// use bridge_runtime::{script_async, Bridge, Value};

@@ -205,7 +205,7 @@ impl<T: Send + 'static> CallPayload for StartedCall<T> {
 /// first (the call is dropped, and so, by the caller, is its sender unsent: a waiter, if any is
 /// left, learns that no reply is coming). A call past `timeout` is dropped and replies with a
 /// timeout error.
-async fn run_call<T>(
+pub(crate) async fn run_call<T>(
     call: CatchUnwind<impl Future<Output = Result<T, CallFailure>>>,
     scope: &CallScope,
     timeout: Option<Duration>,

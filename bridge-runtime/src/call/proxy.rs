@@ -1,12 +1,13 @@
 //! What a generated proxy works with: one script call, on its engine thread.
 
 use crate::call::command::{
-    CallPayload, Command, EagerCommand, ErasedCall, PendingCall, Reply, ScriptCommand, StartedCall,
+    CallPayload, Command, EagerCommand, ErasedCall, PendingCall, ScriptCommand, StartedCall,
 };
 use crate::call::env::EngineEnv;
 use crate::call::handle::CallHandle;
+use crate::call::mocked::MockedCall;
 use crate::call::raise::{terminated, ProxyResult};
-use crate::call::recorded::CallRecords;
+use crate::call::recorded::{CallRecords, Served};
 use crate::call::script::{call_error, ErasedReply, Reservation, RunningScript};
 use crate::call::signature::ScriptParam;
 use crate::call::type_checks::ScriptArgument;
@@ -132,12 +133,34 @@ impl<'a> ScriptCall<'a> {
             timeout: self.call_timeout(),
             span: trace.span().clone(),
         };
-        let pending = self.hand_over::<C, _>(&running, position, payload, trace)?;
+        let call = Delivery {
+            running: &running,
+            position,
+            reservation,
+            recording,
+        };
+        self.deliver(call, payload, trace)
+    }
+
+    /// Hands `payload` to the worker, then waits for its reply (a plain call) or returns a handle
+    /// to it (`start`, holding `call.reservation`), recording the outcome if `call.recording`.
+    fn deliver<T, P>(&self, call: Delivery<'_>, payload: P, trace: CallTrace) -> ProxyResult
+    where
+        T: Serialize + 'static,
+        P: CallPayload<Reply = Result<T, CallFailure>>,
+    {
+        let Delivery {
+            running,
+            position,
+            reservation,
+            recording,
+        } = call;
+        let pending = self.hand_over::<T, _>(running, position, payload, trace)?;
         match (reservation, recording) {
-            (None, None) => pending.wait(&running, self.env.spin(), position),
+            (None, None) => pending.wait(running, self.env.spin(), position),
             (None, Some(recording)) => {
-                let outcome = pending.wait(&running, self.env.spin(), position);
-                recording.finish(outcome, &running, position)
+                let outcome = pending.wait(running, self.env.spin(), position);
+                recording.finish(outcome, running, position)
             }
             (Some(reservation), None) => Ok(Dynamic::from(CallHandle::new(
                 Box::new(pending),
@@ -173,16 +196,42 @@ impl<'a> ScriptCall<'a> {
             let params = self.params.iter();
             params.map(|param| arguments[param.name].clone()).collect()
         };
-        let Some(served) = records.serve(name, &arguments, in_order) else {
-            let recording = records.recording().then(|| Recording {
-                records: records.clone(),
-                call: records.number_call(),
-                function: name,
-                arguments,
-                started: Instant::now(),
-            });
-            drop(reservation);
-            return call(recording);
+        let served = match records.serve(name, &arguments, in_order) {
+            None => {
+                let recording = records.recording().then(|| Recording {
+                    records: records.clone(),
+                    call: records.number_call(),
+                    function: name,
+                    arguments,
+                    started: Instant::now(),
+                });
+                drop(reservation);
+                return call(recording);
+            }
+            Some(Served::Mocked(invocation)) => {
+                let recording = records.recording().then(|| Recording {
+                    records: records.clone(),
+                    call: records.number_call(),
+                    function: name,
+                    arguments,
+                    started: Instant::now(),
+                });
+                let trace = CallTrace::start(name);
+                let payload = MockedCall {
+                    invocation: Some(invocation),
+                    scope: running.control.calls().clone(),
+                    timeout: self.call_timeout(),
+                    span: trace.span().clone(),
+                };
+                let call = Delivery {
+                    running: &running,
+                    position,
+                    reservation,
+                    recording,
+                };
+                return self.deliver::<Value, _>(call, payload, trace);
+            }
+            Some(Served::Replayed(outcome)) => outcome,
         };
         let outcome = match &served {
             Ok(value) => Ok(value),
@@ -267,7 +316,7 @@ impl<'a> ScriptCall<'a> {
                     timeout: self.call_timeout(),
                     span: trace.span().clone(),
                 };
-                let pending = self.hand_over::<C, _>(&running, position, payload, trace)?;
+                let pending = self.hand_over::<C::Output, _>(&running, position, payload, trace)?;
                 return pending.wait(&running, self.env.spin(), position);
             }
         };
@@ -276,13 +325,13 @@ impl<'a> ScriptCall<'a> {
 
     /// Sends `payload` to the worker in a fresh call cell, and returns the engine thread's end of
     /// that cell.
-    fn hand_over<C: ScriptCommand, P: CallPayload<Reply = Reply<C>>>(
+    fn hand_over<T, P: CallPayload<Reply = Result<T, CallFailure>>>(
         &self,
         running: &RunningScript,
         position: Position,
         payload: P,
         mut trace: CallTrace,
-    ) -> Result<PendingReply<C, P>, Box<EvalAltResult>> {
+    ) -> Result<PendingReply<T, P>, Box<EvalAltResult>> {
         let (sender, receiver) = call_cell(payload, running.waker.clone());
         let sent = self
             .env
@@ -307,7 +356,7 @@ impl<'a> ScriptCall<'a> {
         }
         Ok(PendingReply {
             receiver,
-            function: C::SCRIPT_NAME,
+            function: self.function,
             trace,
         })
     }
@@ -364,15 +413,15 @@ impl<'a> ScriptCall<'a> {
     }
 }
 
-/// The engine thread's end of one call of `C`, whose cell holds the payload `P`.
-struct PendingReply<C: ScriptCommand, P> {
-    receiver: CellReceiver<P, Reply<C>>,
+/// The engine thread's end of one call whose value is a `T`, whose cell holds the payload `P`.
+struct PendingReply<T, P> {
+    receiver: CellReceiver<P, Result<T, CallFailure>>,
     function: &'static str,
     /// Dropped unfinished (the script stopped first), it records the call as stopped.
     trace: CallTrace,
 }
 
-impl<C: ScriptCommand, P> PendingReply<C, P> {
+impl<T: Serialize + 'static, P> PendingReply<T, P> {
     /// Blocks until the reply arrives (or the script must stop), then converts it. The plain-call
     /// path: no box, unlike a handle's [`ErasedReply::wait`].
     fn wait(self, running: &RunningScript, spin: &SpinPolicy, position: Position) -> ProxyResult {
@@ -404,7 +453,7 @@ impl<C: ScriptCommand, P> PendingReply<C, P> {
     }
 }
 
-impl<C: ScriptCommand, P> ErasedReply for PendingReply<C, P> {
+impl<T: Serialize + 'static, P> ErasedReply for PendingReply<T, P> {
     fn is_finished(&self) -> bool {
         self.receiver.is_finished()
     }
@@ -418,7 +467,16 @@ impl<C: ScriptCommand, P> ErasedReply for PendingReply<C, P> {
     }
 }
 
-/// A real call being recorded: written down when its outcome reaches the script.
+/// Where a call's reply goes once handed over: the script waiting, or a handle, and a record.
+struct Delivery<'r> {
+    running: &'r RunningScript,
+    position: Position,
+    /// A place among the script's calls in flight: the call was `start`ed.
+    reservation: Option<Reservation>,
+    recording: Option<Recording>,
+}
+
+/// A real or mocked call being recorded: written down when its outcome reaches the script.
 struct Recording {
     records: Arc<CallRecords>,
     /// Its number, taken when it was made.

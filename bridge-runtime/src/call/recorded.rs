@@ -4,13 +4,16 @@
 //! on the engine thread, so a replayed or mocked call looks to the script exactly like the real
 //! one, and a run that uses none of them pays one `Option` test per call.
 
+use crate::call::record_writer::RecordWriter;
+use crate::call::registry::ScriptFunction;
+use crate::call::replay_log::{check_replay, ReadCall};
 use crate::catch_unwind::describe_panic;
 use crate::error::{CallErrorKind, CallFailure, Error};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -54,11 +57,50 @@ pub struct RecordedError {
 
 /// A host function standing in for a `#[script_async]` function: it returns the script's value
 /// or an error message.
+#[derive(Clone)]
 pub(crate) enum MockFn {
     /// Given the arguments as a JSON object by parameter name.
     ByName(Arc<dyn Fn(Value) -> Result<Value, String> + Send + Sync>),
     /// Given the arguments in order.
     InOrder(Arc<dyn Fn(Vec<Value>) -> Result<Value, String> + Send + Sync>),
+}
+
+/// How a call is served instead of calling its function.
+pub(crate) enum Served {
+    /// By the host's mock, still to be run.
+    Mocked(MockInvocation),
+    /// From the replayed record: its outcome.
+    Replayed(Result<Value, CallFailure>),
+}
+
+/// A mock and the arguments of one call of it.
+pub(crate) struct MockInvocation {
+    mock: MockFn,
+    arguments: MockArguments,
+}
+
+enum MockArguments {
+    ByName(Value),
+    InOrder(Vec<Value>),
+}
+
+impl MockInvocation {
+    /// Runs the mock (a panic in it is the call's `panic` error).
+    pub(crate) fn run(self) -> Result<Value, CallFailure> {
+        let mocked = catch_unwind(AssertUnwindSafe(|| match (self.mock, self.arguments) {
+            (MockFn::ByName(mock), MockArguments::ByName(arguments)) => mock(arguments),
+            (MockFn::InOrder(mock), MockArguments::InOrder(arguments)) => mock(arguments),
+            // `serve` builds the arguments for the mock's own form.
+            _ => Err("the mock was given its arguments in the wrong form".to_owned()),
+        }));
+        match mocked {
+            Ok(mocked) => mocked.map_err(|message| CallFailure::new(CallErrorKind::Error, message)),
+            Err(panic) => Err(CallFailure::new(
+                CallErrorKind::Panic,
+                describe_panic(panic),
+            )),
+        }
+    }
 }
 
 /// What a builder was told to record, replay and mock.
@@ -67,25 +109,35 @@ pub(crate) struct RecordSettings {
     pub(crate) mocks: HashMap<String, MockFn>,
     pub(crate) recorder: Option<Box<dyn Write + Send>>,
     /// Read when `replay` is called; a bad log fails `build`.
-    pub(crate) replay: Option<Result<Vec<RecordedCall>, Error>>,
+    pub(crate) replay: Option<Result<Vec<ReadCall>, Error>>,
 }
 
 impl RecordSettings {
     /// The shared settings for the engine threads (`None` if nothing is recorded, replayed or
-    /// mocked), or the error that fails `build`: an unreadable replay, or a mock for a
-    /// function this bridge does not expose (`exposes` tells).
+    /// mocked), or the error that fails `build`: an unreadable or inconsistent replay, or a
+    /// mock for a function this bridge does not expose (`functions` are the exposed ones).
     pub(crate) fn into_records(
         self,
-        exposes: impl Fn(&str) -> bool,
+        functions: &[&'static ScriptFunction],
     ) -> Result<Option<Arc<CallRecords>>, Error> {
+        let exposes = |name: &str| functions.iter().any(|function| function.name() == name);
         if let Some(name) = self.mock_names().into_iter().find(|name| !exposes(name)) {
             return Err(Error::Config(format!(
                 "mock(\"{name}\"): this bridge exposes no #[script_async] function of that \
                  name (check the spelling, the allow-lists and the `State` it needs)"
             )));
         }
-        let replay = self.replay.transpose()?;
-        Ok(CallRecords::new(self.mocks, self.recorder, replay))
+        let replay = self
+            .replay
+            .transpose()?
+            .map(|calls| check_replay(calls, functions))
+            .transpose()?;
+        let recorder = self
+            .recorder
+            .map(RecordWriter::start)
+            .transpose()
+            .map_err(|e| Error::Startup(format!("the record's writer thread: {e}")))?;
+        Ok(CallRecords::new(self.mocks, recorder, replay))
     }
 
     /// The mocked functions' names, sorted.
@@ -99,7 +151,7 @@ impl RecordSettings {
 /// A bridge's record, replay and mock settings, shared by its engine threads.
 pub(crate) struct CallRecords {
     mocks: HashMap<String, MockFn>,
-    recorder: Option<Mutex<Box<dyn Write + Send>>>,
+    recorder: Option<RecordWriter>,
     /// The number of the last call made, for [`RecordedCall::call`].
     calls_made: AtomicU64,
     replay: Option<Mutex<Replay>>,
@@ -119,7 +171,7 @@ impl CallRecords {
     /// `None` if nothing is recorded, replayed or mocked.
     pub(crate) fn new(
         mocks: HashMap<String, MockFn>,
-        recorder: Option<Box<dyn Write + Send>>,
+        recorder: Option<RecordWriter>,
         replay: Option<Vec<RecordedCall>>,
     ) -> Option<Arc<Self>> {
         if mocks.is_empty() && recorder.is_none() && replay.is_none() {
@@ -127,7 +179,7 @@ impl CallRecords {
         }
         Some(Arc::new(Self {
             mocks,
-            recorder: recorder.map(Mutex::new),
+            recorder,
             calls_made: AtomicU64::new(0),
             replay: replay.map(|calls| {
                 Mutex::new(Replay {
@@ -136,6 +188,11 @@ impl CallRecords {
                 })
             }),
         }))
+    }
+
+    /// Whether calls of `function` are served without calling it (mocked, or replayed).
+    pub(crate) fn serves(&self, function: &str) -> bool {
+        self.mocks.contains_key(function) || self.replay.is_some()
     }
 
     /// Whether calls are written down.
@@ -148,9 +205,10 @@ impl CallRecords {
         self.calls_made.fetch_add(1, Ordering::Relaxed) + 1
     }
 
-    /// The outcome of a call of `function` with `arguments` served without calling it: from its
-    /// mock, else from the replayed record (a call other than the one recorded next is an
-    /// error naming both). `None`: call the real function.
+    /// How a call of `function` with `arguments` is served without calling it: by its mock
+    /// (which the caller runs where a slow one holds up only its own script), else from the
+    /// replayed record (a call other than the one recorded next is an error naming both).
+    /// `None`: call the real function.
     ///
     /// `arguments` are by parameter name; `in_order` gives them in the parameters' order.
     pub(crate) fn serve(
@@ -158,29 +216,25 @@ impl CallRecords {
         function: &str,
         arguments: &Value,
         in_order: impl FnOnce() -> Vec<Value>,
-    ) -> Option<Result<Value, CallFailure>> {
+    ) -> Option<Served> {
         if let Some(mock) = self.mocks.get(function) {
-            let mocked = catch_unwind(AssertUnwindSafe(|| match mock {
-                MockFn::ByName(mock) => mock(arguments.clone()),
-                MockFn::InOrder(mock) => mock(in_order()),
+            let arguments = match mock {
+                MockFn::ByName(_) => MockArguments::ByName(arguments.clone()),
+                MockFn::InOrder(_) => MockArguments::InOrder(in_order()),
+            };
+            return Some(Served::Mocked(MockInvocation {
+                mock: mock.clone(),
+                arguments,
             }));
-            return Some(match mocked {
-                Ok(mocked) => {
-                    mocked.map_err(|message| CallFailure::new(CallErrorKind::Error, message))
-                }
-                Err(panic) => Err(CallFailure::new(
-                    CallErrorKind::Panic,
-                    describe_panic(panic),
-                )),
-            });
         }
         let replay = self.replay.as_ref()?;
         let mut replay = replay.lock().unwrap_or_else(PoisonError::into_inner);
-        Some(replay.next(function, arguments))
+        Some(Served::Replayed(replay.next(function, arguments)))
     }
 
-    /// Writes one call down (if recording). A record that cannot be written is an error for the
-    /// call, so no call goes unrecorded silently.
+    /// Hands one call to the record's writer (if recording). A call that cannot be recorded (the
+    /// writer failed or panicked earlier, or its buffer is full) is an error for the call, so no
+    /// call goes unrecorded silently; none waits for the writer.
     pub(crate) fn record(
         &self,
         call: u64,
@@ -214,11 +268,9 @@ impl CallRecords {
         };
         let mut line = serde_json::to_vec(&call).map_err(|e| record_failed(&e))?;
         line.push(b'\n');
-        let mut recorder = recorder.lock().unwrap_or_else(PoisonError::into_inner);
         recorder
-            .write_all(&line)
-            .and_then(|()| recorder.flush())
-            .map_err(|e| record_failed(&e))
+            .write(line)
+            .map_err(|why| CallFailure::new(CallErrorKind::Recording, why))
     }
 }
 
@@ -261,31 +313,4 @@ impl Replay {
             (None, None) => Ok(Value::Null),
         }
     }
-}
-
-/// Reads recorded calls, one JSON object per line (blank lines skipped); a line that is not one
-/// is an error naming the line.
-pub(crate) fn read_recorded(reader: impl BufRead) -> Result<Vec<RecordedCall>, Error> {
-    let mut calls = Vec::new();
-    for (index, line) in reader.lines().enumerate() {
-        let line = line.map_err(|e| {
-            Error::Config(format!(
-                "reading the replay failed at line {}: {e}",
-                index + 1
-            ))
-        })?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let call = serde_json::from_str(&line).map_err(|e| {
-            Error::Config(format!(
-                "line {} of the replay is not a recorded call: {e}",
-                index + 1
-            ))
-        })?;
-        calls.push(call);
-    }
-    // In the order the calls were made (stable: a log without numbers keeps its line order).
-    calls.sort_by_key(|call: &RecordedCall| call.call);
-    Ok(calls)
 }

@@ -1,5 +1,6 @@
 //! Rhai's own limits, as a bridge applies them to each of its engines.
 
+use crate::convert::json_bounds::ValueBounds;
 use rhai::module_resolvers::DummyModuleResolver;
 use rhai::{ASTNode, Engine, Position, Stmt, AST};
 
@@ -30,6 +31,15 @@ pub(crate) struct ScriptLimits {
 }
 
 impl ScriptLimits {
+    /// The sizes a value from outside a script (a dispatched command) may have.
+    pub(crate) fn value_bounds(&self) -> ValueBounds {
+        ValueBounds {
+            max_string_size: self.max_string_size,
+            max_array_size: self.max_array_size,
+            max_map_size: self.max_map_size,
+        }
+    }
+
     pub(crate) fn apply(&self, engine: &mut Engine) {
         if let Some(max) = self.max_operations {
             engine.set_max_operations(max);

@@ -42,9 +42,16 @@ pub(super) fn serve(
     received.close(false);
     // Dropping the local set drops the futures of unfinished calls, and with them their reply
     // senders, inside the runtime's context.
-    let _guard = runtime.enter();
+    let entered = runtime.enter();
     drop(calls);
+    drop(entered);
+    // Blocking work still running (a slow mock, a function's `spawn_blocking`) runs on to its
+    // end on its own thread; the bridge does not wait for it past this.
+    runtime.shutdown_timeout(BLOCKING_WORK_GRACE);
 }
+
+/// How long a dropped bridge waits for blocking work of its calls that is still running.
+const BLOCKING_WORK_GRACE: Duration = Duration::from_secs(1);
 
 /// After its last command the worker keeps polling this long, or as long as an engine thread is
 /// spinning on a reply (its next call follows within moments), but at most `WORKER_MAX_SPIN`.

@@ -1,0 +1,147 @@
+//! Reading a replay log, which is input like any other: bounded as it is read, and each line
+//! checked against what it claims (a known error kind, one outcome, a result of the function's
+//! script type, call numbers each used once) before `build` accepts it.
+
+use crate::call::recorded::RecordedCall;
+use crate::call::registry::ScriptFunction;
+use crate::error::{CallErrorKind, Error};
+use serde_json::Value;
+use std::io::BufRead;
+
+/// The most a replay log may hold, in bytes: read at `build`, it is kept in memory.
+pub(crate) const MAX_REPLAY_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Reads recorded calls, one JSON object per line (blank lines skipped), at most
+/// [`MAX_REPLAY_BYTES`]; a line that is not one is an error naming the line.
+pub(crate) fn read_recorded(reader: impl BufRead) -> Result<Vec<ReadCall>, Error> {
+    // One byte past the limit tells a log that is too long from one that just fits.
+    let mut bounded = reader.take(MAX_REPLAY_BYTES + 1);
+    let mut calls = Vec::new();
+    let mut line = String::new();
+    let mut read = 0_u64;
+    for number in 1.. {
+        line.clear();
+        let length = bounded.read_line(&mut line).map_err(|e| {
+            Error::Config(format!("reading the replay failed at line {number}: {e}"))
+        })?;
+        if length == 0 {
+            break;
+        }
+        read += length as u64;
+        if read > MAX_REPLAY_BYTES {
+            return Err(Error::Config(format!(
+                "the replay is longer than {MAX_REPLAY_BYTES} bytes (at line {number}); \
+                 replay a shorter recording"
+            )));
+        }
+        if line.trim().is_empty() {
+            continue;
+        }
+        let call: RecordedCall = serde_json::from_str(&line).map_err(|e| {
+            Error::Config(format!(
+                "line {number} of the replay is not a recorded call: {e}"
+            ))
+        })?;
+        calls.push(ReadCall { line: number, call });
+    }
+    Ok(calls)
+}
+
+/// A recorded call and the line it was read from.
+pub(crate) struct ReadCall {
+    line: usize,
+    call: RecordedCall,
+}
+
+/// Checks `calls` against the bridge's `functions` and puts them in the order they were made:
+/// each names a function the bridge exposes, has one outcome (`result` or `error`), an error
+/// of a known kind, and a result of the function's script type; the call numbers are either
+/// all absent (line order) or 1, 2, 3, … each once.
+pub(crate) fn check_replay(
+    mut calls: Vec<ReadCall>,
+    functions: &[&'static ScriptFunction],
+) -> Result<Vec<RecordedCall>, Error> {
+    for ReadCall { line, call } in &calls {
+        let bad = |why: String| Error::Config(format!("line {line} of the replay {why}"));
+        let Some(function) = functions.iter().find(|f| f.name() == call.function) else {
+            return Err(bad(format!(
+                "calls `{}`, which this bridge does not expose",
+                cut(&call.function)
+            )));
+        };
+        match (&call.result, &call.error) {
+            (Some(_), Some(_)) => {
+                return Err(bad(
+                    "has both a result and an error; a call has one".to_owned()
+                ))
+            }
+            (_, Some(error)) if CallErrorKind::from_name(&error.kind).is_none() => {
+                return Err(bad(format!(
+                    "has an error of kind `{}`, which is none of the kinds a call fails with",
+                    cut(&error.kind)
+                )))
+            }
+            (Some(result), None) if !fits_script_type(result, function.script_returns()) => {
+                return Err(bad(format!(
+                    "has a result that is not a `{}`, what `{}` returns to scripts",
+                    function.script_returns(),
+                    function.name()
+                )))
+            }
+            _ => {}
+        }
+    }
+    let numbered = calls.iter().filter(|read| read.call.call != 0).count();
+    if numbered != 0 {
+        if numbered != calls.len() {
+            let unnumbered = calls.iter().find(|read| read.call.call == 0);
+            let line = unnumbered.map_or(0, |read| read.line);
+            return Err(Error::Config(format!(
+                "line {line} of the replay has no call number, though other lines have one"
+            )));
+        }
+        calls.sort_by_key(|read| read.call.call);
+        for (index, read) in calls.iter().enumerate() {
+            let expected = index as u64 + 1;
+            if read.call.call != expected {
+                let why = if read.call.call < expected {
+                    "is used twice"
+                } else {
+                    "comes where a smaller one is missing"
+                };
+                return Err(Error::Config(format!(
+                    "line {} of the replay has call number {}, which {why} (expected {expected})",
+                    read.line, read.call.call
+                )));
+            }
+        }
+    }
+    Ok(calls.into_iter().map(|read| read.call).collect())
+}
+
+/// Whether `value`, as JSON, can be what a function of script type `script_type` returns. A
+/// named type the macro cannot see into reads as `map`, and may be an enum (a string).
+fn fits_script_type(value: &Value, script_type: &str) -> bool {
+    match script_type {
+        "int" => value.is_i64() || value.is_u64(),
+        "float" => value.is_number(),
+        "bool" => value.is_boolean(),
+        "char" => value.as_str().is_some_and(|s| s.chars().count() == 1),
+        "string" => value.is_string(),
+        "array" => value.is_array(),
+        // A blob is recorded as its bytes.
+        "blob" => value.as_array().is_some_and(|bytes| {
+            bytes
+                .iter()
+                .all(|byte| byte.as_u64().is_some_and(|byte| byte <= 255))
+        }),
+        "map" => value.is_object() || value.is_string(),
+        "()" => value.is_null(),
+        _ => true,
+    }
+}
+
+/// Text from a log, cut to a length a message can quote.
+fn cut(text: &str) -> String {
+    crate::error::cut_for_message(text)
+}
