@@ -75,6 +75,7 @@ impl Bridge {
             inputs: NamedValues::default(),
             context: TypeMap::default(),
             timeout: self.script_timeout,
+            tenant: None,
         }
     }
 

@@ -67,6 +67,7 @@ impl Bridge {
 /// Settings for a [`Bridge`]; start with [`Bridge::builder`] or [`Bridge::sandboxed`].
 pub struct BridgeBuilder {
     max_concurrent_scripts: usize,
+    max_scripts_per_tenant: Option<usize>,
     max_engine_threads: usize,
     min_engine_threads: usize,
     engine_idle_timeout: Duration,
@@ -92,6 +93,7 @@ impl Default for BridgeBuilder {
     fn default() -> Self {
         Self {
             max_concurrent_scripts: 1024,
+            max_scripts_per_tenant: None,
             max_engine_threads: default_engine_threads(),
             min_engine_threads: 0,
             engine_idle_timeout: Duration::from_secs(10),
@@ -277,6 +279,29 @@ impl BridgeBuilder {
         self
     }
 
+    /// At most this many scripts of one tenant ([`ScriptRun::tenant`](crate::ScriptRun::tenant))
+    /// run at once; its others wait in the queue even while the bridge has room, so one tenant
+    /// cannot take every place. No cap by default; scripts given no tenant are not capped.
+    ///
+    /// ```
+    /// use bridge_runtime::Bridge;
+    ///
+    /// let bridge = Bridge::builder().max_scripts_per_tenant(2).build()?;
+    /// let busy: Vec<_> = (0..3)
+    ///     .map(|_| bridge.script("sleep(0.2); 1").tenant("acme").spawn())
+    ///     .collect();
+    /// // Another tenant's script starts at once.
+    /// assert_eq!(bridge.script("40 + 2").tenant("globex").run()?, 42);
+    /// for script in busy {
+    ///     assert_eq!(script.join()?, 1);
+    /// }
+    /// # Ok::<(), bridge_runtime::Error>(())
+    /// ```
+    pub fn max_scripts_per_tenant(mut self, limit: usize) -> Self {
+        self.max_scripts_per_tenant = Some(limit.max(1));
+        self
+    }
+
     /// At most this many engine threads (default: one less than the machine's cores, at least
     /// one, leaving a core for the worker).
     ///
@@ -421,6 +446,7 @@ impl BridgeBuilder {
                 max_threads: self.max_engine_threads,
                 max_scripts: self.max_concurrent_scripts,
                 idle_timeout: self.engine_idle_timeout,
+                max_scripts_per_tenant: self.max_scripts_per_tenant,
             },
         )?;
         Ok(Bridge {

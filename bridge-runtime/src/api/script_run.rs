@@ -47,6 +47,7 @@ pub struct ScriptRun<'a> {
     pub(crate) inputs: NamedValues,
     pub(crate) context: TypeMap,
     pub(crate) timeout: Option<Duration>,
+    pub(crate) tenant: Option<Arc<str>>,
 }
 
 impl ScriptRun<'_> {
@@ -72,6 +73,19 @@ impl ScriptRun<'_> {
     /// Gives this run a value that functions taking `ScriptContext<T>` receive (one per type).
     pub fn context<T: Send + Sync + 'static>(mut self, value: T) -> Self {
         self.context.insert(value);
+        self
+    }
+
+    /// Runs the script for `tenant` (a user, an account: whoever submitted it). A bridge shares
+    /// itself fairly between tenants: scripts waiting for a place are taken round the tenants
+    /// (one tenant's 200 queued scripts get one place between each other tenant's), and on an
+    /// engine thread the scripts ready to go on take turns by tenant, so one tenant's busy
+    /// scripts get one turn between each other tenant's. See also
+    /// [`BridgeBuilder::max_scripts_per_tenant`](crate::BridgeBuilder::max_scripts_per_tenant).
+    ///
+    /// Scripts given no tenant share one queue, first in first out, and take turns one by one.
+    pub fn tenant(mut self, tenant: impl Into<Arc<str>>) -> Self {
+        self.tenant = Some(tenant.into());
         self
     }
 
@@ -121,6 +135,7 @@ impl ScriptRun<'_> {
             }
         };
         let job = ScriptJob {
+            tenant: self.tenant,
             span: trace::script_span(self.script.name.as_deref()),
             body: ScriptBody {
                 source: self.script.source,
@@ -150,6 +165,7 @@ impl fmt::Debug for ScriptRun<'_> {
             .field("script", &self.script)
             .field("inputs", &self.inputs.names())
             .field("timeout", &self.timeout)
+            .field("tenant", &self.tenant)
             .finish_non_exhaustive()
     }
 }

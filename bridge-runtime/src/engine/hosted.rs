@@ -8,12 +8,14 @@
 //! cost nothing until their replies come.
 
 use crate::call::script::RunningScript;
+use crate::engine::backlog::Tenant;
 use crate::sync::fiber::Fiber;
 use crate::sync::outcome::{Outcome, OutcomeSender};
 use crate::sync::wake::{ReadyList, ScriptWaker};
 use crate::trace::Span;
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
@@ -24,6 +26,10 @@ pub(super) struct HostedScript {
     pub(super) span: Span,
     pub(super) running: Rc<RunningScript>,
     pub(super) outcome: OutcomeSender,
+    /// Who it runs for.
+    pub(super) tenant: Tenant,
+    /// Its tenant's turn, as the passes tell tenants apart; `None` without a tenant.
+    turn: Option<u64>,
     /// Its deadline, as it last reported while waiting.
     deadline: Option<Instant>,
     /// The deadline it has an entry for in the deadline heap.
@@ -36,12 +42,20 @@ impl HostedScript {
         span: Span,
         running: Rc<RunningScript>,
         outcome: OutcomeSender,
+        tenant: Tenant,
     ) -> Self {
+        let turn = tenant.as_deref().map(|name| {
+            let mut hasher = std::hash::DefaultHasher::new();
+            name.hash(&mut hasher);
+            hasher.finish()
+        });
         Self {
             fiber,
             span,
             running,
             outcome,
+            tenant,
+            turn,
             deadline: None,
             listed_deadline: None,
         }
@@ -67,6 +81,13 @@ pub(super) struct Hosted {
     woken: Vec<usize>,
     /// Whether the ready list is told that every script is resumed anyway.
     polling: bool,
+    /// Scripts hosted that were given a tenant: while there are any, a pass gives each tenant
+    /// one turn.
+    tenanted: usize,
+    /// The tenants that had their turn in the pass being made.
+    turns_taken: HashSet<u64>,
+    /// Counts the passes that gave tenants turns.
+    rotation: usize,
 }
 
 impl Hosted {
@@ -81,6 +102,9 @@ impl Hosted {
             deadlines: BinaryHeap::new(),
             woken: Vec::new(),
             polling: false,
+            tenanted: 0,
+            turns_taken: HashSet::new(),
+            rotation: 0,
         }
     }
 
@@ -105,6 +129,7 @@ impl Hosted {
     /// next pass (otherwise the caller resumes it).
     pub(super) fn insert(&mut self, slot: usize, script: HostedScript, runnable: bool) {
         debug_assert!(self.slots[slot].is_none());
+        self.tenanted += usize::from(script.turn.is_some());
         self.slots[slot] = Some(script);
         self.count += 1;
         if runnable {
@@ -125,6 +150,7 @@ impl Hosted {
     pub(super) fn remove(&mut self, slot: usize) -> Option<HostedScript> {
         let script = self.slots.get_mut(slot).and_then(Option::take)?;
         self.count -= 1;
+        self.tenanted -= usize::from(script.turn.is_some());
         self.free.push(slot);
         Some(script)
     }
@@ -137,6 +163,7 @@ impl Hosted {
         self.runnable.clear();
         self.deadlines.clear();
         self.count = 0;
+        self.tenanted = 0;
         scripts
     }
 
@@ -182,7 +209,39 @@ impl Hosted {
     /// Fills `due` with the slots to resume now: the runnable and woken ones, and those whose
     /// deadline has come; every slot if `everyone` (the bridge is shutting down). A slot may
     /// appear twice; resuming a script that cannot go on only suspends it again.
-    pub(super) fn take_due(&mut self, everyone: bool, due: &mut Vec<usize>) {
+    ///
+    /// While some scripts have a tenant, each tenant gets one turn per pass: its other due
+    /// scripts wait for the next pass (see [`one_turn_per_tenant`](Self::one_turn_per_tenant)).
+    /// Returns whether any were held back so.
+    pub(super) fn take_due(&mut self, everyone: bool, due: &mut Vec<usize>) -> bool {
+        self.collect_due(everyone, due);
+        self.tenanted > 0 && due.len() > 1 && self.one_turn_per_tenant(due)
+    }
+
+    /// Keeps in `due` the first slot of each tenant (and every slot without one); the others
+    /// go on at the next pass. Returns whether any were held back.
+    fn one_turn_per_tenant(&mut self, due: &mut Vec<usize>) -> bool {
+        // Each pass starts further along, so every script of a tenant comes first in its turn.
+        self.rotation = self.rotation.wrapping_add(1);
+        let start = self.rotation % due.len();
+        due.rotate_left(start);
+        self.turns_taken.clear();
+        let before = due.len();
+        let (slots, taken, runnable) = (&self.slots, &mut self.turns_taken, &mut self.runnable);
+        due.retain(|&slot| {
+            let Some(turn) = slots[slot].as_ref().and_then(|script| script.turn) else {
+                return true;
+            };
+            if taken.insert(turn) {
+                return true;
+            }
+            runnable.push(slot);
+            false
+        });
+        due.len() < before
+    }
+
+    fn collect_due(&mut self, everyone: bool, due: &mut Vec<usize>) {
         due.clear();
         let few = self.count <= RESUME_ALL_UP_TO;
         let mut switched_to_listing = false;

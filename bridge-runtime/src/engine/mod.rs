@@ -8,6 +8,7 @@
 //! reaches only through the command queue.
 
 pub(crate) mod ast_cache;
+pub(crate) mod backlog;
 pub(crate) mod build;
 pub(crate) mod hosted;
 pub(crate) mod limits;

@@ -1,14 +1,14 @@
 //! The pool's state, shared with its engine threads: which thread has how many scripts, the
 //! queue of scripts waiting for a place, and the decisions made under its one lock.
 
+use crate::engine::backlog::{Backlog, Tenant};
 use crate::engine::build::EngineSettings;
 use crate::engine::run::{stopped_error, ScriptBody};
 use crate::sync::control::ScriptControl;
-use crate::sync::control::StopReason;
 use crate::sync::outcome::OutcomeSender;
 use crate::trace::Span;
 use crossbeam_channel::Sender;
-use std::collections::VecDeque;
+use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{JoinHandle, Thread};
@@ -17,6 +17,8 @@ use std::time::Duration;
 /// One script to run.
 pub(crate) struct ScriptJob {
     pub(crate) body: ScriptBody,
+    /// Who it runs for: queued scripts and engine threads' turns go round the tenants.
+    pub(crate) tenant: Tenant,
     /// The script's tracing span, entered whenever it runs.
     pub(crate) span: Span,
     pub(crate) control: Arc<ScriptControl>,
@@ -33,6 +35,8 @@ pub(crate) struct PoolSize {
     pub(crate) max_scripts: usize,
     /// A thread above the minimum idle this long exits.
     pub(crate) idle_timeout: Duration,
+    /// At most this many scripts of one tenant run at once; more wait in the queue.
+    pub(crate) max_scripts_per_tenant: Option<usize>,
 }
 
 /// The pool's view of one engine thread.
@@ -51,8 +55,10 @@ pub(super) struct PoolState {
     pub(super) threads: Vec<ThreadEntry>,
     /// Scripts given to threads and not finished yet.
     pub(super) running: usize,
-    /// Scripts beyond `max_scripts`, in arrival order.
-    pub(super) backlog: VecDeque<ScriptJob>,
+    /// Scripts beyond `max_scripts` (or their tenant's share), taken round the tenants.
+    pub(super) backlog: Backlog,
+    /// How many scripts of each named tenant run now.
+    pub(super) tenants_running: HashMap<Arc<str>, usize>,
     pub(super) next_id: u64,
     pub(super) closed: bool,
 }
@@ -67,6 +73,45 @@ pub(crate) struct PoolShared {
     /// Set by a test to make the next engine thread that resumes a script fail, as a bug in the
     /// bridge would (see [`Bridge::__fail_an_engine_thread`](crate::Bridge::__fail_an_engine_thread)).
     pub(crate) fail_one_thread: AtomicBool,
+}
+
+impl PoolState {
+    /// Whether a script of `tenant` must wait for one of its tenant's to end first.
+    pub(super) fn tenant_at_cap(&self, tenant: &Tenant, cap: Option<usize>) -> bool {
+        match (tenant, cap) {
+            (Some(tenant), Some(cap)) => {
+                self.tenants_running.get(tenant).copied().unwrap_or(0) >= cap
+            }
+            _ => false,
+        }
+    }
+
+    pub(super) fn tenant_started(&mut self, tenant: &Tenant) {
+        if let Some(tenant) = tenant {
+            *self.tenants_running.entry(tenant.clone()).or_default() += 1;
+        }
+    }
+
+    pub(super) fn tenant_ended(&mut self, tenant: &Tenant) {
+        if let Some(tenant) = tenant {
+            if let Some(count) = self.tenants_running.get_mut(tenant) {
+                *count -= 1;
+                if *count == 0 {
+                    self.tenants_running.remove(tenant);
+                }
+            }
+        }
+    }
+
+    /// The next queued script that may start (its tenant below `cap`), round the tenants.
+    pub(super) fn next_queued(&mut self, cap: Option<usize>) -> Option<ScriptJob> {
+        let running = &self.tenants_running;
+        let below_cap = |tenant: &Tenant| match (tenant, cap) {
+            (Some(tenant), Some(cap)) => running.get(tenant).copied().unwrap_or(0) < cap,
+            _ => true,
+        };
+        self.backlog.pop_next(below_cap)
+    }
 }
 
 impl PoolShared {
@@ -84,17 +129,19 @@ impl PoolShared {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Records that a script on thread `id` finished; hands that thread the next queued script,
-    /// if any, to run next.
-    pub(crate) fn script_finished(&self, id: u64) -> Option<ScriptJob> {
+    /// Records that a script of `tenant` on thread `id` finished; hands that thread the next
+    /// queued script, if any may start, to run next.
+    pub(crate) fn script_finished(&self, id: u64, tenant: &Tenant) -> Option<ScriptJob> {
         let mut state = self.state();
         state.running -= 1;
+        state.tenant_ended(tenant);
         let entry = state.threads.iter_mut().find(|entry| entry.id == id);
         if let Some(entry) = entry {
             entry.scripts -= 1;
         }
-        let job = state.backlog.pop_front()?;
+        let job = state.next_queued(self.size.max_scripts_per_tenant)?;
         state.running += 1;
+        state.tenant_started(&job.tenant);
         if let Some(entry) = state.threads.iter_mut().find(|entry| entry.id == id) {
             entry.scripts += 1;
         }
@@ -103,20 +150,7 @@ impl PoolShared {
 
     /// Ends every queued script that was stopped, each with its stop's error.
     pub(super) fn remove_stopped_from_queue(&self) {
-        let stopped: Vec<(ScriptJob, StopReason)> = {
-            let mut state = self.state();
-            let mut stopped = Vec::new();
-            let mut index = 0;
-            while index < state.backlog.len() {
-                match state.backlog[index].control.stop_reason() {
-                    Some(reason) => {
-                        stopped.extend(state.backlog.remove(index).map(|job| (job, reason)))
-                    }
-                    None => index += 1,
-                }
-            }
-            stopped
-        };
+        let stopped = self.state().backlog.take_stopped();
         for (job, reason) in stopped {
             let error = stopped_error(reason, &job.control);
             job.outcome.send(Err(error));

@@ -6,6 +6,7 @@
 //! the thread with the fewest scripts; once there, it stays. Threads that stay idle for a while
 //! exit, down to the minimum (at least one stays warm).
 
+use crate::engine::backlog::Tenant;
 use crate::engine::build::EngineSettings;
 use crate::engine::placement::{PoolShared, PoolSize, PoolState, ScriptJob, ThreadEntry};
 use crate::engine::thread::run_engine_thread;
@@ -69,10 +70,7 @@ impl EnginePool {
         let (threads, backlog) = {
             let mut state = self.shared.state();
             state.closed = true;
-            (
-                std::mem::take(&mut state.threads),
-                std::mem::take(&mut state.backlog),
-            )
+            (std::mem::take(&mut state.threads), state.backlog.take_all())
         };
         for job in backlog {
             job.outcome.send(Err(Error::Shutdown));
@@ -120,12 +118,21 @@ impl PoolShared {
     /// Takes the failed engine thread `id` out of the pool (its scripts no longer count) and,
     /// unless the pool is closing, starts another in its place and gives it the queued scripts
     /// there is now room for. The scripts left in its inbox, `unstarted`, are placed again.
-    pub(crate) fn replace_failed(self: &Arc<Self>, id: u64, unstarted: Vec<ScriptJob>) {
+    pub(crate) fn replace_failed(
+        self: &Arc<Self>,
+        id: u64,
+        ended: &[Tenant],
+        unstarted: Vec<ScriptJob>,
+    ) {
         let room_for = {
             let mut state = self.state();
             if let Some(index) = state.threads.iter().position(|entry| entry.id == id) {
                 let entry = state.threads.remove(index);
                 state.running -= entry.scripts;
+            }
+            let unstarted_tenants = unstarted.iter().map(|job| &job.tenant);
+            for tenant in ended.iter().chain(unstarted_tenants) {
+                state.tenant_ended(tenant);
             }
             if !state.closed {
                 // Should the new thread not start, the next script submitted starts one.
@@ -135,8 +142,10 @@ impl PoolShared {
                 .size
                 .max_scripts
                 .saturating_sub(state.running + unstarted.len());
-            let queued = room.min(state.backlog.len());
-            state.backlog.drain(..queued).collect::<Vec<_>>()
+            let cap = self.size.max_scripts_per_tenant;
+            (0..room)
+                .map_while(|_| state.next_queued(cap))
+                .collect::<Vec<_>>()
         };
         for job in unstarted.into_iter().chain(room_for) {
             self.submit(job);
@@ -151,12 +160,13 @@ impl PoolShared {
             drop(state);
             return job.outcome.send(Err(Error::Shutdown));
         }
-        if state.running >= self.size.max_scripts {
+        let cap = self.size.max_scripts_per_tenant;
+        if state.running >= self.size.max_scripts || state.tenant_at_cap(&job.tenant, cap) {
             let control = job.control.clone();
             // Under the pool's lock, so that an engine thread taking the script from the queue
             // (which attaches itself as the listener) comes after this.
             self.listen_in_queue(&control);
-            state.backlog.push_back(job);
+            state.backlog.push(job);
             drop(state);
             self.watch_queued(&control);
             return;
@@ -172,6 +182,7 @@ impl PoolShared {
             },
         };
         state.running += 1;
+        state.tenant_started(&job.tenant);
         let entry = &mut state.threads[index];
         entry.scripts += 1;
         // The thread holds its inbox's receiver until it leaves the pool, which needs this lock.

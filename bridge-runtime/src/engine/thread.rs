@@ -143,8 +143,9 @@ impl EngineThread<'_> {
     fn fail(&mut self, inbox: &Receiver<ScriptJob>, panic: &str) {
         let hosted = self.scripts.take_all();
         let unstarted: Vec<ScriptJob> = inbox.try_iter().collect();
+        let ended: Vec<_> = hosted.iter().map(|script| script.tenant.clone()).collect();
         // Out of the pool first (its inbox then closes), then what came before that.
-        self.pool.replace_failed(self.id, unstarted);
+        self.pool.replace_failed(self.id, &ended, unstarted);
         let unstarted: Vec<ScriptJob> = inbox.try_iter().collect();
         trace::engine_thread_failed(panic, hosted.len());
         let message = format!(
@@ -186,6 +187,7 @@ impl EngineThread<'_> {
     fn start(&mut self, job: ScriptJob, run_now: bool) -> Option<ScriptJob> {
         let ScriptJob {
             body,
+            tenant,
             span,
             control,
             outcome,
@@ -209,7 +211,7 @@ impl EngineThread<'_> {
             Ok(stack) => stack,
             Err(error) => {
                 self.scripts.release(slot);
-                let next = self.pool.script_finished(self.id);
+                let next = self.pool.script_finished(self.id, &tenant);
                 outcome.send(Err(error));
                 return next;
             }
@@ -221,7 +223,7 @@ impl EngineThread<'_> {
                 .unwrap_or_else(|panic| Err(Error::Internal(describe_panic(panic))))
         })
         .on_overflow(|| Err(overflow_error()));
-        let script = HostedScript::new(fiber, span, running, outcome);
+        let script = HostedScript::new(fiber, span, running, outcome, tenant);
         self.scripts.insert(slot, script, !run_now);
         if run_now {
             self.resume(slot);
@@ -241,8 +243,8 @@ impl EngineThread<'_> {
             .bridge_stopped
             .load(Ordering::Relaxed);
         let mut due = std::mem::take(&mut self.due);
-        self.scripts.take_due(everyone, &mut due);
-        let mut progressed = false;
+        // Scripts held back for their tenant's next turn can go on at once.
+        let mut progressed = self.scripts.take_due(everyone, &mut due);
         for &slot in &due {
             progressed |= self.resume(slot);
         }
@@ -295,7 +297,7 @@ impl EngineThread<'_> {
                 }
                 // Counted as finished before the caller hears back, so a caller that submits
                 // its next script at once finds this thread free instead of starting another.
-                let next = self.pool.script_finished(self.id);
+                let next = self.pool.script_finished(self.id, &hosted.tenant);
                 let ended = outcome.as_ref().map_or_else(Error::kind_name, |_| "ok");
                 trace::script_ended(&hosted.span, ended);
                 hosted.outcome.send(outcome);
@@ -318,7 +320,7 @@ fn refuse_every_script(pool: &Arc<PoolShared>, id: u64, inbox: &Receiver<ScriptJ
         let mut next = Some(job);
         while let Some(job) = next.take() {
             job.outcome.send(Err(error.clone()));
-            next = pool.script_finished(id);
+            next = pool.script_finished(id, &job.tenant);
         }
     }
 }
