@@ -3,7 +3,8 @@
 
 use crate::stdlib::FileRoot;
 use bridge_runtime::rhai::{
-    ASTNode, Engine, EvalAltResult, Module, ModuleResolver, Position, Scope, Stmt,
+    ASTNode, Engine, EvalAltResult, GlobalRuntimeState, Module, ModuleResolver, Position, Scope,
+    Stmt,
 };
 use std::rc::Rc;
 
@@ -32,11 +33,13 @@ impl DirModuleResolver {
     }
 }
 
-impl ModuleResolver for DirModuleResolver {
-    fn resolve(
+impl DirModuleResolver {
+    /// Module `name`, run with the importing script's `global` state (so its operations count
+    /// toward the script's limits) but a scope of its own.
+    fn load(
         &self,
         engine: &Engine,
-        _source: Option<&str>,
+        global: &mut GlobalRuntimeState,
         name: &str,
         position: Position,
     ) -> Result<Rc<Module>, Box<EvalAltResult>> {
@@ -56,8 +59,49 @@ impl ModuleResolver for DirModuleResolver {
             )));
         }
         ast.set_source(name);
-        let module = Module::eval_ast_as_new(Scope::new(), &ast, engine).map_err(in_module)?;
+        let module = Module::eval_ast_as_new_raw(engine, &mut Scope::new(), global, &ast)
+            .map_err(in_module)?;
         Ok(module.into())
+    }
+}
+
+impl ModuleResolver for DirModuleResolver {
+    fn resolve(
+        &self,
+        engine: &Engine,
+        _source: Option<&str>,
+        name: &str,
+        position: Position,
+    ) -> Result<Rc<Module>, Box<EvalAltResult>> {
+        let mut global = engine.new_global_runtime_state();
+        self.resolve_raw(engine, &mut global, &mut Scope::new(), name, position)
+    }
+
+    fn resolve_raw(
+        &self,
+        engine: &Engine,
+        global: &mut GlobalRuntimeState,
+        _scope: &mut Scope,
+        name: &str,
+        position: Position,
+    ) -> Result<Rc<Module>, Box<EvalAltResult>> {
+        // Each import nests one level, bounded as script calls are: a module that imports
+        // itself ends with this error.
+        if global.level >= engine.max_call_levels() {
+            let nested = format!(
+                "imports nest deeper than --max-call-depth ({})",
+                engine.max_call_levels()
+            );
+            return Err(Box::new(EvalAltResult::ErrorInModule(
+                name.into(),
+                EvalAltResult::ErrorRuntime(nested.into(), position).into(),
+                position,
+            )));
+        }
+        global.level += 1;
+        let loaded = self.load(engine, global, name, position);
+        global.level -= 1;
+        loaded
     }
 }
 
