@@ -468,7 +468,12 @@ fn the_sandbox_limits_hold_by_default_and_flags_raise_them() {
     let stopped = rhai_run(&[&doubling, "--set", "doublings=40"]);
     assert_eq!(stopped.status.code(), Some(1), "{}", stderr(&stopped));
     assert!(
-        stderr(&stopped).contains("Length of string"),
+        stderr(&stopped).contains("Length of string too large"),
+        "{}",
+        stderr(&stopped)
+    );
+    assert!(
+        stderr(&stopped).contains("--max-string-size raises it"),
         "{}",
         stderr(&stopped)
     );
@@ -494,10 +499,26 @@ fn the_sandbox_limits_hold_by_default_and_flags_raise_them() {
     ]);
     assert_eq!(lowered.status.code(), Some(1));
     assert!(
-        stderr(&lowered).contains("operations"),
+        stderr(&lowered).contains("Too many operations"),
         "{}",
         stderr(&lowered)
     );
+    assert!(
+        stderr(&lowered).contains("--max-operations raises it"),
+        "{}",
+        stderr(&lowered)
+    );
+    let long_source = format!("let n = 0;\n{}n", "n += 1;\n".repeat(10_000));
+    let long = temp.script("long.rhai", &long_source);
+    let refused = rhai_run(&[&long]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("--max-script-size raises it"),
+        "{}",
+        stderr(&refused)
+    );
+    let allowed = rhai_run(&[&long, "--max-script-size", "1M"]);
+    assert_eq!(stdout_json(&allowed), 10_000);
     let items = temp.script(
         "items.rhai",
         "let a = []; for i in 0..20000 { a.push(i); } a.len()",

@@ -36,18 +36,20 @@ OPTIONS:
     --timeout <DURATION>  Ends the script after this long: 500ms, 10s, 2m [default: 60s]
     --set <NAME=JSON>     Gives the script a variable NAME with this JSON value (repeatable):
                             --set user='{\"id\": 7}'   --set name='\"ada\"'   --set n=3
-
-LIMITS (the library's sandbox, Bridge::sandboxed(), unless raised; sizes take K, M or G;
-`none` lifts one):
-    --max-operations <N>    Rhai operations the script may run      [default: 1000000]
-    --max-string-size <N>   bytes in one string                     [default: 64K]
-    --max-array-size <N>    items in one array or object map        [default: 10000]
-    --max-script-size <N>   bytes of the script (and of each module) [default: 64K]
-    --max-call-depth <N>    nested script function calls            [default: 32]
-    --max-processes <N>     exec processes running at once          [default: 8]
-  Always: no eval, no closures that capture variables.
-
     -h, --help            Prints this help.
+
+LIMITS (those of the library's sandbox, Bridge::sandboxed(), unless changed here; the first
+four take a number that may end in K, M or G, or `none` for no limit; the last two a number):
+    --max-operations <N>   Rhai operations the script may run       [default: 1000000]
+    --max-string-size <N>  bytes in one string                      [default: 64K]
+    --max-array-size <N>   items in one array or object map         [default: 10000]
+    --max-script-size <N>  bytes of the script, and of each module  [default: 64K]
+    --max-call-depth <N>   nested script calls (and imports)        [default: 32]
+    --max-processes <N>    exec programs running at once; one more  [default: 8]
+                           is an error. What a program starts dies with its process
+                           group (one that calls setsid leaves it, and is not bounded).
+  Always: no eval, and no closures that capture variables (they can leak memory for good).
+  A script past one of the first five fails (exit 1), and stderr names the flag that raises it.
 
 The result goes to stdout as JSON; print() and debug() output, progress (every 2 s for long
 scripts) and errors go to stderr.
@@ -218,6 +220,12 @@ fn describe(error: &Error, modules: bool) -> String {
     if !modules && message.starts_with("Module not found") {
         return format!("{text}\n`import` needs --modules, and then loads modules from --dir only");
     }
+    if let Some((_, flag)) = LIMIT_ERRORS
+        .iter()
+        .find(|(start, _)| message.starts_with(start))
+    {
+        return format!("{text}\n(a limit of the runner's sandbox: {flag} raises it)");
+    }
     let Some(missing) = message.strip_prefix("Function not found: ") else {
         return text;
     };
@@ -231,6 +239,16 @@ fn describe(error: &Error, modules: bool) -> String {
         None => text,
     }
 }
+
+/// How Rhai and the bridge say a script passed a limit, and the flag that raises it.
+const LIMIT_ERRORS: &[(&str, &str)] = &[
+    ("Length of string too large", "--max-string-size"),
+    ("Size of array too large", "--max-array-size"),
+    ("Size of object map too large", "--max-array-size"),
+    ("Too many operations", "--max-operations"),
+    ("Stack overflow", "--max-call-depth"),
+    ("the script is ", "--max-script-size"),
+];
 
 /// The options, `None` for `--help`, or what is wrong with them.
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, String> {

@@ -63,7 +63,7 @@ impl FileRoot {
     pub fn read_text(&self, path: &str) -> Result<String, String> {
         let file = self
             .0
-            .open(relative_path(path)?)
+            .open(file_path(path)?)
             .map_err(|e| io_problem("cannot open", path, e))?;
         read_text_capped(file, path)
     }
@@ -71,7 +71,7 @@ impl FileRoot {
     /// Writes `text` to the file at `path`, replacing it.
     pub fn write_text(&self, path: &str, text: &str) -> Result<(), String> {
         self.0
-            .write(relative_path(path)?, text)
+            .write(file_path(path)?, text)
             .map_err(|e| io_problem("cannot write", path, e))
     }
 
@@ -132,6 +132,14 @@ pub fn relative_path(path: &str) -> Result<PathBuf, String> {
         ));
     }
     Ok(relative.to_path_buf())
+}
+
+/// [`relative_path`], and not empty: the path of a file.
+fn file_path(path: &str) -> Result<PathBuf, String> {
+    if path.is_empty() {
+        return Err("give the path of a file inside the runner's directory, not \"\"".to_owned());
+    }
+    relative_path(path)
 }
 
 /// `work` on a blocking thread (file system calls would hold up the worker's other calls).
