@@ -91,6 +91,9 @@ const SANDBOX_SCRIPT_SIZE: usize = 64 * 1024;
 /// `exec` processes at once, unless `--max-processes` says otherwise.
 const DEFAULT_MAX_PROCESSES: usize = 8;
 
+/// The most `--max-processes` accepts.
+const MOST_PROCESSES: usize = 1024;
+
 /// The groups `--allow` accepts (`time` is always allowed).
 const GROUPS: &[&str] = &["time", "files", "process", "net", "http"];
 
@@ -296,7 +299,13 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Options>,
                 limits.max_call_depth = Some(parse_count("--max-call-depth", &value(&arg)?)?)
             }
             "--max-processes" => {
-                limits.max_processes = parse_count("--max-processes", &value(&arg)?)?
+                let count = parse_count("--max-processes", &value(&arg)?)?;
+                if count > MOST_PROCESSES {
+                    return Err(format!(
+                        "--max-processes {count}: at most {MOST_PROCESSES} (each holds pipes and a slot)"
+                    ));
+                }
+                limits.max_processes = count;
             }
             "--timeout" => timeout = parse_duration(&value("--timeout")?)?,
             "--set" => inputs.push(parse_input(&value("--set")?)?),
@@ -415,6 +424,13 @@ mod tests {
         assert!(parse_count("--max-processes", "none").is_err());
         assert!(parse_count("--max-processes", "0").is_err());
         assert_eq!(parse_count("--max-processes", "3"), Ok(3));
+    }
+
+    #[test]
+    fn too_many_processes_is_a_command_line_error_not_a_panic() {
+        let args = ["s.rhai", "--max-processes", "18446744073709551615"].map(String::from);
+        let problem = parse_args(args.into_iter()).err().unwrap();
+        assert!(problem.contains("at most 1024"), "{problem}");
     }
 
     #[test]
