@@ -595,14 +595,14 @@ fn a_process_past_its_time_limit_is_killed_with_all_it_started() {
     let pid_file = temp.0.join("pid");
     let script = temp.script(
         "slow.rhai",
-        r#"exec("sh", ["-c", `sleep 30 & echo $! > ${pid_file}; wait`], 500)"#,
+        r#"exec("sh", ["-c", `sleep 30 & echo $! > ${pid_file}; wait`], 2000)"#,
     );
     let pid_file_arg = format!("pid_file={:?}", pid_file.to_str().unwrap());
     let output = rhai_run(&[&script, "--allow", "process", "--set", &pid_file_arg]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert!(
         stderr(&output)
-            .contains("sh did not finish within 500 ms: killed it and its process group"),
+            .contains("sh did not finish within 2000 ms: killed it and its process group"),
         "{}",
         stderr(&output)
     );
