@@ -239,8 +239,8 @@ pub mod process {
         /// What happened, in words: `"exited with status 0"`, `"ended by signal 15"`, and
         /// whether processes it left running were killed.
         pub ended: String,
-        /// Whether processes it started were still running after it exited (they were killed:
-        /// they kept its output open, so the runner would otherwise wait on them).
+        /// Whether processes it started were still in its group after it exited (they were
+        /// killed: they kept its output open, so the runner would otherwise wait on them).
         pub killed_leftovers: bool,
         pub stdout: String,
         pub stderr: String,
