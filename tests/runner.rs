@@ -102,6 +102,7 @@ fn help_lists_every_option_group_and_exit_code() {
         assert!(help.contains(needle), "--help lacks {needle}:\n{help}");
     }
     assert!(help.contains("4  the script ran past --timeout"), "{help}");
+    assert!(help.contains("130  interrupted"), "{help}");
 }
 
 #[test]
@@ -677,4 +678,45 @@ fn output_past_4_mib_is_an_error_saying_so_in_every_group() {
             "{group}: {message}"
         );
     }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn sigterm_cancels_the_script_and_kills_its_processes() {
+    let temp = TempDir::new("sigterm");
+    let pid_file = temp.0.join("pid");
+    let script = temp.script(
+        "waits.rhai",
+        r#"exec("sh", ["-c", `sleep 30 & echo $! > ${pid_file}; wait`], 60000)"#,
+    );
+    let pid_file_arg = format!("pid_file={:?}", pid_file.to_str().unwrap());
+    let mut runner = Command::new(env!("CARGO_BIN_EXE_rhai_run"))
+        .args([&script, "--allow", "process", "--set", &pid_file_arg])
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::fs::read_to_string(&pid_file).map_or(true, |pid| !pid.ends_with('\n')) {
+        assert!(
+            Instant::now() < deadline,
+            "the script never started its process"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let runner_pid = libc::pid_t::try_from(runner.id()).unwrap();
+    // SAFETY: sends a signal to the runner this test started.
+    assert_eq!(unsafe { libc::kill(runner_pid, libc::SIGTERM) }, 0);
+    let output = runner.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("terminated (SIGTERM): cancelling the script"),
+        "{}",
+        stderr(&output)
+    );
+    let grandchild = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .to_owned();
+    assert!(ends_soon(&grandchild), "{grandchild} is still running");
 }

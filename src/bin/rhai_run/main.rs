@@ -61,6 +61,8 @@ EXIT CODES:
     2  bad command line, unreadable script, or bad --set value
     3  the script does not parse
     4  the script ran past --timeout
+  130  interrupted (SIGINT, Ctrl-C) or terminated (SIGTERM): the script was cancelled and its
+       processes killed (a second signal stops the runner at once)
 ";
 
 /// What the command line asked for.
@@ -180,14 +182,22 @@ fn run(options: &Options) -> Result<Value, Failure> {
         script = script.with(input, value);
     }
     let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
+        .enable_all()
         .build()
         .map_err(|e| Failure::usage(format!("cannot start a runtime: {e}")))?;
-    let outcome = runtime.block_on(with_progress(script.spawn()));
+    let outcome = runtime.block_on(async {
+        // Listening before the script starts, so that no signal falls in between.
+        let signals = Interrupts::listen();
+        with_progress(script.spawn(), signals).await
+    });
+    // Dropping the bridge (here, before exiting) drops the calls still in flight, which kills
+    // their processes' groups.
+    drop(bridge);
     outcome.map_err(|error| Failure {
         code: match &error {
             Error::Syntax { .. } => 3,
             Error::Timeout { .. } => 4,
+            Error::Cancelled => INTERRUPTED,
             Error::Input { .. } | Error::Config(_) => 2,
             _ => 1,
         },
@@ -195,8 +205,13 @@ fn run(options: &Options) -> Result<Value, Failure> {
     })
 }
 
-/// Waits for the script, saying on stderr every 2 s that it is still running.
-async fn with_progress(script: bridge_runtime::ScriptHandle) -> Result<Value, Error> {
+/// Waits for the script, saying on stderr every 2 s that it is still running. A SIGINT or
+/// SIGTERM cancels it (its calls are dropped, so their processes are killed); a second one ends
+/// the runner at once.
+async fn with_progress(
+    script: bridge_runtime::ScriptHandle,
+    mut signals: Interrupts,
+) -> Result<Value, Error> {
     let started = Instant::now();
     let mut script = std::pin::pin!(script);
     let mut ticks =
@@ -207,6 +222,57 @@ async fn with_progress(script: bridge_runtime::ScriptHandle) -> Result<Value, Er
             _ = ticks.tick() => {
                 eprintln!("rhai_run: still running ({} s)", started.elapsed().as_secs());
             }
+            signal = signals.next() => {
+                eprintln!("rhai_run: {signal}: cancelling the script and killing its processes");
+                script.cancel();
+                break;
+            }
+        }
+    }
+    tokio::select! {
+        outcome = &mut script => outcome,
+        signal = signals.next() => {
+            eprintln!("rhai_run: {signal} again: stopping at once");
+            std::process::exit(INTERRUPTED.into());
+        }
+    }
+}
+
+/// The exit code after a SIGINT or SIGTERM (128 + SIGINT, as shells report Ctrl-C).
+const INTERRUPTED: u8 = 130;
+
+/// SIGINT (Ctrl-C) and SIGTERM, caught so that they end the script and its processes, not only
+/// the runner: `exec`'s processes are in process groups of their own, so a terminal's Ctrl-C
+/// does not reach them.
+struct Interrupts {
+    interrupt: Option<tokio::signal::unix::Signal>,
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl Interrupts {
+    /// Starts listening (inside a runtime); a signal that cannot be listened to keeps its
+    /// default action.
+    fn listen() -> Self {
+        use tokio::signal::unix::{signal, SignalKind};
+        Self {
+            interrupt: signal(SignalKind::interrupt()).ok(),
+            terminate: signal(SignalKind::terminate()).ok(),
+        }
+    }
+
+    /// The next signal, named.
+    async fn next(&mut self) -> &'static str {
+        async fn received(signal: &mut Option<tokio::signal::unix::Signal>) {
+            if let Some(signal) = signal {
+                if signal.recv().await.is_some() {
+                    return;
+                }
+            }
+            std::future::pending().await
+        }
+        tokio::select! {
+            () = received(&mut self.interrupt) => "interrupted (SIGINT)",
+            () = received(&mut self.terminate) => "terminated (SIGTERM)",
         }
     }
 }
