@@ -690,7 +690,7 @@ fn sigterm_cancels_the_script_and_kills_its_processes() {
         r#"exec("sh", ["-c", `sleep 30 & echo $! > ${pid_file}; wait`], 60000)"#,
     );
     let pid_file_arg = format!("pid_file={:?}", pid_file.to_str().unwrap());
-    let mut runner = Command::new(env!("CARGO_BIN_EXE_rhai_run"))
+    let runner = Command::new(env!("CARGO_BIN_EXE_rhai_run"))
         .args([&script, "--allow", "process", "--set", &pid_file_arg])
         .stderr(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
