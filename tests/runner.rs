@@ -654,13 +654,29 @@ fn output_past_4_mib_is_an_error_saying_so_in_every_group() {
         try { exec("head", ["-c", "5000000", "/dev/zero"], 10000); } catch (e) { said.exec = e.message; }
         try { tcp_request(echo, "big", 10000); } catch (e) { said.tcp = e.message; }
         try { http_get(`${base_url}/big`); } catch (e) { said.http = e.message; }
+        try { read_text("big.txt"); } catch (e) { said.files = e.message; }
         said
         "#,
     );
+    let files = temp.dir("files");
+    std::fs::write(files.join("big.txt"), "x".repeat(FIVE_MB)).unwrap();
     let (base_url, echo) = (format!("base_url={base_url:?}"), format!("echo={echo:?}"));
     let output = rhai_run(&[
-        &script, "--allow", "process", "--allow", "net", "--allow", "http", "--set", &base_url,
-        "--set", &echo,
+        &script,
+        "--allow",
+        "files",
+        "--dir",
+        files.to_str().unwrap(),
+        "--allow",
+        "process",
+        "--allow",
+        "net",
+        "--allow",
+        "http",
+        "--set",
+        &base_url,
+        "--set",
+        &echo,
     ]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let said = stdout_json(&output);
@@ -668,6 +684,7 @@ fn output_past_4_mib_is_an_error_saying_so_in_every_group() {
         ("exec", "head's stdout"),
         ("tcp", "the answer from"),
         ("http", "the body from"),
+        ("files", "big.txt"),
     ] {
         let message = said[group]
             .as_str()
