@@ -7,6 +7,7 @@ use crate::call::env::CallSettings;
 use crate::call::recorded::RecordSettings;
 use crate::call::registry::unique_functions;
 use crate::catch_unwind::describe_panic;
+use crate::convert::size_limits::SizeLimits;
 use crate::engine::build::{EngineHook, EngineSettings, ProgressHook};
 use crate::engine::limits::ScriptLimits;
 use crate::engine::output::{OutputTarget, ScriptOutput};
@@ -105,7 +106,7 @@ impl Default for BridgeBuilder {
             max_calls_in_flight: DEFAULT_MAX_CALLS_IN_FLIGHT,
             stack_size: crate::sync::fiber::DEFAULT_STACK_SIZE,
             spin_wait: true,
-            globals: NamedValues::default(),
+            globals: NamedValues::globals(),
             cached_scripts: DEFAULT_CACHED_SCRIPTS,
             engine_hooks: Vec::new(),
             on_progress: None,
@@ -317,12 +318,23 @@ impl BridgeBuilder {
         self
     }
 
-    /// A constant every script of this bridge starts with, named `name` (converted as
-    /// [`ScriptRun::with`](crate::ScriptRun::with) converts inputs). A script cannot assign to it,
-    /// and an input may not hide it. A bad name or value makes [`build`](Self::build) fail with
-    /// [`Error::Input`] naming it.
+    /// A constant every script of this bridge sees as `name`, at the top level and inside its
+    /// functions and closures (converted as [`ScriptRun::with`](crate::ScriptRun::with) converts
+    /// inputs, and held to the same names and size limits, as they are once every setting is
+    /// made). A script cannot assign to it or change it in place, an input may not hide it, and
+    /// a script's own variable or parameter of that name does. Each read is a copy: keep globals
+    /// to configuration-sized values. A bad name, or a value without a script form or over a
+    /// limit, makes [`build`](Self::build) fail with [`Error::Input`] naming it.
+    ///
+    /// ```
+    /// let bridge = bridge_runtime::Bridge::builder().global("vat", 20).build()?;
+    /// let gross = bridge.run("fn gross(net) { net + net * vat / 100 } gross(50)")?;
+    /// assert_eq!(gross, 60);
+    /// # Ok::<(), bridge_runtime::Error>(())
+    /// ```
     pub fn global(mut self, name: &str, value: impl Serialize) -> Self {
-        self.globals.insert(name, &value);
+        // The size limits are known only at `build`, where every global is checked against them.
+        self.globals.insert(name, &value, &SizeLimits::default());
         self
     }
 
@@ -343,7 +355,9 @@ impl BridgeBuilder {
     /// [`Bridge::sandboxed`], a module resolver makes `import` work, `on_print`/`on_debug`
     /// replace the builder's; a function registered under an async function's name replaces it.
     /// Only the engine's `on_progress` stays the bridge's (it stops, time-slices and guards
-    /// scripts): give yours to [`on_progress`](Self::on_progress) instead.
+    /// scripts): give yours to [`on_progress`](Self::on_progress) instead. The bridge's
+    /// [`global`](Self::global)s are served by the engine's variable resolver (`on_var`): a hook
+    /// that sets its own takes them away. Size limits a hook sets apply to inputs and globals too.
     ///
     /// ```
     /// let bridge = bridge_runtime::Bridge::builder()
@@ -375,8 +389,8 @@ impl BridgeBuilder {
 
     /// Starts the bridge: checks the registry and the settings, starts the worker.
     pub fn build(self) -> Result<Bridge, Error> {
-        let globals = self.globals.into_values()?;
-        check_engine_hooks(&self.engine_hooks)?;
+        let value_limits = effective_size_limits(&self.limits, &self.engine_hooks)?;
+        let globals = self.globals.into_values_within(&value_limits)?;
         let exposed = exposed_functions(
             unique_functions()?,
             &self.allowed_functions,
@@ -412,6 +426,7 @@ impl BridgeBuilder {
             output: self.output,
             stack_size: self.stack_size,
             globals,
+            value_limits,
             cached_scripts: self.cached_scripts,
             engine_hooks: self.engine_hooks,
             on_progress: self.on_progress,
@@ -435,13 +450,17 @@ impl BridgeBuilder {
     }
 }
 
-/// Runs each `configure_engine` hook once on an engine like the bridge's, so that one that
-/// panics fails `build` instead of every engine thread.
-fn check_engine_hooks(hooks: &[EngineHook]) -> Result<(), Error> {
-    if hooks.is_empty() {
-        return Ok(());
-    }
-    let mut engine = rhai::Engine::new();
+/// The size limits scripts will have: the bridge's, then whatever the `configure_engine` hooks
+/// set. Runs each hook once on an engine like the bridge's, so that one that panics fails
+/// `build` instead of every engine thread.
+fn effective_size_limits(limits: &ScriptLimits, hooks: &[EngineHook]) -> Result<SizeLimits, Error> {
+    let mut engine = if hooks.is_empty() {
+        // Only the limits are read from it: no need for the standard library.
+        rhai::Engine::new_raw()
+    } else {
+        rhai::Engine::new()
+    };
+    limits.apply(&mut engine);
     for hook in hooks {
         catch_unwind(AssertUnwindSafe(|| hook(&mut engine))).map_err(|panic| {
             Error::Config(format!(
@@ -450,7 +469,7 @@ fn check_engine_hooks(hooks: &[EngineHook]) -> Result<(), Error> {
             ))
         })?;
     }
-    Ok(())
+    Ok(SizeLimits::of_engine(&engine))
 }
 
 /// Parsed scripts each engine thread keeps unless the builder says otherwise.

@@ -7,6 +7,7 @@ mod fast_path;
 mod from_script;
 pub(crate) mod rules;
 pub(crate) mod sendable;
+pub(crate) mod size_limits;
 mod to_json;
 mod to_script;
 
