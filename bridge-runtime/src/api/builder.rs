@@ -3,6 +3,9 @@
 use crate::api::bridge::Bridge;
 use crate::api::exposure::exposed_functions;
 use crate::api::inputs::NamedValues;
+use crate::api::setting_bounds::{
+    not_zero, within, MAX_ENGINE_THREADS, MAX_STACK_SIZE, MIN_STACK_SIZE,
+};
 use crate::call::env::CallSettings;
 use crate::call::recorded::RecordSettings;
 use crate::call::registry::unique_functions;
@@ -68,7 +71,8 @@ impl Bridge {
 /// Settings for a [`Bridge`]; start with [`Bridge::builder`] or [`Bridge::sandboxed`].
 pub struct BridgeBuilder {
     max_concurrent_scripts: usize,
-    max_engine_threads: usize,
+    /// `None`: the machine's default, raised to `min_engine_threads` if that is more.
+    max_engine_threads: Option<usize>,
     min_engine_threads: usize,
     engine_idle_timeout: Duration,
     states: TypeMap,
@@ -93,7 +97,7 @@ impl Default for BridgeBuilder {
     fn default() -> Self {
         Self {
             max_concurrent_scripts: 1024,
-            max_engine_threads: default_engine_threads(),
+            max_engine_threads: None,
             min_engine_threads: 0,
             engine_idle_timeout: Duration::from_secs(10),
             states: TypeMap::default(),
@@ -162,7 +166,8 @@ impl BridgeBuilder {
         self
     }
 
-    /// At most this many Rhai operations per script (Rhai's `set_max_operations`).
+    /// At most this many Rhai operations per script (Rhai's `set_max_operations`). At least 1
+    /// (Rhai reads 0 as unlimited, so [`build`](Self::build) refuses it: give `u64::MAX`).
     pub fn max_operations(mut self, limit: u64) -> Self {
         self.limits.max_operations = Some(limit);
         self
@@ -174,19 +179,23 @@ impl BridgeBuilder {
         self
     }
 
-    /// Strings at most this many bytes long.
+    /// Strings at most this many bytes long; inputs and globals too (see
+    /// [`ScriptRun::with`](crate::ScriptRun::with)). At least 1 (Rhai reads 0 as unlimited, so
+    /// [`build`](Self::build) refuses it: give `usize::MAX`).
     pub fn max_string_size(mut self, limit: usize) -> Self {
         self.limits.max_string_size = Some(limit);
         self
     }
 
-    /// Arrays at most this many items long.
+    /// Arrays at most this many items long (a blob's bytes count as items); inputs and globals
+    /// too. At least 1 (0 is refused at [`build`](Self::build), as for `max_string_size`).
     pub fn max_array_size(mut self, limit: usize) -> Self {
         self.limits.max_array_size = Some(limit);
         self
     }
 
-    /// Object maps with at most this many entries.
+    /// Object maps with at most this many entries; inputs and globals too. At least 1 (0 is
+    /// refused at [`build`](Self::build), as for `max_string_size`).
     pub fn max_map_size(mut self, limit: usize) -> Self {
         self.limits.max_map_size = Some(limit);
         self
@@ -262,24 +271,27 @@ impl BridgeBuilder {
         self
     }
 
-    /// Address space reserved for each running script's stack (default 64 MiB; at least
-    /// 256 KiB). Only what a script uses is touched. Rhai recurses on it (script calls, nested
+    /// Address space reserved for each running script's stack (default 64 MiB; from 256 KiB to
+    /// 1 GiB, else [`build`](Self::build) fails with [`Error::Config`]). Only what a script uses
+    /// is touched. Rhai recurses on it (script calls, nested
     /// data): a script that nests so deeply that less than a quarter of it (at most 4 MiB) is
     /// left ends with an error, whatever `max_call_depth` allows; 64 MiB is about 8,000 script
     /// call levels in a release build and 1,270 in an unoptimised one.
     pub fn script_stack_size(mut self, bytes: usize) -> Self {
-        self.stack_size = bytes.max(MIN_STACK_SIZE);
+        self.stack_size = bytes;
         self
     }
 
-    /// At most this many scripts run at once; more wait in a queue. Default 1024.
+    /// At most this many scripts run at once; more wait in a queue. Default 1024; at least 1
+    /// (0 fails [`build`](Self::build)).
     pub fn max_concurrent_scripts(mut self, limit: usize) -> Self {
-        self.max_concurrent_scripts = limit.max(1);
+        self.max_concurrent_scripts = limit;
         self
     }
 
     /// At most this many engine threads (default: one less than the machine's cores, at least
-    /// one, leaving a core for the worker).
+    /// one, leaving a core for the worker). From 1 to 1,024, else [`build`](Self::build) fails
+    /// with [`Error::Config`].
     ///
     /// Scripts share engine threads as fibers: while one waits on a call, another on the same
     /// thread runs, and a script that computes for more than a millisecond without calling lets
@@ -288,13 +300,14 @@ impl BridgeBuilder {
     /// mostly compute, so they run in parallel. A new script goes to an engine thread without
     /// scripts, else to a new thread while fewer than this run, else to the least busy one.
     pub fn max_engine_threads(mut self, limit: usize) -> Self {
-        self.max_engine_threads = limit.max(1);
+        self.max_engine_threads = Some(limit);
         self
     }
 
     /// Starts this many engine threads with the bridge and keeps them (default 0: threads start
-    /// as scripts arrive, and one stays); [`max_engine_threads`](Self::max_engine_threads) is
-    /// raised to at least this. Each builds its Rhai engine once, about half a millisecond of
+    /// as scripts arrive, and one stays); at most 1,024. The default
+    /// [`max_engine_threads`](Self::max_engine_threads) is raised to at least this; one given
+    /// explicitly must not be less, else [`build`](Self::build) fails with [`Error::Config`]. Each builds its Rhai engine once, about half a millisecond of
     /// CPU, which is then not paid when the first scripts arrive.
     pub fn min_engine_threads(mut self, count: usize) -> Self {
         self.min_engine_threads = count;
@@ -389,6 +402,7 @@ impl BridgeBuilder {
 
     /// Starts the bridge: checks the registry and the settings, starts the worker.
     pub fn build(self) -> Result<Bridge, Error> {
+        let max_engine_threads = self.check_settings()?;
         let value_limits = effective_size_limits(&self.limits, &self.engine_hooks)?;
         let globals = self.globals.into_values_within(&value_limits)?;
         let exposed = exposed_functions(
@@ -435,7 +449,7 @@ impl BridgeBuilder {
             settings,
             PoolSize {
                 min_threads: self.min_engine_threads,
-                max_threads: self.max_engine_threads,
+                max_threads: max_engine_threads,
                 max_scripts: self.max_concurrent_scripts,
                 idle_timeout: self.engine_idle_timeout,
             },
@@ -447,6 +461,58 @@ impl BridgeBuilder {
             script_timeout: self.script_timeout,
             functions,
         })
+    }
+}
+
+impl BridgeBuilder {
+    /// Refuses a numeric setting the host cannot have (see `setting_bounds`); returns the
+    /// number of engine threads to allow.
+    fn check_settings(&self) -> Result<usize, Error> {
+        let limits = &self.limits;
+        not_zero("max_operations", limits.max_operations, "u64::MAX")?;
+        let as_u64 = |limit: Option<usize>| limit.map(|limit| limit as u64);
+        not_zero(
+            "max_string_size",
+            as_u64(limits.max_string_size),
+            "usize::MAX",
+        )?;
+        not_zero(
+            "max_array_size",
+            as_u64(limits.max_array_size),
+            "usize::MAX",
+        )?;
+        not_zero("max_map_size", as_u64(limits.max_map_size), "usize::MAX")?;
+        within(
+            "script_stack_size",
+            self.stack_size,
+            MIN_STACK_SIZE..=MAX_STACK_SIZE,
+            "bytes: 256 KiB to 1 GiB",
+        )?;
+        within(
+            "max_concurrent_scripts",
+            self.max_concurrent_scripts,
+            1..=usize::MAX,
+            "at least one script must be able to run",
+        )?;
+        within(
+            "min_engine_threads",
+            self.min_engine_threads,
+            0..=MAX_ENGINE_THREADS,
+            "each engine thread builds its own Rhai engine and reserves an 8 MiB stack",
+        )?;
+        match self.max_engine_threads {
+            None => Ok(default_engine_threads().max(self.min_engine_threads)),
+            Some(max) => {
+                within(
+                    "max_engine_threads",
+                    max,
+                    self.min_engine_threads.max(1)..=MAX_ENGINE_THREADS,
+                    "at least one, and at least min_engine_threads; each engine thread builds \
+                     its own Rhai engine and reserves an 8 MiB stack",
+                )?;
+                Ok(max)
+            }
+        }
     }
 }
 
@@ -478,9 +544,6 @@ const DEFAULT_CACHED_SCRIPTS: usize = 256;
 /// Calls in flight per script unless the builder says otherwise: far more than a script that
 /// fans out needs, few enough that a runaway loop of `start` stays in megabytes.
 const DEFAULT_MAX_CALLS_IN_FLIGHT: usize = 4096;
-
-/// The smallest script stack `script_stack_size` accepts.
-const MIN_STACK_SIZE: usize = 256 * 1024;
 
 /// One less than the machine's cores (the worker needs one), at least one.
 fn default_engine_threads() -> usize {
