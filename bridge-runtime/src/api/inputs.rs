@@ -32,7 +32,7 @@ impl ValueRole {
 
 thread_local! {
     /// Reads names as a script would; Rhai's raw engine (no packages) is cheap to keep.
-    static NAME_READER: rhai::Engine = rhai::Engine::new_raw();
+    static NAME_READER: rhai::Engine = const { rhai::Engine::new_raw() };
 }
 
 /// Whether a script reads `name`, written alone, as the variable `name`: not a keyword (`let`),
