@@ -1,6 +1,8 @@
 //! Values the host gives scripts: `ScriptRun::with` inputs and `BridgeBuilder::global` constants.
 
 use bridge_runtime::{script_async, Bridge, Error, Value};
+use bridge_suite::child::in_child;
+use bridge_suite::observe::memory_bytes;
 use serde::{Serialize, Serializer};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -261,6 +263,24 @@ fn an_input_over_max_string_size_is_refused_naming_it_and_the_limit() {
     let fits = "x".repeat(64 * 1024);
     let value = bridge.script("text.len()").with("text", &fits).run();
     assert_eq!(value.unwrap(), 64 * 1024);
+}
+
+#[test]
+fn a_huge_input_is_refused_without_being_copied() {
+    // Alone in a child process, so that its peak memory is this test's own.
+    in_child("a_huge_input_is_refused_without_being_copied", || {
+        let bridge = Bridge::sandboxed().build().unwrap();
+        let huge = "x".repeat(100 * 1024 * 1024);
+        let before = memory_bytes("VmHWM");
+        let result = bridge.script("text.len()").with("text", &huge).run();
+        assert!(matches!(result, Err(Error::Input { .. })), "{result:?}");
+        let grown = memory_bytes("VmHWM").saturating_sub(before);
+        assert!(
+            grown < 16 * 1024 * 1024,
+            "refusing the input raised the peak by {} MiB",
+            grown / (1024 * 1024)
+        );
+    });
 }
 
 #[test]
