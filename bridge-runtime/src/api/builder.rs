@@ -215,7 +215,8 @@ impl BridgeBuilder {
     /// closure, so `let m = #{}; m.f = || m;` forms a reference cycle that is never freed: memory
     /// a script can leak for good, however short it runs. Refused, a script with such a closure
     /// fails before it starts with an error naming the variable; closures that capture nothing
-    /// (`|x| x * 2`) are always fine.
+    /// (`|x| x * 2`) are always fine, and so are closures that use a [`global`](Self::global)
+    /// (it is constant: it can never hold the closure).
     pub fn capturing_closures(mut self, allowed: bool) -> Self {
         self.limits.refuse_capturing_closures = !allowed;
         self

@@ -149,15 +149,19 @@ fn register_globals(engine: &mut Engine, globals: &ScriptGlobals) {
     // rely on (globals in functions and closures, constness, locals hiding them).
     #[allow(deprecated)]
     engine.on_var(move |name, index, context| {
-        // Placed by the parser (index > 0): a local or a parameter. A local of the same name,
-        // wherever declared, hides the global.
-        if index > 0 || context.scope().contains(name) {
+        // Called on every variable read: placed by the parser (index > 0) is a local or a
+        // parameter, and most other names are not globals; both answers are quick.
+        if index > 0 {
             return Ok(None);
         }
-        Ok(globals
-            .iter()
-            .find(|(global, _)| global == name)
-            .map(|(_, value)| value.clone()))
+        let Some((_, value)) = globals.iter().find(|(global, _)| global == name) else {
+            return Ok(None);
+        };
+        // A local of the same name, wherever declared, hides the global.
+        if context.scope().contains(name) {
+            return Ok(None);
+        }
+        Ok(Some(value.clone()))
     });
 }
 
