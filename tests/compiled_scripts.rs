@@ -178,3 +178,32 @@ fn a_hostile_stream_of_distinct_sources_does_not_grow_the_cache_without_bound() 
         grown / (1024 * 1024)
     );
 }
+
+#[test]
+fn a_compiled_script_too_large_for_the_cache_stays_parsed() {
+    let (bridge, tokens) = counting_bridge(16);
+    // 5.7 MB: far over what the cache keeps of sources run as text.
+    let source = format!("let s = \"{}\"; s.len()", "x".repeat(5_700_000));
+    bridge.run(&source).unwrap();
+    let once = tokens.load(Ordering::Relaxed);
+    bridge.run(&source).unwrap();
+    assert_eq!(
+        tokens.load(Ordering::Relaxed),
+        2 * once,
+        "run as text, it is parsed each time"
+    );
+
+    let compiled = bridge.compile(&source).unwrap();
+    let after_compile = tokens.load(Ordering::Relaxed);
+    for _ in 0..3 {
+        assert_eq!(bridge.run(&compiled).unwrap(), 5_700_000);
+    }
+    // A flood of other sources does not push it out either.
+    for i in 0..40 {
+        bridge.run(format!("{i}")).unwrap();
+    }
+    let before = tokens.load(Ordering::Relaxed);
+    bridge.script(compiled.clone()).run().unwrap();
+    assert_eq!(tokens.load(Ordering::Relaxed), before);
+    assert_eq!(after_compile, 3 * once, "compile parsed it once");
+}

@@ -298,8 +298,9 @@ pub enum Error {
         /// The limit it ran past.
         limit: Duration,
     },
-    /// The bridge's settings are inconsistent: an allowed function or group that does not exist,
-    /// or a function whose state was never given.
+    /// The bridge's settings are inconsistent or out of range: an allowed function or group that
+    /// does not exist, a function whose state was never given, or a numeric setting the host
+    /// cannot have (the message names it, its value and the range allowed).
     Config(String),
     /// The bridge shut down before the script finished.
     Shutdown,

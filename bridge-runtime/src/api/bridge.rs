@@ -82,11 +82,14 @@ impl Bridge {
     /// Parses `source` on one of the bridge's engine threads and checks it as a run would
     /// (syntax, and what the bridge refuses, such as capturing closures in the sandbox), without
     /// running it. The [`Script`] it returns runs any number of times, from any thread, with
-    /// different inputs, and is parsed at most once per engine thread.
+    /// different inputs, and is parsed at most once per engine thread: each engine thread that
+    /// parsed it keeps it parsed, however large, while the returned `Script` or a clone of it
+    /// lives (the cache of sources run as text does not count it or evict it).
     ///
     /// Blocks this thread while the script is parsed, like [`run`](Self::run).
     pub fn compile(&self, source: impl IntoScript) -> Result<Script, Error> {
-        let script = source.into_script();
+        let mut script = source.into_script();
+        script.source = script.source.kept_parsed();
         self.script(&script).start(true).join()?;
         Ok(script)
     }

@@ -3,10 +3,14 @@
 use crate::api::bridge::Bridge;
 use crate::api::exposure::exposed_functions;
 use crate::api::inputs::NamedValues;
+use crate::api::setting_bounds::{
+    not_zero, within, MAX_ENGINE_THREADS, MAX_STACK_SIZE, MIN_STACK_SIZE,
+};
 use crate::call::env::CallSettings;
 use crate::call::recorded::RecordSettings;
 use crate::call::registry::unique_functions;
 use crate::catch_unwind::describe_panic;
+use crate::convert::size_limits::SizeLimits;
 use crate::engine::build::{EngineHook, EngineSettings, ProgressHook};
 use crate::engine::limits::ScriptLimits;
 use crate::engine::output::{OutputTarget, ScriptOutput};
@@ -68,7 +72,8 @@ impl Bridge {
 pub struct BridgeBuilder {
     max_concurrent_scripts: usize,
     max_scripts_per_tenant: Option<usize>,
-    max_engine_threads: usize,
+    /// `None`: the machine's default, raised to `min_engine_threads` if that is more.
+    max_engine_threads: Option<usize>,
     min_engine_threads: usize,
     engine_idle_timeout: Duration,
     states: TypeMap,
@@ -94,7 +99,7 @@ impl Default for BridgeBuilder {
         Self {
             max_concurrent_scripts: 1024,
             max_scripts_per_tenant: None,
-            max_engine_threads: default_engine_threads(),
+            max_engine_threads: None,
             min_engine_threads: 0,
             engine_idle_timeout: Duration::from_secs(10),
             states: TypeMap::default(),
@@ -107,7 +112,7 @@ impl Default for BridgeBuilder {
             max_calls_in_flight: DEFAULT_MAX_CALLS_IN_FLIGHT,
             stack_size: crate::sync::fiber::DEFAULT_STACK_SIZE,
             spin_wait: true,
-            globals: NamedValues::default(),
+            globals: NamedValues::globals(),
             cached_scripts: DEFAULT_CACHED_SCRIPTS,
             engine_hooks: Vec::new(),
             on_progress: None,
@@ -163,7 +168,8 @@ impl BridgeBuilder {
         self
     }
 
-    /// At most this many Rhai operations per script (Rhai's `set_max_operations`).
+    /// At most this many Rhai operations per script (Rhai's `set_max_operations`). At least 1
+    /// (Rhai reads 0 as unlimited, so [`build`](Self::build) refuses it: give `u64::MAX`).
     pub fn max_operations(mut self, limit: u64) -> Self {
         self.limits.max_operations = Some(limit);
         self
@@ -175,19 +181,23 @@ impl BridgeBuilder {
         self
     }
 
-    /// Strings at most this many bytes long.
+    /// Strings at most this many bytes long; inputs and globals too (see
+    /// [`ScriptRun::with`](crate::ScriptRun::with)). At least 1 (Rhai reads 0 as unlimited, so
+    /// [`build`](Self::build) refuses it: give `usize::MAX`).
     pub fn max_string_size(mut self, limit: usize) -> Self {
         self.limits.max_string_size = Some(limit);
         self
     }
 
-    /// Arrays at most this many items long.
+    /// Arrays at most this many items long (a blob's bytes count as items); inputs and globals
+    /// too. At least 1 (0 is refused at [`build`](Self::build), as for `max_string_size`).
     pub fn max_array_size(mut self, limit: usize) -> Self {
         self.limits.max_array_size = Some(limit);
         self
     }
 
-    /// Object maps with at most this many entries.
+    /// Object maps with at most this many entries; inputs and globals too. At least 1 (0 is
+    /// refused at [`build`](Self::build), as for `max_string_size`).
     pub fn max_map_size(mut self, limit: usize) -> Self {
         self.limits.max_map_size = Some(limit);
         self
@@ -207,7 +217,8 @@ impl BridgeBuilder {
     /// closure, so `let m = #{}; m.f = || m;` forms a reference cycle that is never freed: memory
     /// a script can leak for good, however short it runs. Refused, a script with such a closure
     /// fails before it starts with an error naming the variable; closures that capture nothing
-    /// (`|x| x * 2`) are always fine.
+    /// (`|x| x * 2`) are always fine, and so are closures that use a [`global`](Self::global)
+    /// (it is constant: it can never hold the closure).
     pub fn capturing_closures(mut self, allowed: bool) -> Self {
         self.limits.refuse_capturing_closures = !allowed;
         self
@@ -263,19 +274,21 @@ impl BridgeBuilder {
         self
     }
 
-    /// Address space reserved for each running script's stack (default 64 MiB; at least
-    /// 256 KiB). Only what a script uses is touched. Rhai recurses on it (script calls, nested
+    /// Address space reserved for each running script's stack (default 64 MiB; from 256 KiB to
+    /// 1 GiB, else [`build`](Self::build) fails with [`Error::Config`]). Only what a script uses
+    /// is touched. Rhai recurses on it (script calls, nested
     /// data): a script that nests so deeply that less than a quarter of it (at most 4 MiB) is
     /// left ends with an error, whatever `max_call_depth` allows; 64 MiB is about 8,000 script
     /// call levels in a release build and 1,270 in an unoptimised one.
     pub fn script_stack_size(mut self, bytes: usize) -> Self {
-        self.stack_size = bytes.max(MIN_STACK_SIZE);
+        self.stack_size = bytes;
         self
     }
 
-    /// At most this many scripts run at once; more wait in a queue. Default 1024.
+    /// At most this many scripts run at once; more wait in a queue. Default 1024; at least 1
+    /// (0 fails [`build`](Self::build)).
     pub fn max_concurrent_scripts(mut self, limit: usize) -> Self {
-        self.max_concurrent_scripts = limit.max(1);
+        self.max_concurrent_scripts = limit;
         self
     }
 
@@ -298,12 +311,13 @@ impl BridgeBuilder {
     /// # Ok::<(), bridge_runtime::Error>(())
     /// ```
     pub fn max_scripts_per_tenant(mut self, limit: usize) -> Self {
-        self.max_scripts_per_tenant = Some(limit.max(1));
+        self.max_scripts_per_tenant = Some(limit);
         self
     }
 
     /// At most this many engine threads (default: one less than the machine's cores, at least
-    /// one, leaving a core for the worker).
+    /// one, leaving a core for the worker). From 1 to 1,024, else [`build`](Self::build) fails
+    /// with [`Error::Config`].
     ///
     /// Scripts share engine threads as fibers: while one waits on a call, another on the same
     /// thread runs, and a script that computes for more than a millisecond without calling lets
@@ -312,13 +326,14 @@ impl BridgeBuilder {
     /// mostly compute, so they run in parallel. A new script goes to an engine thread without
     /// scripts, else to a new thread while fewer than this run, else to the least busy one.
     pub fn max_engine_threads(mut self, limit: usize) -> Self {
-        self.max_engine_threads = limit.max(1);
+        self.max_engine_threads = Some(limit);
         self
     }
 
     /// Starts this many engine threads with the bridge and keeps them (default 0: threads start
-    /// as scripts arrive, and one stays); [`max_engine_threads`](Self::max_engine_threads) is
-    /// raised to at least this. Each builds its Rhai engine once, about half a millisecond of
+    /// as scripts arrive, and one stays); at most 1,024. The default
+    /// [`max_engine_threads`](Self::max_engine_threads) is raised to at least this; one given
+    /// explicitly must not be less, else [`build`](Self::build) fails with [`Error::Config`]. Each builds its Rhai engine once, about half a millisecond of
     /// CPU, which is then not paid when the first scripts arrive.
     pub fn min_engine_threads(mut self, count: usize) -> Self {
         self.min_engine_threads = count;
@@ -342,18 +357,32 @@ impl BridgeBuilder {
         self
     }
 
-    /// A constant every script of this bridge starts with, named `name` (converted as
-    /// [`ScriptRun::with`](crate::ScriptRun::with) converts inputs). A script cannot assign to it,
-    /// and an input may not hide it. A bad name or value makes [`build`](Self::build) fail with
-    /// [`Error::Input`] naming it.
+    /// A constant every script of this bridge sees as `name`, at the top level and inside its
+    /// functions and closures (converted as [`ScriptRun::with`](crate::ScriptRun::with) converts
+    /// inputs, and held to the same names and size limits, as they are once every setting is
+    /// made). A script cannot assign to it or change it in place, an input may not hide it, and
+    /// a script's own variable or parameter of that name does. Each read is a copy: keep globals
+    /// to configuration-sized values. A bad name, or a value without a script form or over a
+    /// limit, makes [`build`](Self::build) fail with [`Error::Input`] naming it.
+    ///
+    /// ```
+    /// let bridge = bridge_runtime::Bridge::builder().global("vat", 20).build()?;
+    /// let gross = bridge.run("fn gross(net) { net + net * vat / 100 } gross(50)")?;
+    /// assert_eq!(gross, 60);
+    /// # Ok::<(), bridge_runtime::Error>(())
+    /// ```
     pub fn global(mut self, name: &str, value: impl Serialize) -> Self {
-        self.globals.insert(name, &value);
+        // The size limits are known only at `build`, where every global is checked against them.
+        self.globals.insert(name, &value, &SizeLimits::default());
         self
     }
 
     /// How many parsed scripts each engine thread keeps (default 256; 0 keeps none), so that
-    /// running a source or [`Script`](crate::Script) again skips parsing it. The least recently
-    /// used goes first, and a thread keeps at most 4 MiB of sources.
+    /// running a source again skips parsing it. The least recently used goes first, and a
+    /// thread keeps about 32 MiB of parsed scripts at most (estimated at 18 bytes per byte of
+    /// source, as measured for ordinary statements: so about 1.8 MB of sources), none larger
+    /// than a quarter of that. A [`compile`](crate::Bridge::compile)d script is not counted:
+    /// it stays parsed while the host holds it.
     pub fn script_cache(mut self, scripts: usize) -> Self {
         self.cached_scripts = scripts;
         self
@@ -368,7 +397,9 @@ impl BridgeBuilder {
     /// [`Bridge::sandboxed`], a module resolver makes `import` work, `on_print`/`on_debug`
     /// replace the builder's; a function registered under an async function's name replaces it.
     /// Only the engine's `on_progress` stays the bridge's (it stops, time-slices and guards
-    /// scripts): give yours to [`on_progress`](Self::on_progress) instead.
+    /// scripts): give yours to [`on_progress`](Self::on_progress) instead. The bridge's
+    /// [`global`](Self::global)s are served by the engine's variable resolver (`on_var`): a hook
+    /// that sets its own takes them away. Size limits a hook sets apply to inputs and globals too.
     ///
     /// ```
     /// let bridge = bridge_runtime::Bridge::builder()
@@ -400,8 +431,9 @@ impl BridgeBuilder {
 
     /// Starts the bridge: checks the registry and the settings, starts the worker.
     pub fn build(self) -> Result<Bridge, Error> {
-        let globals = self.globals.into_values()?;
-        check_engine_hooks(&self.engine_hooks)?;
+        let max_engine_threads = self.check_settings()?;
+        let value_limits = effective_size_limits(&self.limits, &self.engine_hooks)?;
+        let globals = self.globals.into_values_within(&value_limits)?;
         let exposed = exposed_functions(
             unique_functions()?,
             &self.allowed_functions,
@@ -435,6 +467,7 @@ impl BridgeBuilder {
             output: self.output,
             stack_size: self.stack_size,
             globals,
+            value_limits,
             cached_scripts: self.cached_scripts,
             engine_hooks: self.engine_hooks,
             on_progress: self.on_progress,
@@ -443,7 +476,7 @@ impl BridgeBuilder {
             settings,
             PoolSize {
                 min_threads: self.min_engine_threads,
-                max_threads: self.max_engine_threads,
+                max_threads: max_engine_threads,
                 max_scripts: self.max_concurrent_scripts,
                 idle_timeout: self.engine_idle_timeout,
                 max_scripts_per_tenant: self.max_scripts_per_tenant,
@@ -459,13 +492,77 @@ impl BridgeBuilder {
     }
 }
 
-/// Runs each `configure_engine` hook once on an engine like the bridge's, so that one that
-/// panics fails `build` instead of every engine thread.
-fn check_engine_hooks(hooks: &[EngineHook]) -> Result<(), Error> {
-    if hooks.is_empty() {
-        return Ok(());
+impl BridgeBuilder {
+    /// Refuses a numeric setting the host cannot have (see `setting_bounds`); returns the
+    /// number of engine threads to allow.
+    fn check_settings(&self) -> Result<usize, Error> {
+        let limits = &self.limits;
+        not_zero("max_operations", limits.max_operations, "u64::MAX")?;
+        let as_u64 = |limit: Option<usize>| limit.map(|limit| limit as u64);
+        not_zero(
+            "max_string_size",
+            as_u64(limits.max_string_size),
+            "usize::MAX",
+        )?;
+        not_zero(
+            "max_array_size",
+            as_u64(limits.max_array_size),
+            "usize::MAX",
+        )?;
+        not_zero("max_map_size", as_u64(limits.max_map_size), "usize::MAX")?;
+        within(
+            "script_stack_size",
+            self.stack_size,
+            MIN_STACK_SIZE..=MAX_STACK_SIZE,
+            "bytes: 256 KiB to 1 GiB",
+        )?;
+        within(
+            "max_concurrent_scripts",
+            self.max_concurrent_scripts,
+            1..=usize::MAX,
+            "at least one script must be able to run",
+        )?;
+        if let Some(cap) = self.max_scripts_per_tenant {
+            within(
+                "max_scripts_per_tenant",
+                cap,
+                1..=usize::MAX,
+                "at least one script of a tenant must be able to run",
+            )?;
+        }
+        within(
+            "min_engine_threads",
+            self.min_engine_threads,
+            0..=MAX_ENGINE_THREADS,
+            "each engine thread builds its own Rhai engine and reserves an 8 MiB stack",
+        )?;
+        match self.max_engine_threads {
+            None => Ok(default_engine_threads().max(self.min_engine_threads)),
+            Some(max) => {
+                within(
+                    "max_engine_threads",
+                    max,
+                    self.min_engine_threads.max(1)..=MAX_ENGINE_THREADS,
+                    "at least one, and at least min_engine_threads; each engine thread builds \
+                     its own Rhai engine and reserves an 8 MiB stack",
+                )?;
+                Ok(max)
+            }
+        }
     }
-    let mut engine = rhai::Engine::new();
+}
+
+/// The size limits scripts will have: the bridge's, then whatever the `configure_engine` hooks
+/// set. Runs each hook once on an engine like the bridge's, so that one that panics fails
+/// `build` instead of every engine thread.
+fn effective_size_limits(limits: &ScriptLimits, hooks: &[EngineHook]) -> Result<SizeLimits, Error> {
+    let mut engine = if hooks.is_empty() {
+        // Only the limits are read from it: no need for the standard library.
+        rhai::Engine::new_raw()
+    } else {
+        rhai::Engine::new()
+    };
+    limits.apply(&mut engine);
     for hook in hooks {
         catch_unwind(AssertUnwindSafe(|| hook(&mut engine))).map_err(|panic| {
             Error::Config(format!(
@@ -474,7 +571,7 @@ fn check_engine_hooks(hooks: &[EngineHook]) -> Result<(), Error> {
             ))
         })?;
     }
-    Ok(())
+    Ok(SizeLimits::of_engine(&engine))
 }
 
 /// Parsed scripts each engine thread keeps unless the builder says otherwise.
@@ -483,9 +580,6 @@ const DEFAULT_CACHED_SCRIPTS: usize = 256;
 /// Calls in flight per script unless the builder says otherwise: far more than a script that
 /// fans out needs, few enough that a runaway loop of `start` stays in megabytes.
 const DEFAULT_MAX_CALLS_IN_FLIGHT: usize = 4096;
-
-/// The smallest script stack `script_stack_size` accepts.
-const MIN_STACK_SIZE: usize = 256 * 1024;
 
 /// One less than the machine's cores (the worker needs one), at least one.
 fn default_engine_threads() -> usize {

@@ -3,6 +3,7 @@
 use crate::call::env::EngineEnv;
 use crate::catch_unwind::describe_panic;
 use crate::engine::build::{build_engine, EngineSettings};
+use crate::engine::run::script_globals;
 use crate::error::Error;
 use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -26,7 +27,7 @@ impl ScriptDefinitions {
     pub(crate) fn of(settings: &EngineSettings) -> Result<Self, Error> {
         catch_unwind(AssertUnwindSafe(|| {
             let env = Rc::new(EngineEnv::for_current_thread(&settings.calls));
-            let engine = build_engine(settings, &env);
+            let engine = build_engine(settings, &env, &script_globals(&settings.globals));
             let definitions = engine.definitions();
             let metadata_json = engine.gen_fn_metadata_to_json(false).map_err(|error| {
                 Error::Config(format!("writing Rhai's metadata failed: {error}"))

@@ -17,3 +17,4 @@ pub(crate) mod inputs;
 pub(crate) mod recording;
 pub(crate) mod script;
 pub(crate) mod script_run;
+pub(crate) mod setting_bounds;

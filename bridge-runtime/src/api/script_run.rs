@@ -53,14 +53,19 @@ pub struct ScriptRun<'a> {
 impl ScriptRun<'_> {
     /// Gives the script a variable `name` holding `value`, converted as a function's return value
     /// is (a struct becomes an object map, a `Vec` an array, `serde_bytes` a blob). A second
-    /// value for the same name replaces the first. A name that cannot be a variable, a value
-    /// with no script form (a map with non-string keys, nesting deeper than
+    /// value for the same name replaces the first. A name a script cannot read as a variable (a
+    /// keyword or reserved word of Rhai's: `let`, `print`, `this`, `Fn`), a value with no script
+    /// form (a map with non-string keys), a value over the bridge's size limits (its strings,
+    /// array items and map entries, each counted over everything nested in it as Rhai counts
+    /// them, against `max_string_size`, `max_array_size` and `max_map_size`; nesting deeper than
     /// [`MAX_VALUE_DEPTH`](crate::MAX_VALUE_DEPTH)) or a `Serialize` that fails or panics makes the
-    /// run end with [`Error::Input`] naming the variable, before the script starts.
+    /// run end with [`Error::Input`] naming the variable and the limit, before the script starts.
+    /// A value over a limit is refused as it is converted, before it is copied.
     ///
     /// Inputs are how values reach a script: never format them into its source.
     pub fn with(mut self, name: &str, value: impl Serialize) -> Self {
-        self.inputs.insert(name, &value);
+        let limits = self.pool.settings().value_limits;
+        self.inputs.insert(name, &value, &limits);
         self
     }
 

@@ -8,6 +8,7 @@ mod from_script;
 pub(crate) mod json_bounds;
 pub(crate) mod rules;
 pub(crate) mod sendable;
+pub(crate) mod size_limits;
 mod to_json;
 mod to_script;
 

@@ -13,6 +13,8 @@ pub(crate) struct ConversionError {
     path: Vec<String>,
     /// A depth error's path would be as long as the limit itself, so it is not recorded.
     records_path: bool,
+    /// The value is over one of the bridge's size limits, rather than without a script form.
+    over_limit: bool,
 }
 
 impl ConversionError {
@@ -21,6 +23,15 @@ impl ConversionError {
             message: message.into(),
             path: Vec::new(),
             records_path: true,
+            over_limit: false,
+        }
+    }
+
+    /// A value over one of the bridge's size limits (see `size_limits`).
+    pub(crate) fn over_limit(message: impl Into<String>) -> Self {
+        Self {
+            over_limit: true,
+            ..Self::new(message)
         }
     }
 
@@ -36,6 +47,11 @@ impl ConversionError {
     /// Whether this is the depth limit's error.
     pub(crate) fn is_too_deep(&self) -> bool {
         !self.records_path
+    }
+
+    /// Whether the value is over a limit (depth or size) rather than without a script form.
+    pub(crate) fn is_over_limit(&self) -> bool {
+        self.over_limit || self.is_too_deep()
     }
 
     /// Records that the error happened inside `segment` of the enclosing value.

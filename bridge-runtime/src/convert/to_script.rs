@@ -5,6 +5,7 @@
 //! bounds nesting depth.
 
 use super::rules::{ConversionError, MAX_VALUE_DEPTH};
+use super::size_limits::SizeTally;
 use rhai::{Array, Dynamic, Map, INT};
 use serde::ser::{self, Serialize};
 
@@ -16,14 +17,42 @@ use serde::ser::{self, Serialize};
 pub(crate) fn to_script_value<T: Serialize + ?Sized>(
     value: &T,
 ) -> Result<Dynamic, ConversionError> {
-    value.serialize(ScriptValueSerializer { depth: 0 })
+    value.serialize(ScriptValueSerializer {
+        depth: 0,
+        tally: None,
+    })
 }
 
-struct ScriptValueSerializer {
+/// Converts a `Serialize` value to a script value as [`to_script_value`] does, counting its
+/// strings, array items and map entries in `tally` and stopping at the first limit it passes,
+/// before the rest of the value is built.
+pub(crate) fn to_script_value_within<T: Serialize + ?Sized>(
+    value: &T,
+    tally: &SizeTally,
+) -> Result<Dynamic, ConversionError> {
+    value.serialize(ScriptValueSerializer {
+        depth: 0,
+        tally: Some(tally),
+    })
+}
+
+struct ScriptValueSerializer<'t> {
     depth: usize,
+    /// The value's size so far, when it must stay within size limits.
+    tally: Option<&'t SizeTally>,
 }
 
-impl ScriptValueSerializer {
+impl<'t> ScriptValueSerializer<'t> {
+    /// A serializer for a value nested at `depth`, counting into the same tally.
+    fn at(depth: usize, tally: Option<&'t SizeTally>) -> Self {
+        Self { depth, tally }
+    }
+
+    /// Counts what a variant's one-entry map `#{ Variant: ... }` adds.
+    fn count_variant_map(&self) -> Result<(), ConversionError> {
+        self.tally.map_or(Ok(()), |tally| tally.add_map_entries(1))
+    }
+
     fn nested(&self) -> Result<usize, ConversionError> {
         let depth = self.depth + 1;
         if depth > MAX_VALUE_DEPTH {
@@ -50,16 +79,16 @@ fn tagged(variant: &'static str, value: Dynamic) -> Dynamic {
     Dynamic::from_map(map)
 }
 
-impl ser::Serializer for ScriptValueSerializer {
+impl<'t> ser::Serializer for ScriptValueSerializer<'t> {
     type Ok = Dynamic;
     type Error = ConversionError;
-    type SerializeSeq = SeqBuilder;
-    type SerializeTuple = SeqBuilder;
-    type SerializeTupleStruct = SeqBuilder;
-    type SerializeTupleVariant = SeqBuilder;
-    type SerializeMap = MapBuilder;
-    type SerializeStruct = MapBuilder;
-    type SerializeStructVariant = MapBuilder;
+    type SerializeSeq = SeqBuilder<'t>;
+    type SerializeTuple = SeqBuilder<'t>;
+    type SerializeTupleStruct = SeqBuilder<'t>;
+    type SerializeTupleVariant = SeqBuilder<'t>;
+    type SerializeMap = MapBuilder<'t>;
+    type SerializeStruct = MapBuilder<'t>;
+    type SerializeStructVariant = MapBuilder<'t>;
 
     fn serialize_bool(self, v: bool) -> Result<Dynamic, ConversionError> {
         Ok(Dynamic::from_bool(v))
@@ -104,9 +133,16 @@ impl ser::Serializer for ScriptValueSerializer {
         Ok(Dynamic::from_char(v))
     }
     fn serialize_str(self, v: &str) -> Result<Dynamic, ConversionError> {
+        if let Some(tally) = self.tally {
+            tally.add_string(v.len())?;
+        }
         Ok(Dynamic::from(v.to_owned()))
     }
     fn serialize_bytes(self, v: &[u8]) -> Result<Dynamic, ConversionError> {
+        if let Some(tally) = self.tally {
+            // Rhai counts a nested blob as one array item more than its bytes.
+            tally.add_array_items(v.len() + usize::from(self.depth > 0))?;
+        }
         Ok(Dynamic::from_blob(v.to_vec()))
     }
     fn serialize_none(self) -> Result<Dynamic, ConversionError> {
@@ -127,6 +163,9 @@ impl ser::Serializer for ScriptValueSerializer {
         _index: u32,
         variant: &'static str,
     ) -> Result<Dynamic, ConversionError> {
+        if let Some(tally) = self.tally {
+            tally.add_string(variant.len())?;
+        }
         Ok(Dynamic::from(variant))
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
@@ -144,23 +183,29 @@ impl ser::Serializer for ScriptValueSerializer {
         value: &T,
     ) -> Result<Dynamic, ConversionError> {
         let depth = self.nested()?;
+        self.count_variant_map()?;
         let inner = value
-            .serialize(ScriptValueSerializer { depth })
+            .serialize(ScriptValueSerializer::at(depth, self.tally))
             .map_err(|e| e.inside(format!(".{variant}")))?;
         Ok(tagged(variant, inner))
     }
-    fn serialize_seq(self, len: Option<usize>) -> Result<SeqBuilder, ConversionError> {
-        Ok(SeqBuilder::new(self.nested()?, len.unwrap_or(0), None))
+    fn serialize_seq(self, len: Option<usize>) -> Result<SeqBuilder<'t>, ConversionError> {
+        Ok(SeqBuilder::new(
+            self.nested()?,
+            len.unwrap_or(0),
+            None,
+            self.tally,
+        ))
     }
-    fn serialize_tuple(self, len: usize) -> Result<SeqBuilder, ConversionError> {
-        Ok(SeqBuilder::new(self.nested()?, len, None))
+    fn serialize_tuple(self, len: usize) -> Result<SeqBuilder<'t>, ConversionError> {
+        Ok(SeqBuilder::new(self.nested()?, len, None, self.tally))
     }
     fn serialize_tuple_struct(
         self,
         _name: &'static str,
         len: usize,
-    ) -> Result<SeqBuilder, ConversionError> {
-        Ok(SeqBuilder::new(self.nested()?, len, None))
+    ) -> Result<SeqBuilder<'t>, ConversionError> {
+        Ok(SeqBuilder::new(self.nested()?, len, None, self.tally))
     }
     fn serialize_tuple_variant(
         self,
@@ -168,18 +213,20 @@ impl ser::Serializer for ScriptValueSerializer {
         _index: u32,
         variant: &'static str,
         len: usize,
-    ) -> Result<SeqBuilder, ConversionError> {
-        Ok(SeqBuilder::new(self.nested()?, len, Some(variant)))
+    ) -> Result<SeqBuilder<'t>, ConversionError> {
+        let depth = self.nested()?;
+        self.count_variant_map()?;
+        Ok(SeqBuilder::new(depth, len, Some(variant), self.tally))
     }
-    fn serialize_map(self, _len: Option<usize>) -> Result<MapBuilder, ConversionError> {
-        Ok(MapBuilder::new(self.nested()?, None))
+    fn serialize_map(self, _len: Option<usize>) -> Result<MapBuilder<'t>, ConversionError> {
+        Ok(MapBuilder::new(self.nested()?, None, self.tally))
     }
     fn serialize_struct(
         self,
         _name: &'static str,
         _len: usize,
-    ) -> Result<MapBuilder, ConversionError> {
-        Ok(MapBuilder::new(self.nested()?, None))
+    ) -> Result<MapBuilder<'t>, ConversionError> {
+        Ok(MapBuilder::new(self.nested()?, None, self.tally))
     }
     fn serialize_struct_variant(
         self,
@@ -187,22 +234,31 @@ impl ser::Serializer for ScriptValueSerializer {
         _index: u32,
         variant: &'static str,
         _len: usize,
-    ) -> Result<MapBuilder, ConversionError> {
-        Ok(MapBuilder::new(self.nested()?, Some(variant)))
+    ) -> Result<MapBuilder<'t>, ConversionError> {
+        let depth = self.nested()?;
+        self.count_variant_map()?;
+        Ok(MapBuilder::new(depth, Some(variant), self.tally))
     }
 }
 
 /// Builds an array (or, for a tuple variant, `#{ Variant: [...] }`).
-pub(crate) struct SeqBuilder {
+pub(crate) struct SeqBuilder<'t> {
     depth: usize,
     items: Array,
     variant: Option<&'static str>,
+    tally: Option<&'t SizeTally>,
 }
 
-impl SeqBuilder {
-    fn new(depth: usize, capacity: usize, variant: Option<&'static str>) -> Self {
+impl<'t> SeqBuilder<'t> {
+    fn new(
+        depth: usize,
+        capacity: usize,
+        variant: Option<&'static str>,
+        tally: Option<&'t SizeTally>,
+    ) -> Self {
         Self {
             depth,
+            tally,
             // A length hint from a serializer is not a promise: cap what it may reserve.
             items: Array::with_capacity(capacity.min(4096)),
             variant,
@@ -211,9 +267,13 @@ impl SeqBuilder {
 
     fn push<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), ConversionError> {
         let index = self.items.len();
+        let inside = |e: ConversionError| e.inside(format!("[{index}]"));
+        if let Some(tally) = self.tally {
+            tally.add_array_items(1).map_err(inside)?;
+        }
         let item = value
-            .serialize(ScriptValueSerializer { depth: self.depth })
-            .map_err(|e| e.inside(format!("[{index}]")))?;
+            .serialize(ScriptValueSerializer::at(self.depth, self.tally))
+            .map_err(inside)?;
         self.items.push(item);
         Ok(())
     }
@@ -230,7 +290,7 @@ impl SeqBuilder {
 /// serde's four sequence-like traits differ only in their names and their element method's.
 macro_rules! sequence_like {
     ($($trait_name:ident :: $method:ident),*) => {$(
-        impl ser::$trait_name for SeqBuilder {
+        impl ser::$trait_name for SeqBuilder<'_> {
             type Ok = Dynamic;
             type Error = ConversionError;
             fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Self::Error> {
@@ -251,17 +311,19 @@ sequence_like!(
 );
 
 /// Builds an object map (or, for a struct variant, `#{ Variant: #{...} }`).
-pub(crate) struct MapBuilder {
+pub(crate) struct MapBuilder<'t> {
     depth: usize,
     entries: Map,
     variant: Option<&'static str>,
     pending_key: Option<String>,
+    tally: Option<&'t SizeTally>,
 }
 
-impl MapBuilder {
-    fn new(depth: usize, variant: Option<&'static str>) -> Self {
+impl<'t> MapBuilder<'t> {
+    fn new(depth: usize, variant: Option<&'static str>, tally: Option<&'t SizeTally>) -> Self {
         Self {
             depth,
+            tally,
             entries: Map::new(),
             variant,
             pending_key: None,
@@ -273,9 +335,13 @@ impl MapBuilder {
         key: rhai::Identifier,
         value: &T,
     ) -> Result<(), ConversionError> {
+        let inside = |e: ConversionError| e.inside(format!(".{key}"));
+        if let Some(tally) = self.tally {
+            tally.add_map_entries(1).map_err(inside)?;
+        }
         let item = value
-            .serialize(ScriptValueSerializer { depth: self.depth })
-            .map_err(|e| e.inside(format!(".{key}")))?;
+            .serialize(ScriptValueSerializer::at(self.depth, self.tally))
+            .map_err(inside)?;
         self.entries.insert(key, item);
         Ok(())
     }
@@ -289,7 +355,7 @@ impl MapBuilder {
     }
 }
 
-impl ser::SerializeMap for MapBuilder {
+impl ser::SerializeMap for MapBuilder<'_> {
     type Ok = Dynamic;
     type Error = ConversionError;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Self::Error> {
@@ -311,7 +377,7 @@ impl ser::SerializeMap for MapBuilder {
 /// serde's struct and struct-variant traits differ only in their names.
 macro_rules! struct_like {
     ($($trait_name:ident),*) => {$(
-        impl ser::$trait_name for MapBuilder {
+        impl ser::$trait_name for MapBuilder<'_> {
             type Ok = Dynamic;
             type Error = ConversionError;
             fn serialize_field<T: Serialize + ?Sized>(
@@ -336,9 +402,7 @@ fn map_key<T: Serialize + ?Sized>(key: &T) -> Result<String, ConversionError> {
     // Serialized at the depth limit, so that a compound key (a tuple, a struct) is refused on its
     // first nested level instead of being built.
     let key = key
-        .serialize(ScriptValueSerializer {
-            depth: MAX_VALUE_DEPTH,
-        })
+        .serialize(ScriptValueSerializer::at(MAX_VALUE_DEPTH, None))
         .map_err(|error| {
             if error.is_too_deep() {
                 ConversionError::new(

@@ -6,9 +6,10 @@ use crate::call::proxy::{CallMode, ScriptCall};
 use crate::call::registry::ScriptFunction;
 use crate::call::script::call_error;
 use crate::convert::sendable::SendableValue;
+use crate::convert::size_limits::SizeLimits;
 use crate::engine::limits::ScriptLimits;
 use crate::engine::output::ScriptOutput;
-use crate::engine::run::{HostStop, STACK_EXHAUSTED};
+use crate::engine::run::{HostStop, ScriptGlobals, STACK_EXHAUSTED};
 use crate::engine::{start_wait, stdlib};
 use crate::error::CallErrorKind;
 use crate::sync::control::StopReason;
@@ -35,6 +36,8 @@ pub(crate) struct EngineSettings {
     pub(crate) stack_size: usize,
     /// Constants every script starts with.
     pub(crate) globals: Vec<(String, SendableValue)>,
+    /// The size limits of the engines (after the host's hooks), which inputs are held to.
+    pub(crate) value_limits: SizeLimits,
     /// How many parsed scripts each engine thread keeps.
     pub(crate) cached_scripts: usize,
     /// The host's own engine settings, applied after the bridge's.
@@ -67,7 +70,11 @@ const OPERATIONS_PER_STOP_CHECK: u64 = 64;
 ///
 /// Built once per engine thread and reused for every script it runs: `Engine::new()` rebuilds the
 /// standard library each time, which costs more than most scripts.
-pub(crate) fn build_engine(settings: &EngineSettings, env: &Rc<EngineEnv>) -> Engine {
+pub(crate) fn build_engine(
+    settings: &EngineSettings,
+    env: &Rc<EngineEnv>,
+    globals: &ScriptGlobals,
+) -> Engine {
     let mut engine = Engine::new();
     let mut functions = Module::new();
     for &function in &settings.functions {
@@ -91,6 +98,7 @@ pub(crate) fn build_engine(settings: &EngineSettings, env: &Rc<EngineEnv>) -> En
     stdlib::register(&mut engine, env);
     settings.limits.apply(&mut engine);
     settings.output.apply(&mut engine);
+    register_globals(&mut engine, globals);
     for hook in &settings.engine_hooks {
         hook(&mut engine);
     }
@@ -122,6 +130,39 @@ pub(crate) fn build_engine(settings: &EngineSettings, env: &Rc<EngineEnv>) -> En
         }),
     };
     engine
+}
+
+/// Makes `globals` readable everywhere in a script: at the top level, in script functions and
+/// in closures. Rhai asks the variable resolver for each name the parser could not place, and
+/// gets a read-only copy, so assigning to it or changing it in place is Rhai's "constant"
+/// error. (Not scope constants: a script function sees none of its caller's scope, and a
+/// closure that captures a scope constant makes it shared, and so assignable.)
+///
+/// Not a module of variables (`Module::set_var`): Rhai's optimizer inlines those into the
+/// script as literals, and assigning to a property of an inlined map panics inside Rhai.
+fn register_globals(engine: &mut Engine, globals: &ScriptGlobals) {
+    if globals.is_empty() {
+        return;
+    }
+    let globals = globals.clone();
+    // Rhai marks `on_var` deprecated only to say it is volatile; tests/inputs.rs pins what we
+    // rely on (globals in functions and closures, constness, locals hiding them).
+    #[allow(deprecated)]
+    engine.on_var(move |name, index, context| {
+        // Called on every variable read: placed by the parser (index > 0) is a local or a
+        // parameter, and most other names are not globals; both answers are quick.
+        if index > 0 {
+            return Ok(None);
+        }
+        let Some((_, value)) = globals.iter().find(|(global, _)| global == name) else {
+            return Ok(None);
+        };
+        // A local of the same name, wherever declared, hides the global.
+        if context.scope().contains(name) {
+            return Ok(None);
+        }
+        Ok(Some(value.clone()))
+    });
 }
 
 /// What the progress callback checks every [`OPERATIONS_PER_STACK_CHECK`] operations.

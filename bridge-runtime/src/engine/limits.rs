@@ -76,12 +76,20 @@ impl ScriptLimits {
 
 /// Where `ast` first makes a closure capture a variable, if it does anywhere (function bodies
 /// included). Rhai shares each captured variable (`Stmt::Share`) just before it builds the closure.
-pub(crate) fn first_capture(ast: &AST) -> Option<(String, Position)> {
+///
+/// A variable the script never declares and `is_constant` names (a bridge's global) is not
+/// counted: it cannot be assigned, so it can never hold the closure that captures it.
+pub(crate) fn first_capture(
+    ast: &AST,
+    is_constant: impl Fn(&str) -> bool,
+) -> Option<(String, Position)> {
     let mut found = None;
     ast.walk(&mut |path: &[ASTNode]| {
         if let Some(ASTNode::Stmt(Stmt::Share(captured))) = path.last() {
+            // No index: the parser found no declaration, so the name is the scope's.
             found = captured
-                .first()
+                .iter()
+                .find(|(variable, index)| index.is_some() || !is_constant(&variable.name))
                 .map(|(variable, _)| (variable.name.to_string(), variable.pos));
         }
         found.is_none()

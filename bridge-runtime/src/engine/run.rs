@@ -9,6 +9,7 @@ use crate::error::{Error, ScriptPosition};
 use crate::sync::control::{ScriptControl, StopReason};
 use rhai::{Dynamic, Engine, EvalAltResult, ParseError, Scope, AST};
 use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::Arc;
 
 /// What `on_progress` ends a script with when its stack runs low.
@@ -18,6 +19,18 @@ pub(crate) const STACK_EXHAUSTED: &str = "stack exhausted";
 /// bridge's own stops.
 #[derive(Clone)]
 pub(crate) struct HostStop(pub(crate) Dynamic);
+
+/// The bridge's globals as script values, which the engine's variable resolver serves
+/// (see `engine::build`); the runner keeps them to tell inputs from them.
+pub(crate) type ScriptGlobals = Rc<[(String, Dynamic)]>;
+
+/// `globals` as script values, on the engine thread that uses them.
+pub(crate) fn script_globals(globals: &[(String, SendableValue)]) -> ScriptGlobals {
+    globals
+        .iter()
+        .map(|(name, value)| (name.clone(), value.to_dynamic()))
+        .collect()
+}
 
 /// What to run: the source, its name, its inputs, and whether only to check it.
 pub(crate) struct ScriptBody {
@@ -35,7 +48,7 @@ pub(crate) struct ScriptBody {
 pub(crate) struct ScriptRunner {
     engine: Engine,
     asts: RefCell<AstCache>,
-    globals: Vec<(String, Dynamic)>,
+    globals: ScriptGlobals,
     refuse_capturing_closures: bool,
     max_script_size: Option<usize>,
 }
@@ -45,13 +58,9 @@ impl ScriptRunner {
     pub(crate) fn new(
         engine: Engine,
         cached_scripts: usize,
-        globals: &[(String, SendableValue)],
+        globals: ScriptGlobals,
         limits: &ScriptLimits,
     ) -> Self {
-        let globals = globals
-            .iter()
-            .map(|(name, value)| (name.clone(), value.to_dynamic()))
-            .collect();
         Self {
             engine,
             asts: RefCell::new(AstCache::new(cached_scripts)),
@@ -127,7 +136,8 @@ impl ScriptRunner {
             .compile(text)
             .map_err(|error| syntax_error(error, name))?;
         if self.refuse_capturing_closures {
-            if let Some((variable, position)) = first_capture(&ast) {
+            let is_global = |name: &str| self.globals.iter().any(|(global, _)| global == name);
+            if let Some((variable, position)) = first_capture(&ast, is_global) {
                 return Err(Error::Script {
                     message: format!(
                         "this closure captures the variable `{variable}`, which this bridge does \
@@ -141,12 +151,10 @@ impl ScriptRunner {
         Ok(ast)
     }
 
-    /// The scope a script starts with: the globals as constants, then its inputs.
+    /// The scope a script starts with: its inputs. The globals are not in it: the engine's
+    /// variable resolver serves them, at the top level as in functions and closures.
     fn scope(&self, inputs: &[(String, SendableValue)]) -> Result<Scope<'static>, Error> {
-        let mut scope = Scope::with_capacity(self.globals.len() + inputs.len());
-        for (name, value) in &self.globals {
-            scope.push_constant_dynamic(name.clone(), value.clone());
-        }
+        let mut scope = Scope::with_capacity(inputs.len());
         for (name, value) in inputs {
             if self.globals.iter().any(|(global, _)| global == name) {
                 return Err(Error::Input {

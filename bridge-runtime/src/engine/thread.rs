@@ -12,7 +12,8 @@ use crate::catch_unwind::{describe_panic, drop_quietly};
 use crate::engine::build::build_engine;
 use crate::engine::hosted::{Hosted, HostedScript};
 use crate::engine::placement::{PoolShared, ScriptJob};
-use crate::engine::run::{overflow_error, ScriptRunner};
+
+use crate::engine::run::{overflow_error, script_globals, ScriptRunner};
 use crate::error::Error;
 use crate::sync::fiber::{self, Fiber, Step, Suspend};
 use crate::sync::stacks::{StackCache, TRIM_PERIOD};
@@ -56,9 +57,9 @@ pub(crate) fn run_engine_thread(pool: &Arc<PoolShared>, id: u64, inbox: &Receive
     let env = Rc::new(EngineEnv::for_current_thread(&pool.settings.calls));
     let settings = &pool.settings;
     let built = catch_unwind(AssertUnwindSafe(|| {
-        let engine = build_engine(settings, &env);
-        let (cache, globals) = (settings.cached_scripts, &settings.globals);
-        ScriptRunner::new(engine, cache, globals, &settings.limits)
+        let globals = script_globals(&settings.globals);
+        let engine = build_engine(settings, &env, &globals);
+        ScriptRunner::new(engine, settings.cached_scripts, globals, &settings.limits)
     }));
     let runner = match built {
         Ok(runner) => Rc::new(runner),
