@@ -34,7 +34,7 @@ impl Backlog {
     /// The next script of the first tenant in turn that `may_start` allows; that tenant's turn
     /// then goes to the back.
     pub(crate) fn pop_next(&mut self, may_start: impl Fn(&Tenant) -> bool) -> Option<ScriptJob> {
-        let index = self.turns.iter().position(|tenant| may_start(tenant))?;
+        let index = self.turns.iter().position(may_start)?;
         let tenant = self.turns.remove(index)?;
         let queue = self.queues.get_mut(&tenant)?;
         let job = queue.pop_front()?;

@@ -1,0 +1,65 @@
+//! Tenants share a bridge fairly: one tenant's many scripts neither take every place in the queue
+//! nor every turn on an engine thread.
+
+use bridge_runtime::{Bridge, Error};
+use std::time::{Duration, Instant};
+
+#[test]
+fn a_tenants_script_gets_turns_beside_another_tenants_busy_scripts() {
+    let bridge = Bridge::builder().max_engine_threads(1).build().unwrap();
+    let busy: Vec<_> = (0..50)
+        .map(|_| {
+            bridge
+                .script("loop {}")
+                .tenant("hog")
+                .timeout(Duration::from_secs(5))
+                .spawn()
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(50));
+    let started = Instant::now();
+    // Some twenty time slices of work: without turns by tenant, each waits for all 50 others.
+    let out = bridge
+        .script("let x = 0; for i in 0..400000 { x += i % 7 } x")
+        .tenant("polite")
+        .run()
+        .unwrap();
+    let took = started.elapsed();
+    assert!(out.as_i64().unwrap() > 0);
+    assert!(took < Duration::from_millis(1500), "{took:?}");
+    for script in &busy {
+        script.cancel();
+    }
+    for script in busy {
+        let ended = script.join();
+        assert!(matches!(ended, Err(Error::Cancelled)), "{ended:?}");
+    }
+}
+
+#[test]
+fn queued_scripts_are_taken_round_the_tenants() {
+    let bridge = Bridge::builder().max_concurrent_scripts(2).build().unwrap();
+    let queued: Vec<_> = (0..20)
+        .map(|_| bridge.script("sleep(0.05); 1").tenant("hog").spawn())
+        .collect();
+    let started = Instant::now();
+    assert_eq!(bridge.script("2").tenant("polite").run().unwrap(), 2);
+    // First in, first out it would wait for all twenty (half a second); round the tenants, one.
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(300), "{took:?}");
+    for script in queued {
+        assert_eq!(script.join().unwrap(), 1);
+    }
+}
+
+#[test]
+fn a_cap_of_zero_scripts_per_tenant_fails_build() {
+    let error = Bridge::builder()
+        .max_scripts_per_tenant(0)
+        .build()
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("max_scripts_per_tenant(0)"),
+        "{error}"
+    );
+}
