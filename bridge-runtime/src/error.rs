@@ -442,5 +442,5 @@ pub(crate) fn cut_for_message(text: &str) -> String {
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{}… ({} more bytes)", &text[..end], text.len() - end)
+    format!("{}... ({} more bytes)", &text[..end], text.len() - end)
 }

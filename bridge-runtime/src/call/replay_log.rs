@@ -56,7 +56,7 @@ pub(crate) struct ReadCall {
 /// Checks `calls` against the bridge's `functions` and puts them in the order they were made:
 /// each names a function the bridge exposes, has one outcome (`result` or `error`), an error
 /// of a known kind, and a result of the function's script type; the call numbers are either
-/// all absent (line order) or 1, 2, 3, … each once.
+/// all absent (line order) or 1, 2, 3 and so on, each once.
 pub(crate) fn check_replay(
     mut calls: Vec<ReadCall>,
     functions: &[&'static ScriptFunction],
