@@ -121,6 +121,8 @@ fn a_recorded_script_replays_bit_for_bit_without_calling_the_functions() {
         .unwrap();
     let replayed = replaying.script(SHOP_SCRIPT).name("shop").run();
     assert_eq!(replayed.unwrap(), original);
+    // Dropping the bridge lets its writer thread finish the record.
+    drop(replaying);
     // What the replay served is what was recorded, call for call.
     let strip = |mut calls: Vec<RecordedCall>| -> Vec<RecordedCall> {
         calls.sort_by_key(|call| call.call);

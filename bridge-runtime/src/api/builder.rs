@@ -441,7 +441,11 @@ impl BridgeBuilder {
             &self.states,
         )?;
         let functions = exposed.functions;
-        let records = self.records.into_records(&functions)?;
+        let returns: Vec<_> = functions
+            .iter()
+            .map(|function| (function.name(), function.script_returns()))
+            .collect();
+        let records = self.records.into_records(&returns)?;
         let spin_gate = if self.spin_wait {
             SpinGate::for_this_machine()
         } else {

@@ -5,11 +5,9 @@
 //! one, and a run that uses none of them pays one `Option` test per call.
 
 use crate::call::record_writer::RecordWriter;
-use crate::call::registry::ScriptFunction;
-use crate::call::replay_log::{check_replay, ReadCall};
+use crate::call::replay_log::{check_replay, ReadCall, RecordedCall, RecordedError};
 use crate::catch_unwind::describe_panic;
 use crate::error::{CallErrorKind, CallFailure, Error};
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -18,42 +16,6 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
-
-/// One call as [`BridgeBuilder::record`](crate::BridgeBuilder::record) writes it (one JSON
-/// line) and [`BridgeBuilder::replay`](crate::BridgeBuilder::replay) reads it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RecordedCall {
-    /// The call's number, counted from 1 in the order scripts made the calls. Lines are written
-    /// as calls finish (a call started with `start` may finish after later ones); a replay
-    /// serves them in this order.
-    #[serde(default)]
-    pub call: u64,
-    /// The name scripts call the function by.
-    pub function: String,
-    /// The script's arguments by parameter name.
-    pub arguments: Value,
-    /// What the script got back, if the call succeeded.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub result: Option<Value>,
-    /// Why it failed, if it did.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<RecordedError>,
-    /// How long the call took, in microseconds (`0` for a replayed or mocked call).
-    #[serde(default)]
-    pub duration_us: u64,
-    /// The script's name, if it was given one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub script: Option<String>,
-}
-
-/// A recorded call's failure: the `kind` and `message` fields of the error map the script caught.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RecordedError {
-    /// [`CallErrorKind::as_str`]: `"error"`, `"timeout"`, ...
-    pub kind: String,
-    /// The error's message.
-    pub message: String,
-}
 
 /// A host function standing in for a `#[script_async]` function: it returns the script's value
 /// or an error message.
@@ -118,9 +80,9 @@ impl RecordSettings {
     /// mock for a function this bridge does not expose (`functions` are the exposed ones).
     pub(crate) fn into_records(
         self,
-        functions: &[&'static ScriptFunction],
+        functions: &[(&'static str, &'static str)],
     ) -> Result<Option<Arc<CallRecords>>, Error> {
-        let exposes = |name: &str| functions.iter().any(|function| function.name() == name);
+        let exposes = |name: &str| functions.iter().any(|(function, _)| *function == name);
         if let Some(name) = self.mock_names().into_iter().find(|name| !exposes(name)) {
             return Err(Error::Config(format!(
                 "mock(\"{name}\"): this bridge exposes no #[script_async] function of that \

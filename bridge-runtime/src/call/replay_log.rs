@@ -2,9 +2,8 @@
 //! checked against what it claims (a known error kind, one outcome, a result of the function's
 //! script type, call numbers each used once) before `build` accepts it.
 
-use crate::call::recorded::RecordedCall;
-use crate::call::registry::ScriptFunction;
 use crate::error::{CallErrorKind, Error};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::io::BufRead;
 
@@ -47,6 +46,42 @@ pub(crate) fn read_recorded(reader: impl BufRead) -> Result<Vec<ReadCall>, Error
     Ok(calls)
 }
 
+/// One call as [`BridgeBuilder::record`](crate::BridgeBuilder::record) writes it (one JSON
+/// line) and [`BridgeBuilder::replay`](crate::BridgeBuilder::replay) reads it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecordedCall {
+    /// The call's number, counted from 1 in the order scripts made the calls. Lines are written
+    /// as calls finish (a call started with `start` may finish after later ones); a replay
+    /// serves them in this order.
+    #[serde(default)]
+    pub call: u64,
+    /// The name scripts call the function by.
+    pub function: String,
+    /// The script's arguments by parameter name.
+    pub arguments: Value,
+    /// What the script got back, if the call succeeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<Value>,
+    /// Why it failed, if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<RecordedError>,
+    /// How long the call took, in microseconds (`0` for a replayed or mocked call).
+    #[serde(default)]
+    pub duration_us: u64,
+    /// The script's name, if it was given one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<String>,
+}
+
+/// A recorded call's failure: the `kind` and `message` fields of the error map the script caught.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecordedError {
+    /// [`CallErrorKind::as_str`]: `"error"`, `"timeout"`, ...
+    pub kind: String,
+    /// The error's message.
+    pub message: String,
+}
+
 /// A recorded call and the line it was read from.
 pub(crate) struct ReadCall {
     line: usize,
@@ -54,16 +89,17 @@ pub(crate) struct ReadCall {
 }
 
 /// Checks `calls` against the bridge's `functions` and puts them in the order they were made:
-/// each names a function the bridge exposes, has one outcome (`result` or `error`), an error
+/// each names a function the bridge exposes (`functions`: each one's name and script return type), has one outcome (`result` or `error`), an error
 /// of a known kind, and a result of the function's script type; the call numbers are either
 /// all absent (line order) or 1, 2, 3 and so on, each once.
 pub(crate) fn check_replay(
     mut calls: Vec<ReadCall>,
-    functions: &[&'static ScriptFunction],
+    functions: &[(&'static str, &'static str)],
 ) -> Result<Vec<RecordedCall>, Error> {
     for ReadCall { line, call } in &calls {
         let bad = |why: String| Error::Config(format!("line {line} of the replay {why}"));
-        let Some(function) = functions.iter().find(|f| f.name() == call.function) else {
+        let Some(&(name, returns)) = functions.iter().find(|(name, _)| *name == call.function)
+        else {
             return Err(bad(format!(
                 "calls `{}`, which this bridge does not expose",
                 cut(&call.function)
@@ -81,11 +117,9 @@ pub(crate) fn check_replay(
                     cut(&error.kind)
                 )))
             }
-            (Some(result), None) if !fits_script_type(result, function.script_returns()) => {
+            (Some(result), None) if !fits_script_type(result, returns) => {
                 return Err(bad(format!(
-                    "has a result that is not a `{}`, what `{}` returns to scripts",
-                    function.script_returns(),
-                    function.name()
+                    "has a result that is not a `{returns}`, what `{name}` returns to scripts"
                 )))
             }
             _ => {}

@@ -2,7 +2,6 @@
 //! get one place between each other tenant's, instead of all going first. Scripts given no
 //! tenant share one queue, first in, first out.
 
-use crate::engine::placement::ScriptJob;
 use crate::sync::control::StopReason;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -11,21 +10,37 @@ use std::sync::Arc;
 /// no tenant was given).
 pub(crate) type Tenant = Option<Arc<str>>;
 
+/// What the backlog needs of a queued script.
+pub(crate) trait Queued {
+    fn tenant(&self) -> &Tenant;
+    /// Why it was stopped while it waited, if it was.
+    fn stop_reason(&self) -> Option<StopReason>;
+}
+
 /// The queued scripts, by tenant, and the order the tenants take turns in.
-#[derive(Default)]
-pub(crate) struct Backlog {
-    queues: HashMap<Tenant, VecDeque<ScriptJob>>,
+pub(crate) struct Backlog<J> {
+    queues: HashMap<Tenant, VecDeque<J>>,
     /// Each tenant with queued scripts, once, the next to be served first.
     turns: VecDeque<Tenant>,
     len: usize,
 }
 
-impl Backlog {
+impl<J> Default for Backlog<J> {
+    fn default() -> Self {
+        Self {
+            queues: HashMap::new(),
+            turns: VecDeque::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<J: Queued> Backlog<J> {
     /// Queues `job` behind its tenant's other scripts.
-    pub(crate) fn push(&mut self, job: ScriptJob) {
-        let queue = self.queues.entry(job.tenant.clone()).or_default();
+    pub(crate) fn push(&mut self, job: J) {
+        let queue = self.queues.entry(job.tenant().clone()).or_default();
         if queue.is_empty() {
-            self.turns.push_back(job.tenant.clone());
+            self.turns.push_back(job.tenant().clone());
         }
         queue.push_back(job);
         self.len += 1;
@@ -33,7 +48,7 @@ impl Backlog {
 
     /// The next script of the first tenant in turn that `may_start` allows; that tenant's turn
     /// then goes to the back.
-    pub(crate) fn pop_next(&mut self, may_start: impl Fn(&Tenant) -> bool) -> Option<ScriptJob> {
+    pub(crate) fn pop_next(&mut self, may_start: impl Fn(&Tenant) -> bool) -> Option<J> {
         let index = self.turns.iter().position(may_start)?;
         let tenant = self.turns.remove(index)?;
         let queue = self.queues.get_mut(&tenant)?;
@@ -48,12 +63,12 @@ impl Backlog {
     }
 
     /// Takes out every script that was stopped, each with why.
-    pub(crate) fn take_stopped(&mut self) -> Vec<(ScriptJob, StopReason)> {
+    pub(crate) fn take_stopped(&mut self) -> Vec<(J, StopReason)> {
         let mut stopped = Vec::new();
         for queue in self.queues.values_mut() {
             let mut index = 0;
             while index < queue.len() {
-                match queue[index].control.stop_reason() {
+                match queue[index].stop_reason() {
                     Some(reason) => stopped.extend(queue.remove(index).map(|job| (job, reason))),
                     None => index += 1,
                 }
@@ -67,7 +82,7 @@ impl Backlog {
     }
 
     /// Takes out every script, in turn order.
-    pub(crate) fn take_all(&mut self) -> Vec<ScriptJob> {
+    pub(crate) fn take_all(&mut self) -> Vec<J> {
         let mut all = Vec::with_capacity(self.len);
         while let Some(job) = self.pop_next(|_| true) {
             all.push(job);

@@ -1,10 +1,11 @@
 //! The pool's state, shared with its engine threads: which thread has how many scripts, the
 //! queue of scripts waiting for a place, and the decisions made under its one lock.
 
-use crate::engine::backlog::{Backlog, Tenant};
+use crate::engine::backlog::{Backlog, Queued, Tenant};
 use crate::engine::build::EngineSettings;
 use crate::engine::run::{stopped_error, ScriptBody};
 use crate::sync::control::ScriptControl;
+use crate::sync::control::StopReason;
 use crate::sync::outcome::OutcomeSender;
 use crate::trace::Span;
 use crossbeam_channel::Sender;
@@ -23,6 +24,16 @@ pub(crate) struct ScriptJob {
     pub(crate) span: Span,
     pub(crate) control: Arc<ScriptControl>,
     pub(crate) outcome: OutcomeSender,
+}
+
+impl Queued for ScriptJob {
+    fn tenant(&self) -> &Tenant {
+        &self.tenant
+    }
+
+    fn stop_reason(&self) -> Option<StopReason> {
+        self.control.stop_reason()
+    }
 }
 
 /// How many engine threads and scripts a bridge allows.
@@ -56,7 +67,7 @@ pub(super) struct PoolState {
     /// Scripts given to threads and not finished yet.
     pub(super) running: usize,
     /// Scripts beyond `max_scripts` (or their tenant's share), taken round the tenants.
-    pub(super) backlog: Backlog,
+    pub(super) backlog: Backlog<ScriptJob>,
     /// How many scripts of each named tenant run now.
     pub(super) tenants_running: HashMap<Arc<str>, usize>,
     pub(super) next_id: u64,
