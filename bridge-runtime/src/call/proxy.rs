@@ -198,24 +198,11 @@ impl<'a> ScriptCall<'a> {
         };
         let served = match records.serve(name, &arguments, in_order) {
             None => {
-                let recording = records.recording().then(|| Recording {
-                    records: records.clone(),
-                    call: records.number_call(),
-                    function: name,
-                    arguments,
-                    started: Instant::now(),
-                });
                 drop(reservation);
-                return call(recording);
+                return call(Recording::start(records, name, arguments));
             }
             Some(Served::Mocked(invocation)) => {
-                let recording = records.recording().then(|| Recording {
-                    records: records.clone(),
-                    call: records.number_call(),
-                    function: name,
-                    arguments,
-                    started: Instant::now(),
-                });
+                let recording = Recording::start(records, name, arguments);
                 let trace = CallTrace::start(name);
                 let payload = MockedCall {
                     invocation: Some(invocation),
@@ -487,6 +474,17 @@ struct Recording {
 }
 
 impl Recording {
+    /// A call of `function` made now, numbered, if `records` writes calls down.
+    fn start(records: &Arc<CallRecords>, function: &'static str, arguments: Value) -> Option<Self> {
+        records.recording().then(|| Self {
+            records: records.clone(),
+            call: records.number_call(),
+            function,
+            arguments,
+            started: Instant::now(),
+        })
+    }
+
     /// Records `outcome` (a value, or the call error the script gets) and passes it on. A
     /// script stopped while it waited made no call to record; a record that cannot be written
     /// is the call's error instead.
