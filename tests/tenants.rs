@@ -37,6 +37,42 @@ fn a_tenants_script_gets_turns_beside_another_tenants_busy_scripts() {
 }
 
 #[test]
+fn a_stopped_script_ends_without_waiting_for_its_tenants_turn() {
+    let bridge = Bridge::builder().max_engine_threads(1).build().unwrap();
+    let busy: Vec<_> = (0..400)
+        .map(|_| {
+            bridge
+                .script("loop {}")
+                .tenant("hog")
+                .timeout(Duration::from_secs(30))
+                .spawn()
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(1500));
+    // One turn per pass for the tenant, a 1 ms slice each: waiting for turns, the last of these
+    // would end some 400 ms from now; told to stop, each ends at the next pass.
+    let started = Instant::now();
+    for script in busy.iter().step_by(40) {
+        script.cancel();
+    }
+    let (stopped, others): (Vec<_>, Vec<_>) = busy
+        .into_iter()
+        .enumerate()
+        .partition(|(index, _)| index % 40 == 0);
+    for (_, script) in stopped {
+        assert!(matches!(script.join(), Err(Error::Cancelled)));
+    }
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(150), "{took:?}");
+    for (_, script) in &others {
+        script.cancel();
+    }
+    for (_, script) in others {
+        assert!(matches!(script.join(), Err(Error::Cancelled)));
+    }
+}
+
+#[test]
 fn queued_scripts_are_taken_round_the_tenants() {
     let bridge = Bridge::builder().max_concurrent_scripts(2).build().unwrap();
     let queued: Vec<_> = (0..20)

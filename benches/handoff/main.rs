@@ -19,6 +19,7 @@ mod measure;
 mod naive;
 mod scale;
 mod start;
+mod tenants;
 
 use measure::{peak_rss_kib, reset_peak_rss, Pair, Samples, Table};
 use scale::{bridge_tasks, measure_fanout, median_fanout, FanoutResult};
@@ -331,6 +332,9 @@ fn main() {
     }
     if wants("tracing") {
         tracing_rows(&engine, &bridge, &config);
+    }
+    if wants("tenants") {
+        tenants::print_tenants(config.smoke);
     }
     if !noisy.is_empty() {
         println!(

@@ -6,6 +6,7 @@ use crate::call::raise::runtime_error;
 use crate::call::recorded::CallRecords;
 use crate::call::script::RunningScript;
 use crate::state::TypeMap;
+use crate::sync::thread_bound::{ThreadBound, OFF_ITS_THREAD};
 use crate::sync::wait::{SpinGate, SpinPolicy};
 use rhai::EvalAltResult;
 use std::cell::RefCell;
@@ -119,5 +120,33 @@ impl EngineEnv {
     /// Makes `script` the one running now (the engine thread does, around each resume).
     pub(crate) fn set_running(&self, script: Option<Rc<RunningScript>>) {
         *self.running.borrow_mut() = script;
+    }
+}
+
+/// An engine thread's [`EngineEnv`] as the functions registered on its engine hold it: usable
+/// only on that thread (see [`ThreadBound`]), so that they are `Send + Sync` as Rhai's `sync`
+/// feature asks, while the environment itself stays thread-local.
+#[derive(Clone)]
+pub(crate) struct BoundEnv(ThreadBound<Rc<EngineEnv>>);
+
+impl BoundEnv {
+    /// Binds `env` to the current thread (the engine thread building its engine).
+    pub(crate) fn new(env: &Rc<EngineEnv>) -> Self {
+        Self(ThreadBound::new(env.clone()))
+    }
+
+    /// The environment, or the script error raised at `position` off its engine thread.
+    #[inline]
+    pub(crate) fn get(&self, position: rhai::Position) -> Result<&EngineEnv, Box<EvalAltResult>> {
+        self.0
+            .get()
+            .map(|env| &**env)
+            .ok_or_else(|| runtime_error(OFF_ITS_THREAD, position))
+    }
+
+    /// The environment, if this is its engine thread.
+    #[inline]
+    pub(crate) fn on_this_thread(&self) -> Option<&EngineEnv> {
+        self.0.get().map(|env| &**env)
     }
 }

@@ -2,13 +2,16 @@
 
 use crate::call::raise::runtime_error;
 use crate::call::script::{CallsInFlight, ErasedReply, Reservation};
+use crate::sync::thread_bound::{ThreadBound, OFF_ITS_THREAD};
 use rhai::{EvalAltResult, Position};
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-/// A call started with `start`, as scripts hold it.
+/// A call started with `start`, as scripts hold it. Usable only on the engine thread of the
+/// script that started it (held in a [`ThreadBound`], as a script value must be `Send + Sync`
+/// under Rhai's `sync` feature).
 #[derive(Clone)]
-pub(crate) struct CallHandle(Rc<RefCell<HandleState>>);
+pub(crate) struct CallHandle(ThreadBound<Rc<RefCell<HandleState>>>);
 
 struct HandleState {
     /// `None` once waited on.
@@ -19,27 +22,47 @@ struct HandleState {
 impl CallHandle {
     /// A handle for `reply`, in the place `reservation` kept for it.
     pub(crate) fn new(reply: Box<dyn ErasedReply>, reservation: Reservation) -> Self {
-        Self(Rc::new(RefCell::new(HandleState {
+        Self(ThreadBound::new(Rc::new(RefCell::new(HandleState {
             reply: Some(reply),
             calls: reservation.into_place(),
-        })))
+        }))))
     }
 
+    /// The handle's state, on its own engine thread.
+    fn state(&self) -> Option<&RefCell<HandleState>> {
+        self.0.get().map(|state| &**state)
+    }
+
+    /// Whether this handle may be used here: only on the engine thread that made it.
+    pub(crate) fn check_thread(&self, position: Position) -> Result<(), Box<EvalAltResult>> {
+        match self.state() {
+            Some(_) => Ok(()),
+            None => Err(runtime_error(OFF_ITS_THREAD, position)),
+        }
+    }
+
+    /// Off its thread, never finished.
     pub(crate) fn is_finished(&self) -> bool {
-        self.0
-            .borrow()
-            .reply
-            .as_ref()
-            .is_some_and(|reply| reply.is_finished())
+        self.state().is_some_and(|state| {
+            state
+                .borrow()
+                .reply
+                .as_ref()
+                .is_some_and(|reply| reply.is_finished())
+        })
     }
 
+    /// Off its thread, not taken ([`CallHandle::take`] says why it cannot be).
     pub(crate) fn is_taken(&self) -> bool {
-        self.0.borrow().reply.is_none()
+        self.state()
+            .is_some_and(|state| state.borrow().reply.is_none())
     }
 
     pub(crate) fn arm(&self) {
-        if let Some(reply) = &self.0.borrow().reply {
-            reply.arm();
+        if let Some(reply) = self.state().map(RefCell::borrow) {
+            if let Some(reply) = &reply.reply {
+                reply.arm();
+            }
         }
     }
 
@@ -48,7 +71,8 @@ impl CallHandle {
         &self,
         position: Position,
     ) -> Result<Box<dyn ErasedReply>, Box<EvalAltResult>> {
-        let mut state = self.0.borrow_mut();
+        self.check_thread(position)?;
+        let mut state = self.state().expect("checked above").borrow_mut();
         let reply = state
             .reply
             .take()

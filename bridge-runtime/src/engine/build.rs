@@ -1,7 +1,7 @@
 //! Building an engine thread's Rhai engine: the proxies, the bridge's own functions, its limits,
 //! and the progress check that stops, time-slices and guards the stack of running scripts.
 
-use crate::call::env::{CallSettings, EngineEnv};
+use crate::call::env::{BoundEnv, CallSettings, EngineEnv};
 use crate::call::proxy::{CallMode, ScriptCall};
 use crate::call::registry::ScriptFunction;
 use crate::call::script::call_error;
@@ -78,13 +78,14 @@ pub(crate) fn build_engine(
     let mut engine = Engine::new();
     let mut functions = Module::new();
     for &function in &settings.functions {
-        let env = env.clone();
+        let env = BoundEnv::new(env);
         let proxy = function.proxy();
         register_with_metadata(&mut functions, function, move |context, args| {
+            let env = env.get(context.call_position())?;
             proxy(&mut ScriptCall::new(
                 context,
                 args,
-                &env,
+                env,
                 function.callee(),
                 CallMode::Wait,
             ))
@@ -106,7 +107,7 @@ pub(crate) fn build_engine(
     // Installed after the host's hooks, so that none of them can take away the checks that stop,
     // time-slice and guard scripts; the host's own progress callback is called from here.
     let checks = ProgressChecks {
-        env: env.clone(),
+        env: BoundEnv::new(env),
         bridge_stopped: settings.calls.bridge_stopped.clone(),
         stack_reserve: (settings.stack_size / 4).min(STACK_RESERVE),
     };
@@ -167,7 +168,7 @@ fn register_globals(engine: &mut Engine, globals: &ScriptGlobals) {
 
 /// What the progress callback checks every [`OPERATIONS_PER_STACK_CHECK`] operations.
 struct ProgressChecks {
-    env: Rc<EngineEnv>,
+    env: BoundEnv,
     bridge_stopped: Arc<AtomicBool>,
     /// A script ends once less than this much of its stack is left.
     stack_reserve: usize,
@@ -188,7 +189,8 @@ impl ProgressChecks {
             Some(StopReason::Shutdown)
         } else {
             self.env
-                .running()
+                .on_this_thread()
+                .and_then(EngineEnv::running)
                 .and_then(|script| script.control.stop_reason())
         };
         if reason.is_none() && fiber::slice_over() {
@@ -207,15 +209,15 @@ fn register_missing_state(
     function: &'static ScriptFunction,
     state: &'static str,
 ) {
-    let env = env.clone();
+    let env = BoundEnv::new(env);
     let message = format!(
         "`{}` needs state of type `{state}`, which this bridge was not given",
         function.name()
     );
     register_with_metadata(functions, function, move |context, _| {
-        let running = env.running();
-        let kind = CallErrorKind::Context;
         let position = context.call_position();
+        let running = env.get(position)?.running();
+        let kind = CallErrorKind::Context;
         let name = function.name();
         Err::<Dynamic, _>(call_error(
             running.as_deref(),
@@ -235,6 +237,8 @@ fn register_with_metadata(
     functions: &mut Module,
     function: &'static ScriptFunction,
     body: impl Fn(NativeCallContext, &mut [&mut Dynamic]) -> Result<Dynamic, Box<EvalAltResult>>
+        + Send
+        + Sync
         + 'static,
 ) {
     // Every parameter is a wildcard; the proxy converts and checks each argument itself, so a

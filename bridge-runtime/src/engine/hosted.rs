@@ -218,8 +218,8 @@ impl Hosted {
         self.tenanted > 0 && due.len() > 1 && self.one_turn_per_tenant(due)
     }
 
-    /// Keeps in `due` the first slot of each tenant (and every slot without one); the others
-    /// go on at the next pass. Returns whether any were held back.
+    /// Keeps in `due` the first slot of each tenant (and every slot without one or told to
+    /// stop); the others go on at the next pass. Returns whether any were held back.
     fn one_turn_per_tenant(&mut self, due: &mut Vec<usize>) -> bool {
         // Each pass starts further along, so every script of a tenant comes first in its turn.
         self.rotation = self.rotation.wrapping_add(1);
@@ -229,10 +229,15 @@ impl Hosted {
         let before = due.len();
         let (slots, taken, runnable) = (&self.slots, &mut self.turns_taken, &mut self.runnable);
         due.retain(|&slot| {
-            let Some(turn) = slots[slot].as_ref().and_then(|script| script.turn) else {
+            let Some(script) = slots[slot].as_ref() else {
                 return true;
             };
-            if taken.insert(turn) {
+            let Some(turn) = script.turn else {
+                return true;
+            };
+            // A script told to stop (cancelled, out of time, the bridge shutting down) only
+            // ends: that is no slice of work, so it never waits for its tenant's turn.
+            if taken.insert(turn) || script.running.control.stop_reason().is_some() {
                 return true;
             }
             runnable.push(slot);

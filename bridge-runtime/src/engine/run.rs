@@ -9,7 +9,6 @@ use crate::error::{Error, ScriptPosition};
 use crate::sync::control::{ScriptControl, StopReason};
 use rhai::{Dynamic, Engine, EvalAltResult, ParseError, Scope, AST};
 use std::cell::RefCell;
-use std::rc::Rc;
 use std::sync::Arc;
 
 /// What `on_progress` ends a script with when its stack runs low.
@@ -21,8 +20,9 @@ pub(crate) const STACK_EXHAUSTED: &str = "stack exhausted";
 pub(crate) struct HostStop(pub(crate) Dynamic);
 
 /// The bridge's globals as script values, which the engine's variable resolver serves
-/// (see `engine::build`); the runner keeps them to tell inputs from them.
-pub(crate) type ScriptGlobals = Rc<[(String, Dynamic)]>;
+/// (see `engine::build`); the runner keeps them to tell inputs from them. Rhai's `Shared`: an
+/// `Arc` when its `sync` feature makes the resolver `Send + Sync`, an `Rc` otherwise.
+pub(crate) type ScriptGlobals = rhai::Shared<[(String, Dynamic)]>;
 
 /// `globals` as script values, on the engine thread that uses them.
 pub(crate) fn script_globals(globals: &[(String, SendableValue)]) -> ScriptGlobals {

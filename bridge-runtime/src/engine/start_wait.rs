@@ -5,7 +5,7 @@
 //! takes the reply the way a plain call would, raising the same catchable errors. Handles never
 //! waited on are dropped on the worker when the script ends.
 
-use crate::call::env::EngineEnv;
+use crate::call::env::{BoundEnv, EngineEnv};
 use crate::call::handle::CallHandle;
 use crate::call::proxy::{CallMode, ScriptCall};
 use crate::call::raise::{runtime_error, terminated, ProxyResult};
@@ -29,36 +29,42 @@ pub(crate) fn register(
         .iter()
         .map(|function| (function.name(), *function))
         .collect();
-    let start_env = env.clone();
+    let start_env = BoundEnv::new(env);
     engine.register_fn(
         "start",
         move |context: NativeCallContext, function: FnPtr, args: Array| {
-            start(context, &start_env, &by_name, &function, args)
+            let env = start_env.get(context.call_position())?;
+            start(context, env, &by_name, &function, args)
         },
     );
 
-    let wait_env = env.clone();
+    let wait_env = BoundEnv::new(env);
     engine.register_fn(
         "wait",
-        move |context: NativeCallContext, handle: CallHandle| wait(&context, &wait_env, &handle),
+        move |context: NativeCallContext, handle: CallHandle| {
+            wait(&context, wait_env.get(context.call_position())?, &handle)
+        },
     );
 
-    let all_env = env.clone();
+    let all_env = BoundEnv::new(env);
     engine.register_fn(
         "wait_all",
         move |context: NativeCallContext, handles: Array| {
+            let env = all_env.get(context.call_position())?;
             let handles = call_handles(&handles, context.call_position())?;
             handles
                 .iter()
-                .map(|handle| wait(&context, &all_env, handle))
+                .map(|handle| wait(&context, env, handle))
                 .collect::<Result<Array, _>>()
         },
     );
 
-    let any_env = env.clone();
+    let any_env = BoundEnv::new(env);
     engine.register_fn(
         "wait_any",
-        move |context: NativeCallContext, handles: Array| wait_any(&context, &any_env, &handles),
+        move |context: NativeCallContext, handles: Array| {
+            wait_any(&context, any_env.get(context.call_position())?, &handles)
+        },
     );
 }
 
@@ -146,7 +152,7 @@ fn call_handles(values: &Array, position: Position) -> Result<Vec<CallHandle>, B
         .iter()
         .enumerate()
         .map(|(index, value)| {
-            value.clone().try_cast::<CallHandle>().ok_or_else(|| {
+            let handle = value.clone().try_cast::<CallHandle>().ok_or_else(|| {
                 runtime_error(
                     format!(
                         "item {index} is a {}, not a call handle from start()",
@@ -154,7 +160,9 @@ fn call_handles(values: &Array, position: Position) -> Result<Vec<CallHandle>, B
                     ),
                     position,
                 )
-            })
+            })?;
+            handle.check_thread(position)?;
+            Ok(handle)
         })
         .collect()
 }

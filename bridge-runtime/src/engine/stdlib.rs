@@ -6,7 +6,7 @@
 //! Registered in every bridge's engine, where they take precedence over the standard library's
 //! functions of the same name and parameter types.
 
-use crate::call::env::EngineEnv;
+use crate::call::env::{BoundEnv, EngineEnv};
 use crate::call::raise::terminated;
 use rhai::{Engine, EvalAltResult, ImmutableString, NativeCallContext, Position, FLOAT, INT};
 use std::rc::Rc;
@@ -93,15 +93,15 @@ fn string_too_long(position: Position) -> Box<EvalAltResult> {
 /// script on it and ignoring deadlines, cancellation and shutdown. Ours waits the way a call does
 /// (see [`crate::sync::wait::sleep_until`]).
 fn register_sleep(engine: &mut Engine, env: &Rc<EngineEnv>) {
-    let int_env = env.clone();
+    let int_env = BoundEnv::new(env);
     engine.register_fn(
         "sleep",
         move |context: NativeCallContext, seconds: INT| -> Result<(), Box<EvalAltResult>> {
             let length = u64::try_from(seconds).map_or(Duration::ZERO, Duration::from_secs);
-            sleep(&context, &int_env, length)
+            sleep(&context, int_env.get(context.call_position())?, length)
         },
     );
-    let float_env = env.clone();
+    let float_env = BoundEnv::new(env);
     engine.register_fn(
         "sleep",
         move |context: NativeCallContext, seconds: FLOAT| -> Result<(), Box<EvalAltResult>> {
@@ -112,7 +112,7 @@ fn register_sleep(engine: &mut Engine, env: &Rc<EngineEnv>) {
             } else {
                 Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX)
             };
-            sleep(&context, &float_env, length)
+            sleep(&context, float_env.get(context.call_position())?, length)
         },
     );
 }

@@ -4,9 +4,8 @@
 use crate::stdlib::FileRoot;
 use bridge_runtime::rhai::{
     ASTNode, Engine, EvalAltResult, GlobalRuntimeState, Module, ModuleResolver, Position, Scope,
-    Stmt,
+    Shared, Stmt,
 };
-use std::rc::Rc;
 
 /// The most a module's source may hold: as much as a script's (`--max-script-size`).
 pub struct DirModuleResolver {
@@ -42,7 +41,7 @@ impl DirModuleResolver {
         global: &mut GlobalRuntimeState,
         name: &str,
         position: Position,
-    ) -> Result<Rc<Module>, Box<EvalAltResult>> {
+    ) -> Result<Shared<Module>, Box<EvalAltResult>> {
         let in_module = |error: Box<EvalAltResult>| {
             Box::new(EvalAltResult::ErrorInModule(name.into(), error, position))
         };
@@ -72,7 +71,7 @@ impl ModuleResolver for DirModuleResolver {
         _source: Option<&str>,
         name: &str,
         position: Position,
-    ) -> Result<Rc<Module>, Box<EvalAltResult>> {
+    ) -> Result<Shared<Module>, Box<EvalAltResult>> {
         let mut global = engine.new_global_runtime_state();
         self.resolve_raw(engine, &mut global, &mut Scope::new(), name, position)
     }
@@ -84,7 +83,7 @@ impl ModuleResolver for DirModuleResolver {
         _scope: &mut Scope,
         name: &str,
         position: Position,
-    ) -> Result<Rc<Module>, Box<EvalAltResult>> {
+    ) -> Result<Shared<Module>, Box<EvalAltResult>> {
         // Each import nests one level, bounded as script calls are: a module that imports
         // itself ends with this error.
         if global.level >= engine.max_call_levels() {
