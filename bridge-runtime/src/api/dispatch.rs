@@ -2,22 +2,24 @@
 //! script's call has: the allow-list, the bridge's value limits, mocks, replay and recording.
 
 use crate::api::bridge::Bridge;
-use crate::call::command::{Command, ErasedCall, PendingCall, ScriptCommand};
-use crate::call::recorded::{CallRecords, Served};
+use crate::call::command::{CallPayload, PendingCall, ScriptCommand};
+use crate::call::intercept::{intercept, Intercepted};
+use crate::call::mocked::MockedCall;
+use crate::call::recorded::CallRecords;
 use crate::call::registry::ScriptFunction;
+use crate::call::transport::{hand_over, PendingReply};
 use crate::convert::json_bounds::check_json_bounds;
 use crate::convert::{dynamic_to_json, into_script, to_script_value};
 use crate::error::{cut_for_message, CallError, CallErrorKind, CallFailure, Error, ScriptPosition};
 use crate::state::ContextValues;
-use crate::sync::control::ScriptControl;
-use crate::sync::reply::call_cell;
+use crate::sync::control::{CallScope, ScriptControl};
 use crate::sync::wake::ScriptWaker;
-use crate::trace::CallTrace;
+use crate::trace::{CallTrace, Span};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 impl Bridge {
     /// Runs one command on the worker, outside any script, and blocks this thread until it
@@ -56,9 +58,9 @@ impl Bridge {
         let function = self.exposed(command.script_name())?;
         let arguments = arguments_of(&command, &self.limits_json())
             .map_err(|why| refused(function, CallErrorKind::Argument, why))?;
-        let records = self.records();
-        if let Some(records) = &records {
-            if records.serves(function.name()) {
+        let recording = match self.records() {
+            None => None,
+            Some(records) if records.serves(function.name()) => {
                 let why = format!(
                     "`{}` is mocked or replayed on this bridge, which serves JSON: dispatch_json \
                      gives back what they serve",
@@ -66,15 +68,26 @@ impl Bridge {
                 );
                 return Err(refused(function, CallErrorKind::Recording, why));
             }
-        }
-        let started = Instant::now();
-        let outcome = self.call_on_worker(command)?;
-        if let Some(records) = &records {
+            Some(records) => match intercepted(&records, function, arguments)? {
+                Intercepted::Call(recording) => recording,
+                // `serves` said no mock or replay stands in for this function.
+                Intercepted::Mock(..) | Intercepted::Replayed(_) => None,
+            },
+        };
+        let outcome = self.on_worker(function, |scope, timeout, span| PendingCall {
+            command: Some(command),
+            scope,
+            timeout,
+            span,
+        })?;
+        if let Some(recording) = recording {
             let recorded = match &outcome {
                 Ok(output) => output_json(output),
                 Err(failure) => Err(failure.clone()),
             };
-            record(records, function, arguments, &recorded, started.elapsed())?;
+            recording
+                .finish(&recorded, None)
+                .map_err(|failure| call_error(function, failure))?;
         }
         outcome.map_err(|failure| call_error(function, failure))
     }
@@ -83,7 +96,7 @@ impl Bridge {
     /// (`{"function": "price", "arguments": {"item": "tea", "count": 2}}` for a module's command
     /// enum), with the function's value given back as JSON. JSON that is no such command is an
     /// [`Error::Call`] of kind `argument` saying why (quoting at most 200 bytes of it). Mocked and
-    /// replayed functions are served as for a script (a mock runs on this thread).
+    /// replayed functions are served as for a script (a mock on the worker's blocking pool).
     pub fn dispatch_json<C: ScriptCommand + DeserializeOwned>(
         &self,
         command: Value,
@@ -109,24 +122,35 @@ impl Bridge {
             }
             plain => plain,
         };
-        let records = self.records();
-        let served = records.as_ref().and_then(|records| {
-            let in_order = || {
-                let params = function.params().iter();
-                params.map(|param| arguments[param.name].clone()).collect()
-            };
-            records.serve(function.name(), &arguments, in_order)
-        });
-        let started = Instant::now();
-        let outcome = match served {
-            Some(Served::Mocked(invocation)) => invocation.run(),
-            Some(Served::Replayed(outcome)) => outcome,
-            None => self
-                .call_on_worker(typed)?
-                .and_then(|output| output_json(&output)),
+        let route = match self.records() {
+            None => Intercepted::Call(None),
+            Some(records) => intercepted(&records, function, arguments)?,
         };
-        if let Some(records) = &records {
-            record(records, function, arguments, &outcome, started.elapsed())?;
+        let (outcome, recording) = match route {
+            Intercepted::Call(recording) => {
+                let outcome = self.on_worker(function, |scope, timeout, span| PendingCall {
+                    command: Some(typed),
+                    scope,
+                    timeout,
+                    span,
+                })?;
+                (outcome.and_then(|output| output_json(&output)), recording)
+            }
+            Intercepted::Mock(invocation, recording) => {
+                let outcome = self.on_worker(function, |scope, timeout, span| MockedCall {
+                    invocation: Some(invocation),
+                    scope,
+                    timeout,
+                    span,
+                })?;
+                (outcome, recording)
+            }
+            Intercepted::Replayed(outcome) => (outcome, None),
+        };
+        if let Some(recording) = recording {
+            recording
+                .finish(&outcome, None)
+                .map_err(|failure| call_error(function, failure))?;
         }
         outcome.map_err(|failure| call_error(function, failure))
     }
@@ -161,46 +185,45 @@ impl Bridge {
         self.pool.settings().calls.records.clone()
     }
 
-    /// Sends `command` to the worker and blocks until its reply; `Err` only if the bridge shut
-    /// down.
-    fn call_on_worker<C: ScriptCommand>(
+    /// Runs one call on the worker, its payload made by `payload` from the call's scope, time
+    /// limit and span, and blocks this thread until it ends. The worker's outcome, or
+    /// [`Error::Shutdown`] when the bridge shut down (nothing then is recorded).
+    fn on_worker<T, P>(
         &self,
-        command: C,
-    ) -> Result<Result<C::Output, CallFailure>, Error> {
-        let mut trace = CallTrace::start(command.script_name());
+        function: &ScriptFunction,
+        payload: impl FnOnce(Arc<CallScope>, Option<Duration>, Span) -> P,
+    ) -> Result<Result<T, CallFailure>, Error>
+    where
+        P: CallPayload<Reply = Result<T, CallFailure>>,
+    {
+        let mut trace = CallTrace::start(function.name());
         let control = ScriptControl::new(None, ContextValues::default());
-        let call = PendingCall {
-            command: Some(command),
-            scope: control.calls().clone(),
-            timeout: self.pool.settings().calls.call_timeout,
-            span: trace.span().clone(),
+        let timeout = self.pool.settings().calls.call_timeout;
+        let payload = payload(control.calls().clone(), timeout, trace.span().clone());
+        let waker = ScriptWaker::for_current_thread();
+        let outcome =
+            hand_over(&self.worker.commands(), payload, waker).map(PendingReply::wait_here);
+        let outcome = match outcome {
+            Ok(Err(failure)) | Err(failure) if failure.kind == CallErrorKind::Shutdown => {
+                trace.finish(failure.kind.as_str());
+                return Err(Error::Shutdown);
+            }
+            Ok(outcome) => outcome,
+            Err(failure) => Err(failure),
         };
-        let (sender, receiver) = call_cell(call, ScriptWaker::for_current_thread());
-        let sent = self
-            .worker
-            .commands()
-            .send(Command::Call(ErasedCall::new(sender)));
-        if sent.is_err() {
-            trace.finish(CallErrorKind::Shutdown.as_str());
-            return Err(Error::Shutdown);
-        }
-        while !receiver.is_finished() {
-            receiver.arm();
-            if !receiver.is_finished() {
-                std::thread::park();
-            }
-        }
-        match receiver.try_take() {
-            Some(Ok(reply)) => {
-                trace.finish(reply.as_ref().map_or_else(|f| f.kind.as_str(), |_| "ok"));
-                Ok(reply)
-            }
-            Some(Err(_)) | None => {
-                trace.finish(CallErrorKind::Shutdown.as_str());
-                Err(Error::Shutdown)
-            }
-        }
+        trace.finish(outcome.as_ref().map_or_else(|f| f.kind.as_str(), |_| "ok"));
+        Ok(outcome)
     }
+}
+
+/// How a dispatched call of `function` with `arguments` is served (see [`intercept`]).
+fn intercepted(
+    records: &Arc<CallRecords>,
+    function: &'static ScriptFunction,
+    arguments: Value,
+) -> Result<Intercepted, Error> {
+    intercept(records, function.name(), function.params(), arguments, None)
+        .map_err(|failure| call_error(function, failure))
 }
 
 /// A command's arguments by parameter name, as JSON, checked as a script's call arguments are:
@@ -232,24 +255,6 @@ fn output_json<T: Serialize + 'static>(output: &T) -> Result<Value, CallFailure>
     };
     let value = into_script(output).map_err(|e| no_form(&e))?;
     dynamic_to_json(&value).map_err(|e| no_form(&e))
-}
-
-/// Records one dispatched call; a call that cannot be recorded is the call's error.
-fn record(
-    records: &CallRecords,
-    function: &ScriptFunction,
-    arguments: Value,
-    outcome: &Result<Value, CallFailure>,
-    took: Duration,
-) -> Result<(), Error> {
-    let outcome = match outcome {
-        Ok(value) => Ok(value),
-        Err(failure) => Err((failure.kind.as_str(), &failure.message[..])),
-    };
-    let call = records.number_call();
-    records
-        .record(call, function.name(), arguments, outcome, took, None)
-        .map_err(|failure| call_error(function, failure))
 }
 
 fn refused(function: &ScriptFunction, kind: CallErrorKind, message: String) -> Error {

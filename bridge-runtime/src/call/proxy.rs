@@ -1,40 +1,34 @@
 //! What a generated proxy works with: one script call, on its engine thread.
+//!
+//! A call goes through three stages, each in its own file: interception (record, replay, mock:
+//! `intercept`), then delivery by mode (waited for, or `start`ed into a handle: `mode`; an eager
+//! call's first poll: `eager`), then the hand-off to the worker (`transport`). Its outcome
+//! reaches the script through `script_reply`. `Bridge::dispatch` uses the same interception and
+//! transport.
 
-use crate::call::command::{
-    CallPayload, Command, EagerCommand, ErasedCall, PendingCall, ScriptCommand, StartedCall,
-};
+use crate::call::command::{CallPayload, EagerCommand, PendingCall, ScriptCommand, StartedCall};
+use crate::call::eager::{self, FirstPoll};
 use crate::call::env::EngineEnv;
-use crate::call::handle::CallHandle;
+use crate::call::intercept::{intercept, Intercepted, Recording};
 use crate::call::mocked::MockedCall;
+use crate::call::mode::{CallMode, Delivery};
 use crate::call::raise::{terminated, ProxyResult};
-use crate::call::recorded::{CallRecords, Served};
-use crate::call::script::{call_error, ErasedReply, Reservation, RunningScript};
+use crate::call::script::{call_error, Reservation, RunningScript};
+use crate::call::script_reply::ScriptReply;
 use crate::call::signature::ScriptParam;
+use crate::call::transport;
 use crate::call::type_checks::ScriptArgument;
-use crate::catch_unwind::{describe_panic, drop_quietly, CatchUnwind};
-use crate::convert::{dynamic_to_json, from_script, into_script};
+use crate::catch_unwind::describe_panic;
+use crate::convert::{dynamic_to_json, from_script};
 use crate::error::{CallErrorKind, CallFailure};
 use crate::state::CallEnv;
-use crate::sync::reply::{call_cell, CellReceiver};
-use crate::sync::wait::{block_until, SpinPolicy};
-use crate::trace::{self, CallTrace};
+use crate::trace::CallTrace;
 use rhai::{Dynamic, EvalAltResult, NativeCallContext, Position};
 use serde::Serialize;
 use serde_json::Value;
-use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
-
-/// Whether the proxy waits for the reply (a plain call) or hands back a handle (`start`).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum CallMode {
-    Wait,
-    Start,
-}
+use std::time::Duration;
 
 /// What a call needs to know of the function it calls.
 pub(crate) struct Callee {
@@ -113,18 +107,11 @@ impl<'a> ScriptCall<'a> {
     /// Sends `command` to the worker and waits for its reply, converted to a script value (or a
     /// catchable script error). Called through `start`, it returns a call handle instead of waiting.
     pub fn send_and_wait<C: ScriptCommand>(&self, command: C) -> ProxyResult {
-        match self.env.records() {
-            None => self.send(command, None),
-            Some(records) => self.with_records(records, |recording| self.send(command, recording)),
-        }
-    }
-
-    fn send<C: ScriptCommand>(&self, command: C, recording: Option<Recording>) -> ProxyResult {
         let position = self.context.call_position();
         let running = self.running(position)?;
-        let reservation = match self.mode {
-            CallMode::Wait => None,
-            CallMode::Start => Some(self.reserve_in_flight(&running, position)?),
+        let (delivery, recording) = match self.route(&running, position)? {
+            Route::Call(delivery, recording) => (delivery, recording),
+            Route::Served(served) => return served,
         };
         let trace = CallTrace::start(self.function);
         let payload = PendingCall {
@@ -133,76 +120,70 @@ impl<'a> ScriptCall<'a> {
             timeout: self.call_timeout(),
             span: trace.span().clone(),
         };
-        let call = Delivery {
-            running: &running,
-            position,
-            reservation,
-            recording,
-        };
-        self.deliver(call, payload, trace)
+        let reply = self.reply(recording, trace);
+        self.hand_over::<C::Output, _>(&running, position, payload, delivery, reply)
     }
 
-    /// Hands `payload` to the worker, then waits for its reply (a plain call) or returns a handle
-    /// to it (`start`, holding `call.reservation`), recording the outcome if `call.recording`.
-    fn deliver<T, P>(&self, call: Delivery<'_>, payload: P, trace: CallTrace) -> ProxyResult
-    where
-        T: Serialize + 'static,
-        P: CallPayload<Reply = Result<T, CallFailure>>,
-    {
-        let Delivery {
-            running,
-            position,
-            reservation,
-            recording,
-        } = call;
-        let pending = self.hand_over::<T, _>(running, position, payload, trace)?;
-        match (reservation, recording) {
-            (None, None) => pending.wait(running, self.env.spin(), position),
-            (None, Some(recording)) => {
-                let outcome = pending.wait(running, self.env.spin(), position);
-                recording.finish(outcome, running, position)
+    /// Like [`send_and_wait`](Self::send_and_wait), but first polls the call once right here,
+    /// within the worker runtime's context: a call that finishes on that poll never crosses
+    /// threads. An unfinished one moves to the worker. Used by `#[script_async(eager)]`.
+    pub fn run_eager<C: EagerCommand>(&self, command: C) -> ProxyResult {
+        if self.mode == CallMode::Start {
+            return self.send_and_wait(command);
+        }
+        let position = self.context.call_position();
+        let running = self.running(position)?;
+        let (delivery, recording) = match self.route(&running, position)? {
+            Route::Call(delivery, recording) => (delivery, recording),
+            Route::Served(served) => return served,
+        };
+        if let Some(reason) = running.control.stop_reason() {
+            return Err(terminated(reason, position));
+        }
+        let env = CallEnv {
+            states: self.env.states().clone(),
+            context: running.control.calls().context(),
+        };
+        let trace = CallTrace::start(self.function);
+        match eager::poll_once(command, env, self.env.runtime(), &trace) {
+            FirstPoll::Ready(outcome) => self
+                .reply(recording, trace)
+                .finish(&running, outcome, position),
+            FirstPoll::Pending(call) => {
+                let payload = StartedCall {
+                    call: Some(call),
+                    scope: running.control.calls().clone(),
+                    timeout: self.call_timeout(),
+                    span: trace.span().clone(),
+                };
+                let reply = self.reply(recording, trace);
+                self.hand_over::<C::Output, _>(&running, position, payload, delivery, reply)
             }
-            (Some(reservation), None) => Ok(Dynamic::from(CallHandle::new(
-                Box::new(pending),
-                reservation,
-            ))),
-            (Some(reservation), Some(recording)) => Ok(Dynamic::from(CallHandle::new(
-                Box::new(RecordedReply {
-                    reply: Box::new(pending),
-                    recording,
-                }),
-                reservation,
-            ))),
         }
     }
 
-    /// A call when the bridge records, replays or mocks calls: served without calling the
-    /// function if it is mocked or replayed, else made by `call` (and recorded if recording).
-    fn with_records(
+    /// The first two stages of the call: a place among the script's calls in flight if it was
+    /// `start`ed, then record, replay or mock. A mocked or replayed call is served here.
+    fn route(
         &self,
-        records: &Arc<CallRecords>,
-        call: impl FnOnce(Option<Recording>) -> ProxyResult,
-    ) -> ProxyResult {
-        let position = self.context.call_position();
-        let running = self.running(position)?;
+        running: &RunningScript,
+        position: Position,
+    ) -> Result<Route, Box<EvalAltResult>> {
         // Taken before a replayed call is used up: a call refused for the limit serves nothing.
-        let reservation = match self.mode {
-            CallMode::Wait => None,
-            CallMode::Start => Some(self.reserve_in_flight(&running, position)?),
+        let delivery = match self.mode {
+            CallMode::Wait => Delivery::Wait,
+            CallMode::Start => Delivery::Start(self.reserve_in_flight(running, position)?),
+        };
+        let Some(records) = self.env.records() else {
+            return Ok(Route::Call(delivery, None));
         };
         let arguments = self.arguments_json()?;
         let name = self.function;
-        let in_order = || {
-            let params = self.params.iter();
-            params.map(|param| arguments[param.name].clone()).collect()
-        };
-        let served = match records.serve(name, &arguments, in_order) {
-            None => {
-                drop(reservation);
-                return call(Recording::start(records, name, arguments));
-            }
-            Some(Served::Mocked(invocation)) => {
-                let recording = Recording::start(records, name, arguments);
+        let intercepted = intercept(records, name, self.params, arguments, running.name())
+            .map_err(|failure| self.raise(failure.kind, failure.message, None, position))?;
+        Ok(match intercepted {
+            Intercepted::Call(recording) => Route::Call(delivery, recording),
+            Intercepted::Mock(invocation, recording) => {
                 let trace = CallTrace::start(name);
                 let payload = MockedCall {
                     invocation: Some(invocation),
@@ -210,33 +191,47 @@ impl<'a> ScriptCall<'a> {
                     timeout: self.call_timeout(),
                     span: trace.span().clone(),
                 };
-                let call = Delivery {
-                    running: &running,
-                    position,
-                    reservation,
-                    recording,
-                };
-                return self.deliver::<Value, _>(call, payload, trace);
+                let reply = self.reply(recording, trace);
+                Route::Served(
+                    self.hand_over::<Value, _>(running, position, payload, delivery, reply),
+                )
             }
-            Some(Served::Replayed(outcome)) => outcome,
-        };
-        let outcome = match &served {
-            Ok(value) => Ok(value),
-            Err(failure) => Err((failure.kind.as_str(), &failure.message[..])),
-        };
-        let (call, script) = (records.number_call(), running.name());
-        let recorded = records.record(call, name, arguments, outcome, Duration::ZERO, script);
-        if let Err(failure) = recorded {
-            return Err(self.raise(failure.kind, failure.message, None, position));
+            Intercepted::Replayed(outcome) => {
+                let reply = self.reply(None, CallTrace::start(name));
+                Route::Served(delivery.ready(outcome, reply, running, position))
+            }
+        })
+    }
+
+    /// What this call's outcome needs on its way to the script.
+    fn reply(&self, recording: Option<Recording>, trace: CallTrace) -> ScriptReply {
+        ScriptReply {
+            function: self.function,
+            recording,
+            trace,
         }
-        match reservation {
-            None => reply_to_script(&running, name, served, position, CallTrace::start(name)),
-            Some(reservation) => {
-                let reply = ServedReply {
-                    function: name,
-                    outcome: served,
-                };
-                Ok(Dynamic::from(CallHandle::new(Box::new(reply), reservation)))
+    }
+
+    /// The last stage: sends `payload` to the worker and delivers its reply. A bridge that shut
+    /// down is the call's `shutdown` error (nothing was called, so nothing is recorded).
+    fn hand_over<T, P>(
+        &self,
+        running: &RunningScript,
+        position: Position,
+        payload: P,
+        delivery: Delivery,
+        reply: ScriptReply,
+    ) -> ProxyResult
+    where
+        T: Serialize + 'static,
+        P: CallPayload<Reply = Result<T, CallFailure>>,
+    {
+        match transport::hand_over(self.env.commands(), payload, running.waker.clone()) {
+            Ok(pending) => delivery.pending(pending, reply, running, self.env.spin(), position),
+            Err(failure) => {
+                let ScriptReply { mut trace, .. } = reply;
+                trace.finish(failure.kind.as_str());
+                Err(self.raise(failure.kind, failure.message, None, position))
             }
         }
     }
@@ -250,102 +245,6 @@ impl<'a> ScriptCall<'a> {
             arguments.insert(param.name.to_owned(), json);
         }
         Ok(Value::Object(arguments))
-    }
-
-    /// Like [`send_and_wait`](Self::send_and_wait), but first polls the call once right here,
-    /// within the worker runtime's context: a call that finishes on that poll never crosses
-    /// threads. An unfinished one moves to the worker. Used by `#[script_async(eager)]`.
-    pub fn run_eager<C: EagerCommand>(&self, command: C) -> ProxyResult {
-        if self.mode == CallMode::Start {
-            return self.send_and_wait(command);
-        }
-        let Some(records) = self.env.records() else {
-            return self.eager(command);
-        };
-        self.with_records(records, |recording| {
-            let outcome = self.eager(command);
-            match recording {
-                None => outcome,
-                Some(recording) => {
-                    let position = self.context.call_position();
-                    let running = self.running(position)?;
-                    recording.finish(outcome, &running, position)
-                }
-            }
-        })
-    }
-
-    fn eager<C: EagerCommand>(&self, command: C) -> ProxyResult {
-        let position = self.context.call_position();
-        let running = self.running(position)?;
-        if let Some(reason) = running.control.stop_reason() {
-            return Err(terminated(reason, position));
-        }
-        let env = CallEnv {
-            states: self.env.states().clone(),
-            context: running.control.calls().context(),
-        };
-        let trace = CallTrace::start(self.function);
-        let mut call = CatchUnwind::new(command.dispatch_send(env));
-        let first_poll = trace::in_span(trace.span(), || {
-            let _runtime = self.env.runtime().enter();
-            Pin::new(&mut call).poll(&mut Context::from_waker(Waker::noop()))
-        });
-        let outcome = match first_poll {
-            Poll::Ready(Ok(result)) => result,
-            Poll::Ready(Err(panic_message)) => {
-                Err(CallFailure::new(CallErrorKind::Panic, panic_message))
-            }
-            Poll::Pending => {
-                let payload = StartedCall {
-                    call: Some(call),
-                    scope: running.control.calls().clone(),
-                    timeout: self.call_timeout(),
-                    span: trace.span().clone(),
-                };
-                let pending = self.hand_over::<C::Output, _>(&running, position, payload, trace)?;
-                return pending.wait(&running, self.env.spin(), position);
-            }
-        };
-        reply_to_script(&running, self.function, outcome, position, trace)
-    }
-
-    /// Sends `payload` to the worker in a fresh call cell, and returns the engine thread's end of
-    /// that cell.
-    fn hand_over<T, P: CallPayload<Reply = Result<T, CallFailure>>>(
-        &self,
-        running: &RunningScript,
-        position: Position,
-        payload: P,
-        mut trace: CallTrace,
-    ) -> Result<PendingReply<T, P>, Box<EvalAltResult>> {
-        let (sender, receiver) = call_cell(payload, running.waker.clone());
-        let sent = self
-            .env
-            .commands()
-            .send(Command::Call(ErasedCall::new(sender)));
-        if sent.is_err() {
-            trace.finish(CallErrorKind::Shutdown.as_str());
-        }
-        match sent {
-            Ok(()) => {}
-            Err(closed) if closed.worker_failed => {
-                let message = "the bridge's worker thread stopped after a fault; no call can run \
-                               on this bridge any more"
-                    .to_owned();
-                let kind = CallErrorKind::Shutdown;
-                return Err(self.raise(kind, message, None, position));
-            }
-            Err(_) => {
-                let message = SHUT_DOWN_BEFORE_REPLY.to_owned();
-                return Err(self.raise(CallErrorKind::Shutdown, message, None, position));
-            }
-        }
-        Ok(PendingReply {
-            receiver,
-            function: self.function,
-            trace,
-        })
     }
 
     /// A place among the script's calls in flight for one more, or the catchable error that says
@@ -400,233 +299,10 @@ impl<'a> ScriptCall<'a> {
     }
 }
 
-/// The engine thread's end of one call whose value is a `T`, whose cell holds the payload `P`.
-struct PendingReply<T, P> {
-    receiver: CellReceiver<P, Result<T, CallFailure>>,
-    function: &'static str,
-    /// Dropped unfinished (the script stopped first), it records the call as stopped.
-    trace: CallTrace,
+/// Where a call goes after its first stages.
+enum Route {
+    /// To its function, delivered so, recorded if `Some`.
+    Call(Delivery, Option<Recording>),
+    /// Nowhere: mocked or replayed, this is what the script gets.
+    Served(ProxyResult),
 }
-
-impl<T: Serialize + 'static, P> PendingReply<T, P> {
-    /// Blocks until the reply arrives (or the script must stop), then converts it. The plain-call
-    /// path: no box, unlike a handle's [`ErasedReply::wait`].
-    fn wait(self, running: &RunningScript, spin: &SpinPolicy, position: Position) -> ProxyResult {
-        let receiver = &self.receiver;
-        match block_until(
-            &running.control,
-            spin,
-            || receiver.is_finished(),
-            || receiver.arm(),
-        ) {
-            Ok(()) => self.take(running, position),
-            Err(reason) => Err(terminated(reason, position)),
-        }
-    }
-
-    fn take(self, running: &RunningScript, position: Position) -> ProxyResult {
-        let Self {
-            receiver,
-            function,
-            mut trace,
-        } = self;
-        match receiver.try_take() {
-            Some(Ok(reply)) => reply_to_script(running, function, reply, position, trace),
-            Some(Err(_)) | None => {
-                trace.finish(CallErrorKind::Shutdown.as_str());
-                Err(shutdown_error(running, function, position))
-            }
-        }
-    }
-}
-
-impl<T: Serialize + 'static, P> ErasedReply for PendingReply<T, P> {
-    fn is_finished(&self) -> bool {
-        self.receiver.is_finished()
-    }
-
-    fn arm(&self) {
-        self.receiver.arm();
-    }
-
-    fn finish(self: Box<Self>, running: &RunningScript, position: Position) -> ProxyResult {
-        (*self).take(running, position)
-    }
-}
-
-/// Where a call's reply goes once handed over: the script waiting, or a handle, and a record.
-struct Delivery<'r> {
-    running: &'r RunningScript,
-    position: Position,
-    /// A place among the script's calls in flight: the call was `start`ed.
-    reservation: Option<Reservation>,
-    recording: Option<Recording>,
-}
-
-/// A real or mocked call being recorded: written down when its outcome reaches the script.
-struct Recording {
-    records: Arc<CallRecords>,
-    /// Its number, taken when it was made.
-    call: u64,
-    function: &'static str,
-    arguments: Value,
-    started: Instant,
-}
-
-impl Recording {
-    /// A call of `function` made now, numbered, if `records` writes calls down.
-    fn start(records: &Arc<CallRecords>, function: &'static str, arguments: Value) -> Option<Self> {
-        records.recording().then(|| Self {
-            records: records.clone(),
-            call: records.number_call(),
-            function,
-            arguments,
-            started: Instant::now(),
-        })
-    }
-
-    /// Records `outcome` (a value, or the call error the script gets) and passes it on. A
-    /// script stopped while it waited made no call to record; a record that cannot be written
-    /// is the call's error instead.
-    fn finish(
-        self,
-        outcome: ProxyResult,
-        running: &RunningScript,
-        position: Position,
-    ) -> ProxyResult {
-        let recorded = match &outcome {
-            Ok(value) => dynamic_to_json(value)
-                .map_err(|e| (CallErrorKind::Return.as_str().to_owned(), e.to_string())),
-            Err(raised) => match call_error_fields(raised, self.function) {
-                Some(fields) => Err(fields),
-                None => return outcome,
-            },
-        };
-        let recorded = match &recorded {
-            Ok(value) => Ok(value),
-            Err((kind, message)) => Err((&kind[..], &message[..])),
-        };
-        let elapsed = self.started.elapsed();
-        let script = running.name();
-        let (call, function, arguments) = (self.call, self.function, self.arguments);
-        match (self.records).record(call, function, arguments, recorded, elapsed, script) {
-            Ok(()) => outcome,
-            Err(failure) => {
-                let (kind, message) = (failure.kind, failure.message);
-                Err(call_error(
-                    Some(running),
-                    self.function,
-                    kind,
-                    message,
-                    None,
-                    position,
-                ))
-            }
-        }
-    }
-}
-
-/// The `kind` and `message` of a call error `function` raised, or `None` for any other error
-/// (a script stopped while it waited).
-fn call_error_fields(raised: &EvalAltResult, function: &str) -> Option<(String, String)> {
-    let EvalAltResult::ErrorRuntime(value, _) = raised else {
-        return None;
-    };
-    let map = value.read_lock::<rhai::Map>()?;
-    let text = |field: &str| map.get(field)?.clone().into_immutable_string().ok();
-    if text("function")? != function {
-        return None;
-    }
-    Some((text("kind")?.to_string(), text("message")?.to_string()))
-}
-
-/// A started call being recorded: recorded when the script waits on its handle.
-struct RecordedReply {
-    reply: Box<dyn ErasedReply>,
-    recording: Recording,
-}
-
-impl ErasedReply for RecordedReply {
-    fn is_finished(&self) -> bool {
-        self.reply.is_finished()
-    }
-
-    fn arm(&self) {
-        self.reply.arm();
-    }
-
-    fn finish(self: Box<Self>, running: &RunningScript, position: Position) -> ProxyResult {
-        let outcome = self.reply.finish(running, position);
-        self.recording.finish(outcome, running, position)
-    }
-}
-
-/// A started call that was mocked or replayed: its outcome is there at once.
-struct ServedReply {
-    function: &'static str,
-    outcome: Result<Value, CallFailure>,
-}
-
-impl ErasedReply for ServedReply {
-    fn is_finished(&self) -> bool {
-        true
-    }
-
-    fn arm(&self) {}
-
-    fn finish(self: Box<Self>, running: &RunningScript, position: Position) -> ProxyResult {
-        let trace = CallTrace::start(self.function);
-        reply_to_script(running, self.function, self.outcome, position, trace)
-    }
-}
-
-/// A call's outcome as the script sees it: its value converted, or the error map raised.
-fn reply_to_script<T: Serialize + 'static>(
-    running: &RunningScript,
-    function: &str,
-    reply: Result<T, CallFailure>,
-    position: Position,
-    mut trace: CallTrace,
-) -> ProxyResult {
-    let mut raise = |kind: CallErrorKind, message| {
-        trace.finish(kind.as_str());
-        call_error(Some(running), function, kind, message, None, position)
-    };
-    match reply {
-        Ok(output) => {
-            let converted = catch_unwind(AssertUnwindSafe(|| into_script(&output)));
-            drop_quietly(output);
-            match converted {
-                Ok(Ok(value)) => {
-                    trace.finish("ok");
-                    Ok(value)
-                }
-                Ok(Err(e)) => {
-                    let message = format!("the return value has no script form: {e}");
-                    Err(raise(CallErrorKind::Return, message))
-                }
-                Err(payload) => {
-                    let message = format!(
-                        "converting the return value panicked: {}",
-                        describe_panic(payload)
-                    );
-                    Err(raise(CallErrorKind::Panic, message))
-                }
-            }
-        }
-        Err(failure) => Err(raise(failure.kind, failure.message)),
-    }
-}
-
-fn shutdown_error(
-    running: &RunningScript,
-    function: &str,
-    position: Position,
-) -> Box<EvalAltResult> {
-    let message = SHUT_DOWN_BEFORE_REPLY.to_owned();
-    let kind = CallErrorKind::Shutdown;
-    call_error(Some(running), function, kind, message, None, position)
-}
-
-/// What a call whose reply will never come says.
-const SHUT_DOWN_BEFORE_REPLY: &str = "the bridge shut down before the call finished";

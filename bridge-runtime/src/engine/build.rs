@@ -2,7 +2,8 @@
 //! and the progress check that stops, time-slices and guards the stack of running scripts.
 
 use crate::call::env::{BoundEnv, CallSettings, EngineEnv};
-use crate::call::proxy::{CallMode, ScriptCall};
+use crate::call::mode::CallMode;
+use crate::call::proxy::ScriptCall;
 use crate::call::registry::ScriptFunction;
 use crate::call::script::call_error;
 use crate::convert::sendable::SendableValue;

@@ -7,7 +7,8 @@
 
 use crate::call::env::{BoundEnv, EngineEnv};
 use crate::call::handle::CallHandle;
-use crate::call::proxy::{CallMode, ScriptCall};
+use crate::call::mode::CallMode;
+use crate::call::proxy::ScriptCall;
 use crate::call::raise::{runtime_error, terminated, ProxyResult};
 use crate::call::registry::ScriptFunction;
 use crate::call::script::call_error;
