@@ -16,7 +16,7 @@ use axum::extract::{Path, State as AxumState};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use bridge_runtime::{script_async, Bridge, Error, Script, ScriptContext, State, Value};
+use bridge_runtime::{script_async, Bridge, Error, Limits, Script, ScriptContext, State, Value};
 use serde::{Deserialize, Serialize};
 use sqlx::sqlite::SqlitePoolOptions;
 use sqlx::SqlitePool;
@@ -207,12 +207,12 @@ async fn start(
     let bridge = Bridge::builder()
         .state(Db(pool.clone()))
         .state(api())
-        .script_timeout(Duration::from_secs(5))
+        .limits(Limits::default().script_timeout(Duration::from_secs(5)))
         .build()?;
     let sandbox = Bridge::sandboxed()
         .state(Db(pool))
         .allow_group("notes")
-        .script_timeout(Duration::from_secs(2))
+        .limits(Limits::sandboxed().script_timeout(Duration::from_secs(2)))
         .build()?;
     let pricing = bridge.compile(Script::new(PRICING).named("pricing.rhai"))?;
     let app = Arc::new(App {

@@ -1,7 +1,8 @@
 //! `#[script_async] mod`: a module's functions as one group, its closed command enum (serde
 //! data, one dispatch `match`), and `Bridge::dispatch` running a command without a script.
 
-use bridge_runtime::{script_async, Bridge, CallErrorKind, Error, ScriptCommand};
+use bridge_runtime::record::RecordAndReplay;
+use bridge_runtime::{script_async, Bridge, CallErrorKind, Error, Limits, ScriptCommand};
 use bridge_suite::call_log::CallLog;
 use std::sync::{Arc, OnceLock, Weak};
 
@@ -200,7 +201,7 @@ fn recorded_calls_are_commands_of_the_module() {
     for call in recorded.iter().filter(|call| call.function != "teller") {
         let command = serde_json::json!({ "function": call.function, "arguments": call.arguments });
         let again = bridge.dispatch_json::<bank::BankCommand>(command).unwrap();
-        assert_eq!(Some(&again), call.result.as_ref());
+        assert_eq!(Some(&again), call.outcome.value());
     }
     assert_eq!(recorded.len(), 3);
 }
@@ -224,8 +225,11 @@ fn vault_bridge() -> bridge_runtime::BridgeBuilder {
     Bridge::builder()
         .allow_function("store")
         .allow_function("tag")
-        .max_string_size(64 * 1024)
-        .max_array_size(1000)
+        .limits(
+            Limits::default()
+                .max_string_size(64 * 1024)
+                .max_array_size(1000),
+        )
 }
 
 fn call_error(outcome: Result<impl std::fmt::Debug, Error>) -> bridge_runtime::CallError {
@@ -378,6 +382,9 @@ fn dispatch_is_recorded_and_dispatch_json_is_served_by_mocks() {
         calls[0].arguments,
         serde_json::json!({ "document": [1, 2, 3] })
     );
-    assert_eq!(calls[0].result, Some(serde_json::json!(3)));
-    assert_eq!(calls[1].result, Some(serde_json::json!("mocked \"a\"")));
+    assert_eq!(calls[0].outcome.value(), Some(&serde_json::json!(3)));
+    assert_eq!(
+        calls[1].outcome.value(),
+        Some(&serde_json::json!("mocked \"a\""))
+    );
 }

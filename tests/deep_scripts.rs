@@ -1,7 +1,7 @@
 //! Nothing a script nests, and no depth setting the builder accepts, crashes the process: each
 //! scenario runs in a child process whose exit status is checked, and ends with a clear error.
 
-use bridge_runtime::{Bridge, Error};
+use bridge_runtime::{Bridge, Error, Limits};
 use bridge_suite::child::in_child;
 use bridge_suite::observe::memory_bytes;
 
@@ -34,7 +34,10 @@ fn recursion_deeper_than_the_stack_with_a_huge_max_call_depth_ends_with_an_error
     in_child(
         "recursion_deeper_than_the_stack_with_a_huge_max_call_depth_ends_with_an_error",
         || {
-            let bridge = Bridge::builder().max_call_depth(1_000_000).build().unwrap();
+            let bridge = Bridge::builder()
+                .limits(Limits::default().max_call_depth(1_000_000))
+                .build()
+                .unwrap();
             let script = "fn down(n) { if n == 0 { 0 } else { 1 + down(n - 1) } } down(200000)";
             assert_too_deep(bridge.run(script));
             // The engine thread goes on serving.
@@ -49,8 +52,11 @@ fn a_sandbox_with_a_raised_max_call_depth_ends_deep_recursion_with_an_error() {
         "a_sandbox_with_a_raised_max_call_depth_ends_deep_recursion_with_an_error",
         || {
             let bridge = Bridge::sandboxed()
-                .max_call_depth(100_000)
-                .max_operations(u64::MAX)
+                .limits(
+                    Limits::sandboxed()
+                        .max_call_depth(100_000)
+                        .max_operations(u64::MAX),
+                )
                 .build()
                 .unwrap();
             let script = "fn down(n) { if n == 0 { 0 } else { 1 + down(n - 1) } } down(90000)";
@@ -89,7 +95,7 @@ fn deep_scripts_do_not_leave_their_stack_pages_resident_once_they_end() {
             const MIB: usize = 1024 * 1024;
             let bridge = Bridge::builder()
                 .max_engine_threads(1)
-                .max_call_depth(2000)
+                .limits(Limits::default().max_call_depth(2000))
                 .build()
                 .unwrap();
             bridge.run("1").unwrap();

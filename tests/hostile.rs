@@ -2,7 +2,7 @@
 //! time, and the process's peak memory stays bounded. Run in a child process, so that a crash
 //! fails the test instead of ending the suite, and the peak memory is this corpus's alone.
 
-use bridge_runtime::{script_async, Bridge, Error};
+use bridge_runtime::{script_async, Bridge, Error, Limits};
 use bridge_suite::child::in_child;
 use bridge_suite::observe::memory_bytes;
 use std::time::{Duration, Instant};
@@ -58,7 +58,7 @@ const CORPUS: &[(&str, &str)] = &[
 fn sandbox() -> Bridge {
     Bridge::sandboxed()
         .allow_group("hostile")
-        .script_timeout(Duration::from_secs(1))
+        .limits(Limits::sandboxed().script_timeout(Duration::from_secs(1)))
         .build()
         .unwrap()
 }
@@ -143,7 +143,10 @@ fn a_huge_source_is_refused_before_it_is_parsed() {
         started.elapsed()
     );
 
-    let small_limit = Bridge::builder().max_script_size(100).build().unwrap();
+    let small_limit = Bridge::builder()
+        .limits(Limits::default().max_script_size(100))
+        .build()
+        .unwrap();
     assert_eq!(small_limit.run("40 + 2").unwrap(), 42);
     let error = small_limit.run("1;".repeat(100)).unwrap_err();
     assert!(error.to_string().contains("200 bytes long"), "{error}");

@@ -1,6 +1,6 @@
 //! Several calls in flight from one script: start, wait, wait_all, wait_any.
 
-use bridge_runtime::{script_async, Bridge, CallErrorKind, Error, ScriptContext};
+use bridge_runtime::{script_async, Bridge, CallErrorKind, Error, Limits, ScriptContext};
 use bridge_suite::observe::{assert_registered_once, DropCounter};
 use serde_json::json;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -192,7 +192,10 @@ fn cancelling_a_script_in_wait_any_ends_it() {
 
 #[test]
 fn one_start_past_max_calls_in_flight_raises_a_catchable_limit_error() {
-    let bridge = Bridge::builder().max_calls_in_flight(3).build().unwrap();
+    let bridge = Bridge::builder()
+        .limits(Limits::default().max_calls_in_flight(3))
+        .build()
+        .unwrap();
     let script = r#"
         let handles = [];
         for i in 0..3 { handles.push(start(Fn("fetch"), [1, `v${i}`])); }
@@ -213,7 +216,10 @@ fn one_start_past_max_calls_in_flight_raises_a_catchable_limit_error() {
 
 #[test]
 fn a_waited_handle_frees_its_place_at_once_and_a_dropped_one_when_its_call_ends() {
-    let bridge = Bridge::builder().max_calls_in_flight(2).build().unwrap();
+    let bridge = Bridge::builder()
+        .limits(Limits::default().max_calls_in_flight(2))
+        .build()
+        .unwrap();
     let script = r#"
         let total = 0;
         for round in 0..5 {

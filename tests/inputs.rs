@@ -1,6 +1,6 @@
 //! Values the host gives scripts: `ScriptRun::with` inputs and `BridgeBuilder::global` constants.
 
-use bridge_runtime::{script_async, Bridge, Error, Value};
+use bridge_runtime::{script_async, Bridge, Error, Limits, Value};
 use bridge_suite::child::in_child;
 use bridge_suite::observe::memory_bytes;
 use serde::{Serialize, Serializer};
@@ -226,7 +226,7 @@ fn a_bad_global_fails_build_naming_it() {
 fn hostile_scripts_under_the_sandbox_get_inputs_and_stay_bounded() {
     let bridge = Bridge::sandboxed()
         .global("quota", 10)
-        .max_operations(10_000)
+        .limits(Limits::sandboxed().max_operations(10_000))
         .build()
         .unwrap();
     let value = bridge
@@ -321,7 +321,10 @@ fn an_input_over_max_array_size_is_refused_before_it_is_built() {
 
 #[test]
 fn an_input_over_max_map_size_is_refused_naming_the_limit() {
-    let bridge = Bridge::builder().max_map_size(3).build().unwrap();
+    let bridge = Bridge::builder()
+        .limits(Limits::default().max_map_size(3))
+        .build()
+        .unwrap();
     let outer = BTreeMap::from([
         ("a", BTreeMap::from([("x", 1), ("y", 2)])),
         ("b", BTreeMap::new()),
@@ -368,7 +371,7 @@ fn a_global_over_a_size_limit_fails_build_naming_it_and_the_limit() {
     // The limit set after the global still applies: globals are checked at build.
     let error = Bridge::builder()
         .global("list", vec![1, 2, 3])
-        .max_array_size(2)
+        .limits(Limits::default().max_array_size(2))
         .build()
         .unwrap_err();
     assert!(

@@ -1,6 +1,6 @@
 //! Rhai's own limits, set through the builder, and the sandboxed preset.
 
-use bridge_runtime::{script_async, Bridge, Error};
+use bridge_runtime::{script_async, Bridge, Error, Limits};
 use bridge_suite::observe::assert_registered_once;
 use serde_json::json;
 
@@ -28,7 +28,10 @@ fn every_function_here_is_registered_once() {
 
 #[test]
 fn max_operations_stops_a_runaway_script() {
-    let bridge = Bridge::builder().max_operations(10_000).build().unwrap();
+    let bridge = Bridge::builder()
+        .limits(Limits::default().max_operations(10_000))
+        .build()
+        .unwrap();
     let message = script_error(bridge.run("let i = 0; loop { i += 1; }"));
     assert!(message.contains("Too many operations"), "{message}");
     assert_eq!(
@@ -41,7 +44,10 @@ fn max_operations_stops_a_runaway_script() {
 
 #[test]
 fn max_call_depth_stops_deep_recursion() {
-    let bridge = Bridge::builder().max_call_depth(10).build().unwrap();
+    let bridge = Bridge::builder()
+        .limits(Limits::default().max_call_depth(10))
+        .build()
+        .unwrap();
     let message =
         script_error(bridge.run("fn down(n) { if n == 0 { 0 } else { down(n - 1) } } down(50)"));
     assert!(message.contains("Stack overflow"), "{message}");
@@ -56,9 +62,12 @@ fn max_call_depth_stops_deep_recursion() {
 #[test]
 fn size_limits_apply_to_values_returned_by_async_functions_too() {
     let bridge = Bridge::builder()
-        .max_string_size(100)
-        .max_array_size(100)
-        .max_map_size(2)
+        .limits(
+            Limits::default()
+                .max_string_size(100)
+                .max_array_size(100)
+                .max_map_size(2),
+        )
         .build()
         .unwrap();
     assert!(script_error(bridge.run("make_text(1000)")).contains("Length of string"));
@@ -82,7 +91,7 @@ fn sandboxed_refuses_eval_and_imports_and_bounds_work() {
 #[test]
 fn sandboxed_settings_can_still_be_changed() {
     let bridge = Bridge::sandboxed()
-        .max_operations(50_000_000)
+        .limits(Limits::sandboxed().max_operations(50_000_000))
         .build()
         .unwrap();
     let sum = bridge

@@ -1,7 +1,8 @@
 //! Record, replay and mock: calls kept as JSON lines and served again without the functions,
 //! or served by the host.
 
-use bridge_runtime::{script_async, Bridge, Error, RecordedCall, Value};
+use bridge_runtime::record::{RecordAndReplay, RecordedCall};
+use bridge_runtime::{script_async, Bridge, Error, Value};
 use bridge_suite::call_log::CallLog;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -99,10 +100,10 @@ fn a_recorded_script_replays_bit_for_bit_without_calling_the_functions() {
         log.text()
     );
     assert_eq!(calls[0].arguments, serde_json::json!({ "id": 7 }));
-    assert_eq!(calls[0].result.as_ref().unwrap()["items"][1], "item 7");
+    assert_eq!(calls[0].outcome.value().unwrap()["items"][1], "item 7");
     assert!(calls[0].duration_us >= 2_000, "{:?}", calls[0]);
     assert_eq!(calls[0].script.as_deref(), Some("shop"));
-    let error = calls[1].error.as_ref().unwrap();
+    let error = calls[1].outcome.error().unwrap();
     assert_eq!(
         (&error.kind[..], &error.message[..]),
         ("error", "no order -1")
@@ -128,9 +129,9 @@ fn a_recorded_script_replays_bit_for_bit_without_calling_the_functions() {
         calls.sort_by_key(|call| call.call);
         calls
             .into_iter()
-            .map(|call| RecordedCall {
-                duration_us: 0,
-                ..call
+            .map(|mut call| {
+                call.duration_us = 0;
+                call
             })
             .collect()
     };
@@ -493,7 +494,7 @@ fn a_start_refused_for_the_in_flight_limit_uses_up_no_recorded_call() {
         r#"{"call":2,"function":"rr_untouchable","arguments":{"x":2},"result":2}"#,
     );
     let bridge = Bridge::sandboxed()
-        .max_calls_in_flight(1)
+        .limits(bridge_runtime::Limits::sandboxed().max_calls_in_flight(1))
         .replay(log.as_bytes())
         .build()
         .unwrap();

@@ -2,7 +2,7 @@
 //! engine thread are never held up by it. Bounds are generous: at least twice the ideal, far below
 //! the sleeps that would otherwise run.
 
-use bridge_runtime::{Bridge, Error};
+use bridge_runtime::{Bridge, Error, Limits};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -23,7 +23,7 @@ fn sleep_waits_and_returns_unit() {
 #[test]
 fn a_sleep_past_the_script_timeout_ends_at_the_deadline() {
     let bridge = Bridge::sandboxed()
-        .script_timeout(Duration::from_millis(200))
+        .limits(Limits::sandboxed().script_timeout(Duration::from_millis(200)))
         .build()
         .unwrap();
     let started = Instant::now();

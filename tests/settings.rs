@@ -1,7 +1,7 @@
 //! Numeric settings the host cannot have fail `build` with `Error::Config` naming the setting,
 //! the value and the range; none is clamped silently, and every accepted extreme works.
 
-use bridge_runtime::{script_async, Bridge, BridgeBuilder, Error};
+use bridge_runtime::{script_async, Bridge, BridgeBuilder, Error, Limits};
 use bridge_suite::child::in_child;
 use bridge_suite::observe::assert_registered_once;
 use std::time::Duration;
@@ -124,24 +124,39 @@ fn no_concurrent_scripts_at_all_is_refused() {
 #[test]
 fn a_zero_rhai_limit_is_refused_because_rhai_reads_it_as_unlimited() {
     let cases: [(&str, BridgeBuilder); 4] = [
-        ("max_operations", Bridge::sandboxed().max_operations(0)),
-        ("max_string_size", Bridge::sandboxed().max_string_size(0)),
-        ("max_array_size", Bridge::sandboxed().max_array_size(0)),
-        ("max_map_size", Bridge::sandboxed().max_map_size(0)),
+        (
+            "max_operations",
+            Bridge::sandboxed().limits(Limits::sandboxed().max_operations(0)),
+        ),
+        (
+            "max_string_size",
+            Bridge::sandboxed().limits(Limits::sandboxed().max_string_size(0)),
+        ),
+        (
+            "max_array_size",
+            Bridge::sandboxed().limits(Limits::sandboxed().max_array_size(0)),
+        ),
+        (
+            "max_map_size",
+            Bridge::sandboxed().limits(Limits::sandboxed().max_map_size(0)),
+        ),
     ];
     for (setting, builder) in cases {
         let message = config_error(builder);
         assert!(
             message.starts_with(&format!(
-                "{setting}(0) is out of range: Rhai reads 0 as no limit"
+                "Limits::{setting}(0) is out of range: Rhai reads 0 as no limit"
             )),
             "{message}"
         );
     }
     // The largest values lift the limits.
     let bridge = Bridge::sandboxed()
-        .max_string_size(usize::MAX)
-        .max_operations(u64::MAX)
+        .limits(
+            Limits::sandboxed()
+                .max_string_size(usize::MAX)
+                .max_operations(u64::MAX),
+        )
         .build()
         .unwrap();
     let long = bridge.run(r#"let s = "x"; for i in 0..17 { s += s } s.len()"#);
@@ -154,8 +169,11 @@ fn the_longest_durations_mean_no_limit_and_never_overflow() {
         "the_longest_durations_mean_no_limit_and_never_overflow",
         || {
             let bridge = Bridge::builder()
-                .script_timeout(Duration::MAX)
-                .call_timeout(Duration::MAX)
+                .limits(
+                    Limits::default()
+                        .script_timeout(Duration::MAX)
+                        .call_timeout(Duration::MAX),
+                )
                 .engine_idle_timeout(Duration::MAX)
                 .build()
                 .unwrap();
@@ -174,13 +192,13 @@ fn the_longest_durations_mean_no_limit_and_never_overflow() {
 #[test]
 fn zero_durations_end_scripts_with_clear_errors_not_hangs() {
     let bridge = Bridge::builder()
-        .script_timeout(Duration::ZERO)
+        .limits(Limits::default().script_timeout(Duration::ZERO))
         .build()
         .unwrap();
     let error = bridge.run("loop {}").unwrap_err();
     assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
     let bridge = Bridge::builder()
-        .call_timeout(Duration::ZERO)
+        .limits(Limits::default().call_timeout(Duration::ZERO))
         .build()
         .unwrap();
     let error = bridge.run("nap(50)").unwrap_err();

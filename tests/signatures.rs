@@ -1,7 +1,8 @@
 //! Script-visible signatures: parameter names, script types and doc comments reach Rhai's
 //! metadata, its signatures and its definition files, and `Bridge::definitions` writes them.
 
-use bridge_runtime::{registered_functions, script_async, Bridge, Error};
+use bridge_runtime::registry::{registered_functions, ScriptFunction};
+use bridge_runtime::{script_async, Bridge, Error};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -29,7 +30,7 @@ async fn tag_users(ids: Vec<i64>, tag: &str, limit: Option<u32>, extra: HashMap<
     let _ = (ids, tag, limit, extra);
 }
 
-fn registered(name: &str) -> &'static bridge_runtime::ScriptFunction {
+fn registered(name: &str) -> &'static ScriptFunction {
     registered_functions()
         .into_iter()
         .find(|function| function.name() == name)

@@ -1,7 +1,7 @@
 //! The bridge's checked versions of Rhai standard-library functions, and the sandbox's rules for
 //! closures: the ordinary uses still work, the size-multiplying ones fail before they allocate.
 
-use bridge_runtime::{Bridge, Error};
+use bridge_runtime::{Bridge, Error, Limits};
 use serde_json::json;
 
 fn script_error(result: Result<serde_json::Value, Error>) -> (String, Option<usize>) {
@@ -55,7 +55,10 @@ fn a_replace_that_would_pass_max_string_size_fails_before_allocating() {
 
 #[test]
 fn a_replace_within_the_limit_may_still_grow_the_string() {
-    let bridge = Bridge::builder().max_string_size(10).build().unwrap();
+    let bridge = Bridge::builder()
+        .limits(Limits::default().max_string_size(10))
+        .build()
+        .unwrap();
     assert_eq!(
         bridge
             .run(r#"let s = "aaaaa"; s.replace("a", "bb"); s"#)
@@ -92,7 +95,7 @@ fn the_default_bridge_allows_capturing_closures_and_the_sandbox_can_too() {
     let script = "let n = 40; let add = |x| x + n; add.call(2)";
     assert_eq!(Bridge::new().unwrap().run(script).unwrap(), json!(42));
     let bridge = Bridge::sandboxed()
-        .capturing_closures(true)
+        .limits(Limits::sandboxed().capturing_closures(true))
         .build()
         .unwrap();
     assert_eq!(bridge.run(script).unwrap(), json!(42));

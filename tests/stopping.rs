@@ -2,7 +2,7 @@
 //! (seen through drop guards, not assumed). Bounds are generous: each is at least twice the
 //! ideal and far below the 10 s the stopped work would otherwise take.
 
-use bridge_runtime::{script_async, Bridge, CallErrorKind, Error, ScriptContext};
+use bridge_runtime::{script_async, Bridge, CallErrorKind, Error, Limits, ScriptContext};
 use bridge_suite::observe::{assert_registered_once, DropCounter};
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -50,7 +50,7 @@ fn every_function_here_is_registered_once() {
 #[test]
 fn a_call_past_the_bridge_call_timeout_is_dropped_and_raises_a_timeout() {
     let bridge = Bridge::builder()
-        .call_timeout(Duration::from_millis(100))
+        .limits(Limits::default().call_timeout(Duration::from_millis(100)))
         .build()
         .unwrap();
     let (result, elapsed, counter) = run_long_sleep(&bridge);
@@ -79,7 +79,7 @@ fn a_call_timeout_is_catchable_and_the_script_goes_on() {
 #[test]
 fn a_function_timeout_overrides_the_bridge_default() {
     let bridge = Bridge::builder()
-        .call_timeout(Duration::from_secs(30))
+        .limits(Limits::default().call_timeout(Duration::from_secs(30)))
         .build()
         .unwrap();
     let started = Instant::now();
@@ -94,7 +94,7 @@ fn a_function_timeout_overrides_the_bridge_default() {
 #[test]
 fn a_script_past_its_deadline_ends_promptly_while_blocked_on_a_call() {
     let bridge = Bridge::builder()
-        .script_timeout(Duration::from_millis(200))
+        .limits(Limits::default().script_timeout(Duration::from_millis(200)))
         .build()
         .unwrap();
     let (result, elapsed, counter) = run_long_sleep(&bridge);
@@ -122,7 +122,7 @@ fn a_script_past_its_deadline_ends_promptly_while_blocked_on_a_call() {
 #[test]
 fn a_script_past_its_deadline_ends_even_in_a_busy_loop() {
     let bridge = Bridge::builder()
-        .script_timeout(Duration::from_millis(200))
+        .limits(Limits::default().script_timeout(Duration::from_millis(200)))
         .build()
         .unwrap();
     let started = Instant::now();

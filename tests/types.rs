@@ -306,9 +306,12 @@ fn result_ok_is_the_value() {
 
 #[test]
 fn a_script_final_value_without_json_form_is_an_error() {
-    assert!(matches!(run(r#"Fn("shout")"#), Err(Error::Result { .. })));
+    assert!(matches!(
+        run(r#"Fn("shout")"#),
+        Err(Error::ResultNotJson { .. })
+    ));
     match run("[1, 0.0 / 0.0]") {
-        Err(Error::Result { message }) => {
+        Err(Error::ResultNotJson { message }) => {
             assert_eq!(message, "at [1]: the float NaN has no JSON form")
         }
         other => panic!("expected a result error, got {other:?}"),

@@ -2,7 +2,7 @@
 //! slices and stack guard run between operations).
 
 use crate::measure::{Pair, Table};
-use bridge_runtime::Bridge;
+use bridge_runtime::{Bridge, Limits};
 use std::time::Instant;
 
 /// Scripts in the style of Rhai's own `scripts/` (fibonacci, primes, a counting loop), each a
@@ -37,7 +37,7 @@ pub fn cpu_bound_rows(table: &mut Table, rounds: usize) -> bool {
     let mut engine = rhai::Engine::new();
     engine.set_max_call_levels(64);
     let bridge = Bridge::builder()
-        .max_call_depth(64)
+        .limits(Limits::default().max_call_depth(64))
         .build()
         .expect("bridge starts");
     // The least any per-operation check costs in Rhai: an `on_progress` callback that does

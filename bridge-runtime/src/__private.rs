@@ -6,10 +6,10 @@ pub use crate::call::command::{
 };
 pub use crate::call::proxy::ScriptCall;
 pub use crate::call::raise::ProxyResult;
-pub use crate::call::registry::ScriptFunction;
-pub use crate::call::signature::{ScriptParam, ScriptReturn};
-pub use crate::call::type_checks::{ScriptArgument, ScriptValue};
+pub use crate::convert::type_checks::{ScriptArgument, ScriptValue};
 pub use crate::error::CallFailure;
+pub use crate::registered::function::ScriptFunction;
+pub use crate::signature::{ScriptParam, ScriptReturn};
 pub use crate::state::{CallEnv, RequiredType};
 pub use inventory;
 pub use rhai;

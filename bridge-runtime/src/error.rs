@@ -1,16 +1,15 @@
 //! The errors a host sees: [`Error`] and the pieces it is made of.
 
-use ref_cast::RefCast;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// Where in a script something happened, in Rhai's own terms (`line 2, position 1`), and in
 /// which script if it was given a name ([`ScriptRun::name`](crate::ScriptRun::name)).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ScriptPosition {
-    /// 1-based line and 1-based column, or `None` when Rhai knew no position.
-    line_and_column: Option<(usize, usize)>,
+    /// The 1-based line and, where known, the 1-based column; `None` when Rhai knew no position.
+    line_and_column: Option<(usize, Option<usize>)>,
     script: Option<Arc<str>>,
 }
 
@@ -18,7 +17,7 @@ impl ScriptPosition {
     /// A position at `line`, `column` (both 1-based).
     pub const fn new(line: usize, column: usize) -> Self {
         Self {
-            line_and_column: Some((line, column)),
+            line_and_column: Some((line, Some(column))),
             script: None,
         }
     }
@@ -45,18 +44,15 @@ impl ScriptPosition {
         self.line_and_column.map(|(line, _)| line)
     }
 
-    /// The 1-based column ("position" in Rhai's words), if known.
+    /// The 1-based column ("position" in Rhai's words), if known (Rhai knows the line alone of
+    /// some errors, such as one at the end of a line).
     pub fn column(&self) -> Option<usize> {
-        self.line_and_column.map(|(_, column)| column)
+        self.line_and_column.and_then(|(_, column)| column)
     }
 
     /// Rhai's `position` in the script named `script` (if named).
     pub(crate) fn from_rhai(position: rhai::Position, script: Option<&Arc<str>>) -> Self {
-        let line_and_column = match (position.line(), position.position()) {
-            (Some(line), Some(column)) => Some((line, column)),
-            (Some(line), None) => Some((line, 0)),
-            _ => None,
-        };
+        let line_and_column = position.line().map(|line| (line, position.position()));
         Self {
             line_and_column,
             script: script.cloned(),
@@ -70,7 +66,8 @@ impl fmt::Display for ScriptPosition {
             write!(f, "{script}, ")?;
         }
         match self.line_and_column {
-            Some((line, column)) => write!(f, "line {line}, position {column}"),
+            Some((line, Some(column))) => write!(f, "line {line}, position {column}"),
+            Some((line, None)) => write!(f, "line {line}"),
             None => f.write_str("unknown position"),
         }
     }
@@ -99,7 +96,7 @@ pub enum CallErrorKind {
     /// The bridge shut down before the call finished.
     Shutdown,
     /// The call would pass one of the bridge's limits: the script already has
-    /// [`max_calls_in_flight`](crate::BridgeBuilder::max_calls_in_flight) calls started and not
+    /// [`max_calls_in_flight`](crate::Limits::max_calls_in_flight) calls started and not
     /// waited on.
     Limit,
     /// Recording or replaying calls failed: the replay's next recorded call is another function
@@ -154,7 +151,12 @@ impl fmt::Display for CallErrorKind {
 }
 
 /// A failed call from a script to an async function, uncaught by the script.
+///
+/// Its `Display` says everything (the function, what went wrong, where), so it has no
+/// [`source`](std::error::Error::source): the function's own error crossed threads as its text
+/// only, which is [`message`](Self::message).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CallError {
     /// The name the script called the function by.
     pub function: String,
@@ -189,51 +191,14 @@ impl fmt::Display for CallError {
     }
 }
 
-/// The function's own error (its `Display`) is the source of a call error of kind
-/// [`CallErrorKind::Error`].
-impl std::error::Error for CallError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self.kind {
-            CallErrorKind::Error => Some(ErrorMessage::ref_cast(&self.message)),
-            _ => None,
-        }
-    }
-}
-
-/// An underlying error known by its message only: what an async function's error displayed as
-/// (errors need not be `Send`, so only their text crosses threads), or Rhai's description of a
-/// syntax or script error. [`Error::source`](std::error::Error::source) returns one.
-#[derive(RefCast, PartialEq, Eq)]
-#[repr(transparent)]
-pub struct ErrorMessage(String);
-
-impl ErrorMessage {
-    /// The message.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for ErrorMessage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
-    }
-}
-
-impl fmt::Display for ErrorMessage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for ErrorMessage {}
+impl std::error::Error for CallError {}
 
 /// Everything that can end [`run`](crate::run) or [`Bridge::run`](crate::Bridge::run) with an error.
 ///
 /// It is `Send + Sync + Clone` and holds no Rhai values, so it can cross back to any thread. Its
-/// `Display` says everything (what, where); [`source`](std::error::Error::source) gives the
-/// underlying error where there is one: the [`CallError`]'s own source for a failed call (the
-/// function's error), an [`ErrorMessage`] with Rhai's or serde's description otherwise.
+/// `Display` says everything (what, where, and the underlying error's text: Rhai's, serde's, or
+/// the function's), so no variant has a [`source`](std::error::Error::source), and an
+/// `anyhow`/`eyre` chain prints each message once.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
@@ -254,7 +219,7 @@ pub enum Error {
         position: ScriptPosition,
     },
     /// The script finished, but its value has no JSON form.
-    Result {
+    ResultNotJson {
         /// What could not be converted, and where inside the value.
         message: String,
     },
@@ -318,7 +283,7 @@ impl fmt::Display for Error {
             Self::Call(error) => fmt::Display::fmt(error, f),
             Self::Syntax { message, position } => write!(f, "syntax error: {message} ({position})"),
             Self::Script { message, position } => write!(f, "script error: {message} ({position})"),
-            Self::Result { message } => {
+            Self::ResultNotJson { message } => {
                 write!(
                     f,
                     "the script's result cannot be returned as JSON: {message}"
@@ -367,7 +332,7 @@ impl Error {
             Self::Call(_) => "call",
             Self::Syntax { .. } => "syntax",
             Self::Script { .. } => "script",
-            Self::Result { .. } => "result",
+            Self::ResultNotJson { .. } => "result",
             Self::ResultType { .. } => "result_type",
             Self::Input { .. } => "input",
             Self::DuplicateFunction { .. } => "duplicate_function",
@@ -383,22 +348,7 @@ impl Error {
     }
 }
 
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        let message = match self {
-            Self::Call(error) => return error.source(),
-            Self::Syntax { message, .. }
-            | Self::Script { message, .. }
-            | Self::Result { message }
-            | Self::ResultType { message, .. }
-            | Self::Input { message, .. }
-            | Self::Startup(message)
-            | Self::Resources(message) => message,
-            _ => return None,
-        };
-        Some(ErrorMessage::ref_cast(message))
-    }
-}
+impl std::error::Error for Error {}
 
 /// Why a call failed on the worker (the function's error, a missing state, a panic): what a
 /// command's dispatch returns instead of its output. Used by generated code only.
@@ -443,4 +393,26 @@ pub(crate) fn cut_for_message(text: &str) -> String {
         end -= 1;
     }
     format!("{}... ({} more bytes)", &text[..end], text.len() - end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_position_rhai_knows_the_line_of_only_has_no_column() {
+        let line_only = ScriptPosition::from_rhai(rhai::Position::new(3, 0), None);
+        assert_eq!((line_only.line(), line_only.column()), (Some(3), None));
+        assert_eq!(line_only.to_string(), "line 3");
+        let both = ScriptPosition::from_rhai(rhai::Position::new(3, 7), Some(&"job".into()));
+        assert_eq!((both.line(), both.column()), (Some(3), Some(7)));
+        assert_eq!(both.to_string(), "job, line 3, position 7");
+        assert_eq!(ScriptPosition::NONE.to_string(), "unknown position");
+    }
+
+    #[test]
+    fn long_input_is_cut_in_messages() {
+        let cut = cut_for_message(&"x".repeat(1000));
+        assert!(cut.starts_with(&"x".repeat(200)) && cut.ends_with("... (800 more bytes)"));
+    }
 }

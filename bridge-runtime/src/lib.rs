@@ -39,8 +39,9 @@
 //! flight, many scripts, engine hooks, tracing.
 //!
 #![doc = include_str!("guide.md")]
-// Unsafe code lives only in the modules that opt in (`sync::reply`, `call::command`,
-// `sync::fiber`, `sync::stack_overflow`), and every block says why it is sound.
+// Unsafe code lives only in the modules that opt in (`sync::reply`, `sync::thread_bound`,
+// `call::command`, `fiber::coroutine`, `fiber::stacks`, `fiber::stack_overflow`), and every
+// block says why it is sound.
 #![deny(
     missing_docs,
     unsafe_code,
@@ -48,15 +49,19 @@
     clippy::undocumented_unsafe_blocks
 )]
 
-// From the top down: `api` → `engine`, `worker` → `call` → `sync` → the leaves (`convert`,
-// `state`, `trace`, `catch_unwind`, `error`). Each part uses only parts below it, and no modules import
-// each other in a circle: `tests/module_layers.rs` checks both.
+// From the top down: `api` → `engine`, `worker` → `registered` → `call` → `sync` → `fiber` → the
+// leaves (`convert`, `state`, `signature`, `trace`, `catch_unwind`, `error`). Each part uses only
+// parts below it, and no modules import each other in a circle: `tests/module_layers.rs` checks
+// both.
 mod api;
 mod call;
 mod catch_unwind;
 mod convert;
 mod engine;
 mod error;
+mod fiber;
+mod registered;
+mod signature;
 mod state;
 mod sync;
 mod trace;
@@ -67,22 +72,36 @@ pub mod __private;
 
 pub use api::bridge::{run, Bridge};
 pub use api::builder::BridgeBuilder;
-pub use api::definitions::ScriptDefinitions;
 pub use api::handle::ScriptHandle;
+pub use api::limits::Limits;
 pub use api::script::{IntoScript, Script};
 pub use api::script_run::ScriptRun;
 pub use call::command::ScriptCommand;
-pub use call::registry::{registered_functions, ScriptFunction};
-pub use call::replay_log::{RecordedCall, RecordedError};
-pub use call::signature::{ScriptParam, ScriptReturn};
 pub use convert::rules::MAX_VALUE_DEPTH;
-pub use error::{CallError, CallErrorKind, Error, ErrorMessage, ScriptPosition};
+pub use error::{CallError, CallErrorKind, Error, ScriptPosition};
 /// The Rhai crate the bridge runs, for [`BridgeBuilder::configure_engine`] and
 /// [`BridgeBuilder::on_progress`].
 pub use rhai;
 /// A script's final value, as JSON (re-exported from `serde_json`).
 pub use serde_json::Value;
-pub use state::{RequiredType, ScriptContext, State};
+pub use state::{ScriptContext, State};
+
+/// What a bridge knows of the `#[script_async]` functions: each one's name, signature and
+/// needs ([`registered_functions`](registry::registered_functions)), and the definitions a
+/// bridge's scripts see ([`ScriptDefinitions`](registry::ScriptDefinitions)).
+pub mod registry {
+    pub use crate::api::definitions::ScriptDefinitions;
+    pub use crate::registered::function::{registered_functions, ScriptFunction};
+    pub use crate::signature::{ScriptParam, ScriptReturn};
+    pub use crate::state::RequiredType;
+}
+
+/// Calls recorded, replayed and mocked: the builder's methods for it
+/// ([`RecordAndReplay`](record::RecordAndReplay)) and what a record holds.
+pub mod record {
+    pub use crate::api::recording::RecordAndReplay;
+    pub use crate::call::replay_log::{RecordedCall, RecordedError, RecordedOutcome};
+}
 
 /// Lets Rhai scripts call an `async fn`.
 ///

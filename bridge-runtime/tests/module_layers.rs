@@ -42,17 +42,29 @@ const LAYERS: &[(&str, &str)] = &[
         "the worker side: the thread whose tokio runtime runs the async calls",
     ),
     (
+        "registered",
+        "the functions #[script_async] registered, collected at link time",
+    ),
+    (
         "call",
-        "the call protocol: the proxy's view, commands, the queue, the registry",
+        "the call protocol: the proxy's view and its stages, commands, the queue",
     ),
     (
         "sync",
-        "synchronisation primitives: reply cell, fibers, waiting, stop switch",
+        "synchronisation primitives: reply cell, waiting, waking, stop switch",
+    ),
+    (
+        "fiber",
+        "fibers: scripts as coroutines on their own guarded stacks",
     ),
     ("convert", "script values to and from Rust values"),
     (
         "state",
         "State, ScriptContext and the typed maps that hold them",
+    ),
+    (
+        "signature",
+        "how a registered function's parameters and result read",
     ),
     ("trace", "tracing spans for scripts and calls"),
     ("catch_unwind", "containing panics"),

@@ -25,7 +25,7 @@ impl CallLog {
     }
 
     /// Each recorded line, parsed.
-    pub fn calls(&self) -> Vec<bridge_runtime::RecordedCall> {
+    pub fn calls(&self) -> Vec<bridge_runtime::record::RecordedCall> {
         self.text()
             .lines()
             .map(|line| serde_json::from_str(line).expect("a recorded call"))

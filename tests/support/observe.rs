@@ -67,7 +67,7 @@ impl Drop for DropGuard {
 
 /// Asserts that each of `names` is registered exactly once, under that script name.
 pub fn assert_registered_once(names: &[&str]) {
-    let functions = bridge_runtime::registered_functions();
+    let functions = bridge_runtime::registry::registered_functions();
     for name in names {
         let count = functions.iter().filter(|f| f.name() == *name).count();
         assert_eq!(count, 1, "`{name}` should be registered exactly once");

@@ -1,15 +1,19 @@
 //! [`Bridge`]: the worker, the engine threads and the channels between them, and [`run`].
 
 use crate::api::definitions::ScriptDefinitions;
+use crate::api::dispatch;
 use crate::api::handle::ScriptHandle;
 use crate::api::inputs::NamedValues;
 use crate::api::script::{IntoScript, Script};
 use crate::api::script_run::ScriptRun;
-use crate::call::registry::ScriptFunction;
+use crate::call::command::ScriptCommand;
 use crate::engine::pool::EnginePool;
 use crate::error::Error;
+use crate::registered::function::ScriptFunction;
 use crate::state::TypeMap;
 use crate::worker::thread::Worker;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::Value;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -152,6 +156,62 @@ impl Bridge {
     /// [`max_engine_threads`](crate::BridgeBuilder::max_engine_threads), or the minimum if higher).
     pub fn engine_threads(&self) -> usize {
         self.pool.live_threads()
+    }
+
+    /// Runs one command on the worker, outside any script, and blocks this thread until it
+    /// finishes: a call of the function it names, with its arguments, the bridge's `State` and
+    /// its `call_timeout`. Made for the command enum a `#[script_async] mod` writes (serde data:
+    /// a queue or an RPC layer can carry it).
+    ///
+    /// A command gets what a script's call gets: a function the bridge does not expose (its
+    /// allow-list) is an error of kind [`not_exposed`](crate::CallErrorKind::NotExposed); arguments
+    /// nested deeper than [`MAX_VALUE_DEPTH`](crate::MAX_VALUE_DEPTH) or past the bridge's
+    /// string, array or map limits are an `argument` error; the call is recorded when the bridge
+    /// records. A mocked or replayed function serves JSON, which this typed form cannot give
+    /// back as the function's Rust type: there it is a `recording` error pointing at
+    /// [`dispatch_json`](Self::dispatch_json), which serves them. A function's failure is an
+    /// [`Error::Call`] naming it; a function that needs a `ScriptContext` fails, since no script
+    /// gives one. On one of a bridge's own threads it would wait on itself, so there it is
+    /// [`Error::BlockingOnBridgeThread`] at once.
+    ///
+    /// ```
+    /// #[bridge_runtime::script_async]
+    /// mod shop {
+    ///     pub async fn price(item: String, count: i64) -> Result<i64, String> {
+    ///         match &item[..] {
+    ///             "tea" => Ok(count * 3),
+    ///             _ => Err(format!("no price for {item}")),
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let bridge = bridge_runtime::Bridge::new()?;
+    /// let command = shop::ShopCommand::Price(shop::PriceCommand { item: "tea".into(), count: 2 });
+    /// assert_eq!(bridge.dispatch(command)?, 6);
+    /// # Ok::<(), bridge_runtime::Error>(())
+    /// ```
+    pub fn dispatch<C: ScriptCommand + Serialize>(&self, command: C) -> Result<C::Output, Error> {
+        dispatch::dispatch(&self.dispatch_target(), command)
+    }
+
+    /// [`dispatch`](Self::dispatch) of a command given as JSON
+    /// (`{"function": "price", "arguments": {"item": "tea", "count": 2}}` for a module's command
+    /// enum), with the function's value given back as JSON. JSON that is no such command is an
+    /// [`Error::Call`] of kind `argument` saying why (quoting at most 200 bytes of it). Mocked and
+    /// replayed functions are served as for a script (a mock on the worker's blocking pool).
+    pub fn dispatch_json<C: ScriptCommand + DeserializeOwned>(
+        &self,
+        command: Value,
+    ) -> Result<Value, Error> {
+        dispatch::dispatch_json::<C>(&self.dispatch_target(), command)
+    }
+
+    fn dispatch_target(&self) -> dispatch::Target<'_> {
+        dispatch::Target {
+            functions: &self.functions,
+            settings: self.pool.settings(),
+            commands: self.worker.commands(),
+        }
     }
 }
 

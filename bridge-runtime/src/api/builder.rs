@@ -3,12 +3,12 @@
 use crate::api::bridge::Bridge;
 use crate::api::exposure::exposed_functions;
 use crate::api::inputs::NamedValues;
+use crate::api::limits::Limits;
 use crate::api::setting_bounds::{
     not_zero, within, MAX_ENGINE_THREADS, MAX_STACK_SIZE, MIN_STACK_SIZE,
 };
+use crate::call::call_records::RecordSettings;
 use crate::call::env::CallSettings;
-use crate::call::recorded::RecordSettings;
-use crate::call::registry::unique_functions;
 use crate::catch_unwind::describe_panic;
 use crate::convert::size_limits::SizeLimits;
 use crate::engine::build::{EngineHook, EngineSettings, ProgressHook};
@@ -17,6 +17,7 @@ use crate::engine::output::{OutputTarget, ScriptOutput};
 use crate::engine::placement::PoolSize;
 use crate::engine::pool::EnginePool;
 use crate::error::Error;
+use crate::registered::function::unique_functions;
 use crate::state::TypeMap;
 use crate::sync::wait::SpinGate;
 use crate::worker::thread::Worker;
@@ -27,7 +28,8 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// A bridge's constructors, beside the builder they use.
+/// A bridge's constructors, beside the builder they use (in `bridge.rs` they would make it and
+/// this file import each other).
 impl Bridge {
     /// A bridge with every registered function and the default settings.
     ///
@@ -41,25 +43,12 @@ impl Bridge {
         BridgeBuilder::default()
     }
 
-    /// A builder preset for untrusted scripts. Each limit can still be changed on the builder:
-    ///
-    /// | setting | value |
-    /// |---|---|
-    /// | `max_operations` | 1,000,000 |
-    /// | `max_call_depth` | 32 |
-    /// | `max_string_size` | 64 KiB |
-    /// | `max_array_size`, `max_map_size` | 10,000 |
-    /// | expression nesting | 64 (32 inside functions) |
-    /// | `script_timeout` | 5 s |
-    /// | `call_timeout` | 2 s |
-    /// | `max_concurrent_scripts` | 64 |
-    /// | `max_calls_in_flight` | 64 per script |
-    /// | `eval` | disabled |
-    /// | `import` | refused (no module resolver) |
-    /// | variables in scope, script functions | 256 each |
-    /// | closures that capture variables | refused (see [`capturing_closures`](BridgeBuilder::capturing_closures)) |
-    /// | script source | 64 KiB (see [`max_script_size`](BridgeBuilder::max_script_size)) |
-    /// | `print`, `debug` | discarded, unless [`on_print`](BridgeBuilder::on_print) / [`on_debug`](BridgeBuilder::on_debug) is set |
+    /// A builder preset for untrusted scripts: [`Limits::sandboxed`] (operations, sizes,
+    /// nesting, time, calls in flight; `eval`, `import` and capturing closures refused), at most
+    /// 64 scripts at once, and `print`/`debug` discarded unless
+    /// [`on_print`](BridgeBuilder::on_print) / [`on_debug`](BridgeBuilder::on_debug) is set.
+    /// Every setting can still be changed on the builder, the limits by giving
+    /// [`limits`](BridgeBuilder::limits) a changed [`Limits::sandboxed`].
     ///
     /// It does not choose which functions scripts may call: add `allow_function` /
     /// `allow_group`, or every registered function is exposed.
@@ -79,11 +68,8 @@ pub struct BridgeBuilder {
     states: TypeMap,
     allowed_functions: Vec<String>,
     allowed_groups: Vec<String>,
-    limits: ScriptLimits,
+    limits: Limits,
     output: ScriptOutput,
-    call_timeout: Option<Duration>,
-    script_timeout: Option<Duration>,
-    max_calls_in_flight: usize,
     stack_size: usize,
     spin_wait: bool,
     /// A bad one fails `build`.
@@ -105,12 +91,9 @@ impl Default for BridgeBuilder {
             states: TypeMap::default(),
             allowed_functions: Vec::new(),
             allowed_groups: Vec::new(),
-            limits: ScriptLimits::default(),
+            limits: Limits::default(),
             output: ScriptOutput::default(),
-            call_timeout: None,
-            script_timeout: None,
-            max_calls_in_flight: DEFAULT_MAX_CALLS_IN_FLIGHT,
-            stack_size: crate::sync::fiber::DEFAULT_STACK_SIZE,
+            stack_size: crate::fiber::coroutine::DEFAULT_STACK_SIZE,
             spin_wait: true,
             globals: NamedValues::globals(),
             cached_scripts: DEFAULT_CACHED_SCRIPTS,
@@ -125,22 +108,8 @@ impl BridgeBuilder {
     /// The preset behind [`Bridge::sandboxed`], documented there.
     pub(crate) fn sandbox() -> Self {
         let mut builder = Self::default()
-            .max_operations(1_000_000)
-            .max_call_depth(32)
-            .max_string_size(64 * 1024)
-            .max_array_size(10_000)
-            .max_map_size(10_000)
-            .script_timeout(Duration::from_secs(5))
-            .call_timeout(Duration::from_secs(2))
-            .max_concurrent_scripts(64)
-            .max_calls_in_flight(64);
-        builder.limits.max_expr_depths = Some((64, 32));
-        builder.limits.disable_eval = true;
-        builder.limits.disable_imports = true;
-        builder.limits.max_variables = Some(256);
-        builder.limits.max_functions = Some(256);
-        builder.limits.refuse_capturing_closures = true;
-        builder.limits.max_script_size = Some(64 * 1024);
+            .limits(Limits::sandboxed())
+            .max_concurrent_scripts(64);
         builder.output = ScriptOutput::discarded();
         builder
     }
@@ -168,59 +137,12 @@ impl BridgeBuilder {
         self
     }
 
-    /// At most this many Rhai operations per script (Rhai's `set_max_operations`). At least 1
-    /// (Rhai reads 0 as unlimited, so [`build`](Self::build) refuses it: give `u64::MAX`).
-    pub fn max_operations(mut self, limit: u64) -> Self {
-        self.limits.max_operations = Some(limit);
-        self
-    }
-
-    /// At most this deep a chain of script function calls (Rhai's `set_max_call_levels`).
-    pub fn max_call_depth(mut self, limit: usize) -> Self {
-        self.limits.max_call_depth = Some(limit);
-        self
-    }
-
-    /// Strings at most this many bytes long; inputs and globals too (see
-    /// [`ScriptRun::with`](crate::ScriptRun::with)). At least 1 (Rhai reads 0 as unlimited, so
-    /// [`build`](Self::build) refuses it: give `usize::MAX`).
-    pub fn max_string_size(mut self, limit: usize) -> Self {
-        self.limits.max_string_size = Some(limit);
-        self
-    }
-
-    /// Arrays at most this many items long (a blob's bytes count as items); inputs and globals
-    /// too. At least 1 (0 is refused at [`build`](Self::build), as for `max_string_size`).
-    pub fn max_array_size(mut self, limit: usize) -> Self {
-        self.limits.max_array_size = Some(limit);
-        self
-    }
-
-    /// Object maps with at most this many entries; inputs and globals too. At least 1 (0 is
-    /// refused at [`build`](Self::build), as for `max_string_size`).
-    pub fn max_map_size(mut self, limit: usize) -> Self {
-        self.limits.max_map_size = Some(limit);
-        self
-    }
-
-    /// Scripts longer than this many bytes are refused before they are parsed, with
-    /// [`Error::Script`] saying so (default: no limit; [`Bridge::sandboxed`]: 64 KiB). Rhai's
-    /// parser takes time quadratic in the number of statements (a 234 KiB script of short
-    /// statements: 1.2 s), and nothing interrupts a parse, not even the script's deadline.
-    pub fn max_script_size(mut self, bytes: usize) -> Self {
-        self.limits.max_script_size = Some(bytes);
-        self
-    }
-
-    /// Whether scripts may define closures that capture variables (default `true`, as in Rhai;
-    /// [`Bridge::sandboxed`]: `false`). A captured variable is shared between the scope and the
-    /// closure, so `let m = #{}; m.f = || m;` forms a reference cycle that is never freed: memory
-    /// a script can leak for good, however short it runs. Refused, a script with such a closure
-    /// fails before it starts with an error naming the variable; closures that capture nothing
-    /// (`|x| x * 2`) are always fine, and so are closures that use a [`global`](Self::global)
-    /// (it is constant: it can never hold the closure).
-    pub fn capturing_closures(mut self, allowed: bool) -> Self {
-        self.limits.refuse_capturing_closures = !allowed;
+    /// What each script may do: operations, call depth, sizes, nesting, `eval`, `import`,
+    /// capturing closures, its time, each call's time and its calls in flight (see [`Limits`];
+    /// default [`Limits::default`], [`Bridge::sandboxed`]: [`Limits::sandboxed`]). The sizes
+    /// also bound inputs, globals and dispatched commands.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -248,29 +170,6 @@ impl BridgeBuilder {
     /// standard output (Rhai's default; [`Bridge::sandboxed`] discards it).
     pub fn on_debug(mut self, hook: impl Fn(&str) + Send + Sync + 'static) -> Self {
         self.output.debug = OutputTarget::Hook(Arc::new(hook));
-        self
-    }
-
-    /// Each call's time limit, for functions without `#[script_async(timeout_ms = ...)]`. A call
-    /// past it is dropped on the worker and raises a catchable error of kind `"timeout"`.
-    pub fn call_timeout(mut self, limit: Duration) -> Self {
-        self.call_timeout = Some(limit);
-        self
-    }
-
-    /// Each script's wall-clock limit. A script past it ends promptly with [`Error::Timeout`],
-    /// even while it waits on a call, and its calls in flight are dropped.
-    pub fn script_timeout(mut self, limit: Duration) -> Self {
-        self.script_timeout = Some(limit);
-        self
-    }
-
-    /// At most this many calls started with `start` and not yet waited on, per script (default
-    /// 4,096; [`Bridge::sandboxed`]: 64). One more `start` raises a catchable error of kind
-    /// `"limit"`; waiting on a handle (or dropping it) frees its place. Without a bound, a script
-    /// looping over `start` keeps every call's future and reply alive until it ends.
-    pub fn max_calls_in_flight(mut self, limit: usize) -> Self {
-        self.max_calls_in_flight = limit;
         self
     }
 
@@ -432,7 +331,8 @@ impl BridgeBuilder {
     /// Starts the bridge: checks the registry and the settings, starts the worker.
     pub fn build(self) -> Result<Bridge, Error> {
         let max_engine_threads = self.check_settings()?;
-        let value_limits = effective_size_limits(&self.limits, &self.engine_hooks)?;
+        let engine_limits = self.limits.for_engine();
+        let value_limits = effective_size_limits(&engine_limits, &self.engine_hooks)?;
         let globals = self.globals.into_values_within(&value_limits)?;
         let exposed = exposed_functions(
             unique_functions()?,
@@ -460,14 +360,14 @@ impl BridgeBuilder {
             calls: CallSettings {
                 commands: worker.commands(),
                 bridge_stopped: bridge_stopped.clone(),
-                call_timeout: self.call_timeout,
-                max_calls_in_flight: self.max_calls_in_flight,
+                call_timeout: self.limits.call_timeout_value(),
+                max_calls_in_flight: self.limits.max_calls_in_flight_value(),
                 spin_gate,
                 runtime: worker.runtime(),
                 states,
                 records,
             },
-            limits: self.limits,
+            limits: engine_limits,
             output: self.output,
             stack_size: self.stack_size,
             globals,
@@ -490,7 +390,7 @@ impl BridgeBuilder {
             bridge_stopped,
             worker,
             pool,
-            script_timeout: self.script_timeout,
+            script_timeout: self.limits.script_timeout_value(),
             functions,
         })
     }
@@ -500,20 +400,12 @@ impl BridgeBuilder {
     /// Refuses a numeric setting the host cannot have (see `setting_bounds`); returns the
     /// number of engine threads to allow.
     fn check_settings(&self) -> Result<usize, Error> {
-        let limits = &self.limits;
-        not_zero("max_operations", limits.max_operations, "u64::MAX")?;
+        let limits = self.limits.for_engine();
+        not_zero("max_operations", limits.max_operations)?;
         let as_u64 = |limit: Option<usize>| limit.map(|limit| limit as u64);
-        not_zero(
-            "max_string_size",
-            as_u64(limits.max_string_size),
-            "usize::MAX",
-        )?;
-        not_zero(
-            "max_array_size",
-            as_u64(limits.max_array_size),
-            "usize::MAX",
-        )?;
-        not_zero("max_map_size", as_u64(limits.max_map_size), "usize::MAX")?;
+        not_zero("max_string_size", as_u64(limits.max_string_size))?;
+        not_zero("max_array_size", as_u64(limits.max_array_size))?;
+        not_zero("max_map_size", as_u64(limits.max_map_size))?;
         within(
             "script_stack_size",
             self.stack_size,
@@ -581,10 +473,6 @@ fn effective_size_limits(limits: &ScriptLimits, hooks: &[EngineHook]) -> Result<
 /// Parsed scripts each engine thread keeps unless the builder says otherwise.
 const DEFAULT_CACHED_SCRIPTS: usize = 256;
 
-/// Calls in flight per script unless the builder says otherwise: far more than a script that
-/// fans out needs, few enough that a runaway loop of `start` stays in megabytes.
-const DEFAULT_MAX_CALLS_IN_FLIGHT: usize = 4096;
-
 /// One less than the machine's cores (the worker needs one), at least one.
 fn default_engine_threads() -> usize {
     std::thread::available_parallelism()
@@ -600,11 +488,9 @@ impl fmt::Debug for BridgeBuilder {
             .field("allowed_functions", &self.allowed_functions)
             .field("allowed_groups", &self.allowed_groups)
             .field("globals", &globals)
-            .field("script_timeout", &self.script_timeout)
-            .field("call_timeout", &self.call_timeout)
+            .field("limits", &self.limits)
             .field("max_concurrent_scripts", &self.max_concurrent_scripts)
             .field("max_engine_threads", &self.max_engine_threads)
-            .field("max_calls_in_flight", &self.max_calls_in_flight)
             .field("engine_hooks", &self.engine_hooks.len())
             .field("mocks", &self.records.mock_names())
             .field("recording", &self.records.recorder.is_some())

@@ -1,7 +1,7 @@
 //! Which registered functions a bridge exposes to its scripts.
 
-use crate::call::registry::ScriptFunction;
 use crate::error::Error;
+use crate::registered::function::ScriptFunction;
 use crate::state::TypeMap;
 
 /// What a bridge's scripts can call: the functions, and those they would call in vain because

@@ -14,6 +14,7 @@ pub(crate) mod dispatch;
 pub(crate) mod exposure;
 pub(crate) mod handle;
 pub(crate) mod inputs;
+pub(crate) mod limits;
 pub(crate) mod recording;
 pub(crate) mod script;
 pub(crate) mod script_run;

@@ -1,7 +1,8 @@
-//! The builder's record, replay and mock methods (the mechanism is [`crate::call::recorded`]).
+//! [`RecordAndReplay`]: the builder's record, replay and mock methods (the mechanism is
+//! [`crate::call::call_records`]).
 
 use crate::api::builder::BridgeBuilder;
-use crate::call::recorded::MockFn;
+use crate::call::call_records::MockFn;
 use crate::call::replay_log::read_recorded;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -9,8 +10,10 @@ use serde_json::Value;
 use std::io::{BufRead, Write};
 use std::sync::Arc;
 
-/// Record, replay and mock.
-impl BridgeBuilder {
+/// Record, replay and mock, on a [`BridgeBuilder`]: for tests and debugging, so they stand
+/// apart from the builder's own settings. `use bridge_runtime::record::RecordAndReplay;` to
+/// call them. Implemented for [`BridgeBuilder`] only.
+pub trait RecordAndReplay: Sized + sealed::Sealed {
     /// Writes every call scripts make as one JSON line to `writer`: its number (in the order
     /// calls were made; lines are written as calls finish), the function, the arguments
     /// by parameter name, the `result` or the `error` (`kind` and `message`), the duration in
@@ -25,6 +28,7 @@ impl BridgeBuilder {
     /// at most 5 seconds for it.
     ///
     /// ```
+    /// use bridge_runtime::record::RecordAndReplay;
     /// use bridge_runtime::{script_async, Bridge};
     /// use std::sync::{Arc, Mutex};
     ///
@@ -52,10 +56,7 @@ impl BridgeBuilder {
     /// assert!(line.starts_with(r#"{"call":1,"function":"add_tax","arguments":{"amount":100},"result":120,"#));
     /// # Ok::<(), bridge_runtime::Error>(())
     /// ```
-    pub fn record(mut self, writer: impl Write + Send + 'static) -> Self {
-        self.records.recorder = Some(Box::new(writer));
-        self
-    }
+    fn record(self, writer: impl Write + Send + 'static) -> Self;
 
     /// Serves the calls recorded by [`record`](Self::record), in order, without calling the
     /// real functions: each call must be the next recorded one (same function, same
@@ -64,14 +65,11 @@ impl BridgeBuilder {
     /// script made. Concurrent scripts share the one sequence.
     ///
     /// The log is input, and checked as such: at most 64 MiB are read, and
-    /// [`build`](Self::build) fails, naming the line, on a line that is not a recorded call, calls
+    /// [`build`](crate::BridgeBuilder::build) fails, naming the line, on a line that is not a recorded call, calls
     /// a function this bridge does not expose, has both a `result` and an `error`, an error of
     /// an unknown kind, or a result that is not the function's script type (an `int` function's
     /// `"7"`), and on call numbers used twice or skipped (a log may also number none).
-    pub fn replay(mut self, reader: impl BufRead) -> Self {
-        self.records.replay = Some(read_recorded(reader));
-        self
-    }
+    fn replay(self, reader: impl BufRead) -> Self;
 
     /// Serves calls of the function scripts call `name` with `mock` instead: it gets the
     /// script's arguments as a JSON object by parameter name (after they were checked against
@@ -80,9 +78,10 @@ impl BridgeBuilder {
     /// blocking pool, where a slow mock holds up only its own script: the script's deadline,
     /// its cancel and the call's time limit end the wait as they end a real call's (the mock
     /// itself runs on to its end). A `name` the bridge does not expose fails
-    /// [`build`](Self::build).
+    /// [`build`](crate::BridgeBuilder::build).
     ///
     /// ```
+    /// use bridge_runtime::record::RecordAndReplay;
     /// use bridge_runtime::{script_async, Bridge, Value};
     ///
     /// #[script_async]
@@ -99,21 +98,18 @@ impl BridgeBuilder {
     /// assert_eq!(bridge.run(r#"account_balance("ada") - 50"#)?, 200);
     /// # Ok::<(), bridge_runtime::Error>(())
     /// ```
-    pub fn mock(
-        mut self,
+    fn mock(
+        self,
         name: &str,
         mock: impl Fn(Value) -> Result<Value, String> + Send + Sync + 'static,
-    ) -> Self {
-        let mock = MockFn::ByName(Arc::new(mock));
-        self.records.mocks.insert(name.to_owned(), mock);
-        self
-    }
+    ) -> Self;
 
     /// [`mock`](Self::mock) with typed arguments and result: `A` is deserialized from the
     /// arguments in order (a tuple such as `(i64, String)`, or `(i64,)` for one), and `R` is
     /// what the script gets. Arguments that do not fit `A` are an error for that call.
     ///
     /// ```
+    /// use bridge_runtime::record::RecordAndReplay;
     /// use bridge_runtime::{script_async, Bridge};
     ///
     /// #[script_async]
@@ -129,7 +125,44 @@ impl BridgeBuilder {
     /// assert_eq!(bridge.run(r#"shipping_cost(3, "NL")"#)?, 6.0);
     /// # Ok::<(), bridge_runtime::Error>(())
     /// ```
-    pub fn mock_typed<A, R>(
+    fn mock_typed<A, R>(
+        self,
+        name: &str,
+        mock: impl Fn(A) -> Result<R, String> + Send + Sync + 'static,
+    ) -> Self
+    where
+        A: DeserializeOwned,
+        R: Serialize;
+}
+
+mod sealed {
+    /// Keeps [`RecordAndReplay`](super::RecordAndReplay) to the bridge's own builder.
+    pub trait Sealed {}
+    impl Sealed for crate::api::builder::BridgeBuilder {}
+}
+
+impl RecordAndReplay for BridgeBuilder {
+    fn record(mut self, writer: impl Write + Send + 'static) -> Self {
+        self.records.recorder = Some(Box::new(writer));
+        self
+    }
+
+    fn replay(mut self, reader: impl BufRead) -> Self {
+        self.records.replay = Some(read_recorded(reader));
+        self
+    }
+
+    fn mock(
+        mut self,
+        name: &str,
+        mock: impl Fn(Value) -> Result<Value, String> + Send + Sync + 'static,
+    ) -> Self {
+        let mock = MockFn::ByName(Arc::new(mock));
+        self.records.mocks.insert(name.to_owned(), mock);
+        self
+    }
+
+    fn mock_typed<A, R>(
         mut self,
         name: &str,
         mock: impl Fn(A) -> Result<R, String> + Send + Sync + 'static,

@@ -37,12 +37,12 @@ pub(crate) fn within<T: PartialOrd + Display>(
     )))
 }
 
-/// Refuses 0 for a Rhai limit, where Rhai would read it as "no limit" instead.
-pub(crate) fn not_zero(setting: &str, value: Option<u64>, lift: &str) -> Result<(), Error> {
+/// Refuses 0 for the Rhai limit `Limits::{field}`, where Rhai would read it as "no limit".
+pub(crate) fn not_zero(field: &str, value: Option<u64>) -> Result<(), Error> {
     if value == Some(0) {
         return Err(Error::Config(format!(
-            "{setting}(0) is out of range: Rhai reads 0 as no limit at all, not as none allowed; \
-             to lift the limit, give {lift}"
+            "Limits::{field}(0) is out of range: Rhai reads 0 as no limit at all, not as none \
+             allowed; to lift the limit, give None"
         )));
     }
     Ok(())

@@ -6,8 +6,8 @@
 
 #![allow(unsafe_code)]
 
-use crate::call::type_checks::ScriptValue;
 use crate::catch_unwind::{catch_drop_panic, CatchUnwind};
+use crate::convert::type_checks::ScriptValue;
 use crate::error::{describe_duration, CallErrorKind, CallFailure};
 use crate::state::{CallEnv, TypeMap};
 use crate::sync::control::CallScope;

@@ -1,10 +1,10 @@
 //! What the proxies on one engine thread share: the way to the worker, the bridge-wide call
 //! settings, and the script running now.
 
+use crate::call::call_records::CallRecords;
 use crate::call::queue::CommandSender;
 use crate::call::raise::runtime_error;
-use crate::call::recorded::CallRecords;
-use crate::call::script::RunningScript;
+use crate::call::running_script::RunningScript;
 use crate::state::TypeMap;
 use crate::sync::thread_bound::{ThreadBound, OFF_ITS_THREAD};
 use crate::sync::wait::{SpinGate, SpinPolicy};

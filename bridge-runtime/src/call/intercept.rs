@@ -5,9 +5,9 @@
 //! Works on plain data (the arguments and the outcome as JSON, failures as [`CallFailure`]), so
 //! a script's call and a dispatched command go through the same stage.
 
-use crate::call::recorded::{CallRecords, MockInvocation, Served};
-use crate::call::signature::ScriptParam;
+use crate::call::call_records::{CallRecords, MockInvocation, Served};
 use crate::error::CallFailure;
+use crate::signature::ScriptParam;
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Instant;

@@ -2,8 +2,8 @@
 //! may be slow, so it runs where a slow one holds up only its own script, whose deadline and
 //! cancel end the wait as they end a real call's.
 
+use crate::call::call_records::MockInvocation;
 use crate::call::command::{run_call, CallFuture, CallPayload};
-use crate::call::recorded::MockInvocation;
 use crate::catch_unwind::{describe_panic, CatchUnwind};
 use crate::error::{CallErrorKind, CallFailure};
 use crate::state::TypeMap;

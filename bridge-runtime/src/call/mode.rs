@@ -2,9 +2,9 @@
 //! it now (the fiber suspends, its neighbours run); a call made through `start` hands the script
 //! a handle to wait on later.
 
-use crate::call::handle::CallHandle;
+use crate::call::call_handle::CallHandle;
 use crate::call::raise::{terminated, ProxyResult};
-use crate::call::script::{ErasedReply, Reservation, RunningScript};
+use crate::call::running_script::{ErasedReply, Reservation, RunningScript};
 use crate::call::script_reply::ScriptReply;
 use crate::call::transport::PendingReply;
 use crate::error::CallFailure;

@@ -36,41 +36,124 @@ pub(crate) fn read_recorded(reader: impl BufRead) -> Result<Vec<ReadCall>, Error
         if line.trim().is_empty() {
             continue;
         }
-        let call: RecordedCall = serde_json::from_str(&line).map_err(|e| {
+        let read: RecordedLine = serde_json::from_str(&line).map_err(|e| {
             Error::Config(format!(
                 "line {number} of the replay is not a recorded call: {e}"
             ))
         })?;
+        let call = RecordedCall::try_from(read)
+            .map_err(|why| Error::Config(format!("line {number} of the replay {why}")))?;
         calls.push(ReadCall { line: number, call });
     }
     Ok(calls)
 }
 
-/// One call as [`BridgeBuilder::record`](crate::BridgeBuilder::record) writes it (one JSON
-/// line) and [`BridgeBuilder::replay`](crate::BridgeBuilder::replay) reads it.
+/// One call as [`RecordAndReplay::record`](crate::record::RecordAndReplay::record) writes it
+/// (one JSON line) and [`RecordAndReplay::replay`](crate::record::RecordAndReplay::replay) reads
+/// it: `{"call": 1, "function": .., "arguments": {..}, "result": ..}`, with `"error": {"kind":
+/// .., "message": ..}` in place of `"result"` for a failed call.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(into = "RecordedLine", try_from = "RecordedLine")]
+#[non_exhaustive]
 pub struct RecordedCall {
     /// The call's number, counted from 1 in the order scripts made the calls. Lines are written
     /// as calls finish (a call started with `start` may finish after later ones); a replay
     /// serves them in this order.
-    #[serde(default)]
     pub call: u64,
     /// The name scripts call the function by.
     pub function: String,
     /// The script's arguments by parameter name.
     pub arguments: Value,
-    /// What the script got back, if the call succeeded.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub result: Option<Value>,
-    /// Why it failed, if it did.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<RecordedError>,
+    /// What the script got back: a value or an error.
+    pub outcome: RecordedOutcome,
     /// How long the call took, in microseconds (`0` for a replayed or mocked call).
-    #[serde(default)]
     pub duration_us: u64,
     /// The script's name, if it was given one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub script: Option<String>,
+}
+
+/// What a recorded call gave its script.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RecordedOutcome {
+    /// The value, as JSON (`null` for a function that returns nothing).
+    Value(Value),
+    /// The call's error.
+    Error(RecordedError),
+}
+
+impl RecordedOutcome {
+    /// The value, if the call succeeded.
+    pub fn value(&self) -> Option<&Value> {
+        match self {
+            Self::Value(value) => Some(value),
+            Self::Error(_) => None,
+        }
+    }
+
+    /// The error, if the call failed.
+    pub fn error(&self) -> Option<&RecordedError> {
+        match self {
+            Self::Value(_) => None,
+            Self::Error(error) => Some(error),
+        }
+    }
+}
+
+/// A recorded call as its JSON line holds it, where `result` and `error` are two fields.
+#[derive(Serialize, Deserialize)]
+struct RecordedLine {
+    #[serde(default)]
+    call: u64,
+    function: String,
+    arguments: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    result: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    error: Option<RecordedError>,
+    #[serde(default)]
+    duration_us: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    script: Option<String>,
+}
+
+impl From<RecordedCall> for RecordedLine {
+    fn from(call: RecordedCall) -> Self {
+        let (result, error) = match call.outcome {
+            RecordedOutcome::Value(value) => (Some(value), None),
+            RecordedOutcome::Error(error) => (None, Some(error)),
+        };
+        Self {
+            call: call.call,
+            function: call.function,
+            arguments: call.arguments,
+            result,
+            error,
+            duration_us: call.duration_us,
+            script: call.script,
+        }
+    }
+}
+
+impl TryFrom<RecordedLine> for RecordedCall {
+    type Error = &'static str;
+
+    /// A line with neither `result` nor `error` is a call that returned nothing (`null`, which
+    /// serde reads as no `result`).
+    fn try_from(line: RecordedLine) -> Result<Self, Self::Error> {
+        let outcome = match (line.result, line.error) {
+            (Some(_), Some(_)) => return Err("has both a result and an error; a call has one"),
+            (_, Some(error)) => RecordedOutcome::Error(error),
+            (result, None) => RecordedOutcome::Value(result.unwrap_or(Value::Null)),
+        };
+        Ok(Self {
+            call: line.call,
+            function: line.function,
+            arguments: line.arguments,
+            outcome,
+            duration_us: line.duration_us,
+            script: line.script,
+        })
+    }
 }
 
 /// A recorded call's failure: the `kind` and `message` fields of the error map the script caught.
@@ -89,7 +172,8 @@ pub(crate) struct ReadCall {
 }
 
 /// Checks `calls` against the bridge's `functions` and puts them in the order they were made:
-/// each names a function the bridge exposes (`functions`: each one's name and script return type), has one outcome (`result` or `error`), an error
+/// each names a function the bridge exposes (`functions`: each one's name and script return
+/// type), an error
 /// of a known kind, and a result of the function's script type; the call numbers are either
 /// all absent (line order) or 1, 2, 3 and so on, each once.
 pub(crate) fn check_replay(
@@ -105,19 +189,14 @@ pub(crate) fn check_replay(
                 cut(&call.function)
             )));
         };
-        match (&call.result, &call.error) {
-            (Some(_), Some(_)) => {
-                return Err(bad(
-                    "has both a result and an error; a call has one".to_owned()
-                ))
-            }
-            (_, Some(error)) if CallErrorKind::from_name(&error.kind).is_none() => {
+        match &call.outcome {
+            RecordedOutcome::Error(error) if CallErrorKind::from_name(&error.kind).is_none() => {
                 return Err(bad(format!(
                     "has an error of kind `{}`, which is none of the kinds a call fails with",
                     cut(&error.kind)
                 )))
             }
-            (Some(result), None) if !fits_script_type(result, returns) => {
+            RecordedOutcome::Value(result) if !fits_script_type(result, returns) => {
                 return Err(bad(format!(
                     "has a result that is not a `{returns}`, what `{name}` returns to scripts"
                 )))

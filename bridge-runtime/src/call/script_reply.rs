@@ -4,7 +4,7 @@
 
 use crate::call::intercept::Recording;
 use crate::call::raise::ProxyResult;
-use crate::call::script::{call_error, RunningScript};
+use crate::call::running_script::{call_error, RunningScript};
 use crate::catch_unwind::{describe_panic, drop_quietly};
 use crate::convert::{dynamic_to_json, into_script};
 use crate::error::{CallErrorKind, CallFailure};

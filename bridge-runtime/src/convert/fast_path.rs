@@ -1,7 +1,8 @@
 //! Direct conversions for the commonest types, skipping the general serde route.
 //!
 //! Both routes give the same results (the tests run every type through both); this one only
-//! avoids building an intermediate JSON value for an integer, a float, a bool or a string.
+//! skips serde's machinery (a deserializer or serializer, and its visitor) for an integer, a
+//! float, a bool or a string.
 
 use rhai::{Dynamic, INT};
 use std::any::Any;

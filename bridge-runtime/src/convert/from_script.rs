@@ -1,11 +1,10 @@
 //! Script value → Rust value, directly: a serde `Deserializer` over `Dynamic`.
 //!
-//! Arguments used to travel script value → JSON → `T`. This reads the script value itself and
-//! behaves exactly as serde_json's `Value` deserializer does on the value's JSON form: every type
-//! accepts what it accepted then (integers as floats, objects as structs, one-entry maps as
-//! enums), range and type errors read the same (serde_json's `Error` is the error type), and a
-//! value with no JSON form anywhere inside it (a function pointer, a NaN, nesting deeper than the
-//! limit) is refused first, with its place, as before. It only skips building the JSON.
+//! It reads the script value itself and behaves exactly as serde_json's `Value` deserializer does
+//! on the value's JSON form: every type accepts what it would there (integers as floats, objects
+//! as structs, one-entry maps as enums), range and type errors read the same (serde_json's
+//! `Error` is the error type), and a value with no JSON form anywhere inside it (a function
+//! pointer, a NaN, nesting deeper than the limit) is refused first, with its place.
 
 use super::rules::{ConversionError, MAX_VALUE_DEPTH};
 use rhai::{Array, Blob, Dynamic, ImmutableString, Map};

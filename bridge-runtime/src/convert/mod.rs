@@ -11,6 +11,7 @@ pub(crate) mod sendable;
 pub(crate) mod size_limits;
 mod to_json;
 mod to_script;
+pub(crate) mod type_checks;
 
 pub(crate) use rules::ConversionError;
 pub(crate) use to_json::dynamic_to_json;

@@ -7,9 +7,9 @@
 //! of a `sleep`) has come. Nothing scans every script on every pass, so 10,000 waiting scripts
 //! cost nothing until their replies come.
 
-use crate::call::script::RunningScript;
+use crate::call::running_script::RunningScript;
 use crate::engine::backlog::Tenant;
-use crate::sync::fiber::Fiber;
+use crate::fiber::coroutine::Fiber;
 use crate::sync::outcome::{Outcome, OutcomeSender};
 use crate::sync::wake::{ReadyList, ScriptWaker};
 use crate::trace::Span;

@@ -1,7 +1,7 @@
 //! Engine threads, and which one runs each script.
 //!
 //! Each engine thread owns one Rhai engine (Rhai values are not `Send`) and runs its scripts as
-//! fibers (see [`crate::sync::fiber`]): while one waits on a call, another runs. A new script goes to a
+//! fibers (see [`crate::fiber::coroutine`]): while one waits on a call, another runs. A new script goes to a
 //! thread with no script, else to a new thread while there are fewer than `max_threads`, else to
 //! the thread with the fewest scripts; once there, it stays. Threads that stay idle for a while
 //! exit, down to the minimum (at least one stays warm).
@@ -113,7 +113,9 @@ impl EnginePool {
 }
 
 /// Placement: which engine thread runs each script. On the shared state, so that an engine thread
-/// that fails can hand the scripts in its inbox on and start its own replacement.
+/// that fails can hand the scripts in its inbox on and start its own replacement. Here rather
+/// than beside `PoolShared` in `placement`, as it starts engine threads, and `thread` uses
+/// `placement`: one file would make the two import each other.
 impl PoolShared {
     /// Takes the failed engine thread `id` out of the pool (its scripts no longer count) and,
     /// unless the pool is closing, starts another in its place and gives it the queued scripts

@@ -1,6 +1,6 @@
 //! Running one script on its engine thread's engine, and the errors a script ends with.
 
-use crate::call::script::RunningScript;
+use crate::call::running_script::RunningScript;
 use crate::convert::dynamic_to_json;
 use crate::convert::sendable::SendableValue;
 use crate::engine::ast_cache::{AstCache, ScriptSource};
@@ -115,7 +115,7 @@ impl ScriptRunner {
             .engine
             .eval_ast_with_scope(&mut scope, &ast)
             .map_err(|e| script_error(*e, running))?;
-        dynamic_to_json(&value).map_err(|e| Error::Result {
+        dynamic_to_json(&value).map_err(|e| Error::ResultNotJson {
             message: e.to_string(),
         })
     }

@@ -5,14 +5,14 @@
 //! takes the reply the way a plain call would, raising the same catchable errors. Handles never
 //! waited on are dropped on the worker when the script ends.
 
+use crate::call::call_handle::CallHandle;
 use crate::call::env::{BoundEnv, EngineEnv};
-use crate::call::handle::CallHandle;
 use crate::call::mode::CallMode;
 use crate::call::proxy::ScriptCall;
 use crate::call::raise::{runtime_error, terminated, ProxyResult};
-use crate::call::registry::ScriptFunction;
-use crate::call::script::call_error;
+use crate::call::running_script::call_error;
 use crate::error::CallErrorKind;
+use crate::registered::function::ScriptFunction;
 use crate::sync::wait::block_until;
 use rhai::{Array, Dynamic, Engine, EvalAltResult, FnPtr, Map, NativeCallContext, Position};
 use std::collections::HashMap;

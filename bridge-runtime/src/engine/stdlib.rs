@@ -1,7 +1,7 @@
 //! The bridge's own versions of Rhai standard-library functions that would otherwise block, run
 //! long or multiply memory in one call, out of reach of deadlines, cancellation and limits (which
-//! Rhai checks between operations). This is the one list of them; README.md's "Running untrusted
-//! scripts" has the audit table.
+//! Rhai checks between operations). This is the one list of them; the guide's "Running untrusted
+//! scripts" (`guide.md`) has the audit table.
 //!
 //! Registered in every bridge's engine, where they take precedence over the standard library's
 //! functions of the same name and parameter types.

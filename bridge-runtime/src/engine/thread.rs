@@ -7,7 +7,7 @@
 //! thread spins and parks here.
 
 use crate::call::env::EngineEnv;
-use crate::call::script::RunningScript;
+use crate::call::running_script::RunningScript;
 use crate::catch_unwind::{describe_panic, drop_quietly};
 use crate::engine::build::build_engine;
 use crate::engine::hosted::{Hosted, HostedScript};
@@ -15,8 +15,8 @@ use crate::engine::placement::{PoolShared, ScriptJob};
 
 use crate::engine::run::{overflow_error, script_globals, ScriptRunner};
 use crate::error::Error;
-use crate::sync::fiber::{self, Fiber, Step, Suspend};
-use crate::sync::stacks::{StackCache, TRIM_PERIOD};
+use crate::fiber::coroutine::{self as fiber, Fiber, Step, Suspend};
+use crate::fiber::stacks::{StackCache, TRIM_PERIOD};
 use crate::sync::wait::{idle_until, spin_briefly};
 use crate::sync::wake::ReadyList;
 use crate::trace;
@@ -53,7 +53,7 @@ const SPIN_FOR_NEXT_SCRIPT: Duration = Duration::from_micros(20);
 /// threads, and a new thread takes its place.
 pub(crate) fn run_engine_thread(pool: &Arc<PoolShared>, id: u64, inbox: &Receiver<ScriptJob>) {
     crate::sync::bridge_thread::mark_current();
-    let _alt_stack = crate::sync::stack_overflow::prepare_thread();
+    let _alt_stack = crate::fiber::stack_overflow::prepare_thread();
     let env = Rc::new(EngineEnv::for_current_thread(&pool.settings.calls));
     let settings = &pool.settings;
     let built = catch_unwind(AssertUnwindSafe(|| {
@@ -286,7 +286,7 @@ impl EngineThread<'_> {
                 let Some(hosted) = self.scripts.remove(slot) else {
                     return true;
                 };
-                if crate::sync::stack_overflow::take_trapped() {
+                if crate::fiber::stack_overflow::take_trapped() {
                     // Its frames were abandoned, `run_script`'s own clean-up among them.
                     hosted.running.control.finish();
                     if !self.retiring {

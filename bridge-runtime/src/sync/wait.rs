@@ -2,7 +2,7 @@
 //! how cancellation and deadlines interrupt a wait.
 //!
 //! A script that shares its engine thread with other scripts suspends its fiber instead of
-//! blocking (see [`crate::sync::fiber`]); the thread then waits here only when all its scripts wait.
+//! blocking (see [`crate::fiber::coroutine`]); the thread then waits here only when all its scripts wait.
 //!
 //! Parking and being woken costs tens of microseconds on a virtual machine; a quick async call
 //! answers in one or two. So a waiter first spins, for a budget learned from its own recent spins
@@ -11,8 +11,8 @@
 //! than there are cores to spare beside the worker: on a busy machine, spinning would take the
 //! CPU the reply needs.
 
+use crate::fiber::coroutine::{self as fiber, Suspend};
 use crate::sync::control::{ScriptControl, StopReason};
-use crate::sync::fiber::{self, Suspend};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -172,7 +172,7 @@ impl SpinPolicy {
 /// Waits until `ready()` is true or the script must stop.
 ///
 /// A script that shares its engine thread with other scripts suspends its fiber instead, and
-/// the thread runs the others meanwhile (see [`crate::sync::fiber`]). Alone, it blocks the thread:
+/// the thread runs the others meanwhile (see [`crate::fiber::coroutine`]). Alone, it blocks the thread:
 /// spinning briefly, then parking. Before anything that may park the thread, `arm()` asks
 /// whatever will make `ready()` true to unpark this thread when it does (reply cells do);
 /// stopping the script and a new script arriving for this thread unpark it too. Spurious

@@ -6,7 +6,8 @@
 mod modules;
 mod stdlib;
 
-use bridge_runtime::{registered_functions, Bridge, Error, Value};
+use bridge_runtime::registry::registered_functions;
+use bridge_runtime::{Bridge, Error, Value};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -141,31 +142,33 @@ fn run(options: &Options) -> Result<Value, Failure> {
     let root = stdlib::FileRoot::open(&options.dir)
         .map_err(|e| Failure::usage(format!("--dir {}: {e}", options.dir.display())))?;
     let limits = &options.limits;
+    // Each call is bounded by the script's --timeout and its own timeout_ms, not by the
+    // sandbox's 2 s per call (an `exec` may rightly take longer).
+    let mut script_limits = bridge_runtime::Limits::sandboxed()
+        .script_timeout(options.timeout)
+        .call_timeout(options.timeout);
+    if let Some(limit) = limits.max_operations {
+        script_limits = script_limits.max_operations(limit);
+    }
+    if let Some(limit) = limits.max_string_size {
+        script_limits = script_limits.max_string_size(limit);
+    }
+    if let Some(limit) = limits.max_array_size {
+        script_limits = script_limits.max_array_size(limit).max_map_size(limit);
+    }
+    if let Some(limit) = limits.max_script_size {
+        script_limits = script_limits.max_script_size(limit);
+    }
+    if let Some(limit) = limits.max_call_depth {
+        script_limits = script_limits.max_call_depth(limit);
+    }
     let mut builder = Bridge::sandboxed()
         .state(root.clone())
         .state(stdlib::HttpClient(reqwest::Client::new()))
         .state(stdlib::ProcessSlots::new(limits.max_processes))
-        .script_timeout(options.timeout)
-        // Each call is bounded by the script's --timeout and its own timeout_ms, not by the
-        // sandbox's 2 s per call (an `exec` may rightly take longer).
-        .call_timeout(options.timeout)
+        .limits(script_limits)
         .on_print(|text| eprintln!("{text}"))
         .on_debug(|text| eprintln!("[debug] {text}"));
-    if let Some(limit) = limits.max_operations {
-        builder = builder.max_operations(limit);
-    }
-    if let Some(limit) = limits.max_string_size {
-        builder = builder.max_string_size(limit);
-    }
-    if let Some(limit) = limits.max_array_size {
-        builder = builder.max_array_size(limit).max_map_size(limit);
-    }
-    if let Some(limit) = limits.max_script_size {
-        builder = builder.max_script_size(limit);
-    }
-    if let Some(limit) = limits.max_call_depth {
-        builder = builder.max_call_depth(limit);
-    }
     if options.modules {
         let max_size = limits.max_script_size.unwrap_or(SANDBOX_SCRIPT_SIZE);
         builder = builder.configure_engine(move |engine| {

@@ -1,7 +1,7 @@
 //! [`CallHandle`]: a call started with `start`, as the script holds it until it waits on it.
 
 use crate::call::raise::runtime_error;
-use crate::call::script::{CallsInFlight, ErasedReply, Reservation};
+use crate::call::running_script::{CallsInFlight, ErasedReply, Reservation};
 use crate::sync::thread_bound::{ThreadBound, OFF_ITS_THREAD};
 use rhai::{EvalAltResult, Position};
 use std::cell::RefCell;

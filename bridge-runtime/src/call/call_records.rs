@@ -5,7 +5,9 @@
 //! one, and a run that uses none of them pays one `Option` test per call.
 
 use crate::call::record_writer::RecordWriter;
-use crate::call::replay_log::{check_replay, ReadCall, RecordedCall, RecordedError};
+use crate::call::replay_log::{
+    check_replay, ReadCall, RecordedCall, RecordedError, RecordedOutcome,
+};
 use crate::catch_unwind::describe_panic;
 use crate::error::{CallErrorKind, CallFailure, Error};
 use serde_json::Value;
@@ -209,22 +211,18 @@ impl CallRecords {
         let Some(recorder) = &self.recorder else {
             return Ok(());
         };
-        let (result, error) = match outcome {
-            Ok(value) => (Some(value.clone()), None),
-            Err((kind, message)) => (
-                None,
-                Some(RecordedError {
-                    kind: kind.to_owned(),
-                    message: message.to_owned(),
-                }),
-            ),
+        let outcome = match outcome {
+            Ok(value) => RecordedOutcome::Value(value.clone()),
+            Err((kind, message)) => RecordedOutcome::Error(RecordedError {
+                kind: kind.to_owned(),
+                message: message.to_owned(),
+            }),
         };
         let call = RecordedCall {
             call,
             function: function.to_owned(),
             arguments,
-            result,
-            error,
+            outcome,
             duration_us: u64::try_from(duration.as_micros()).unwrap_or(u64::MAX),
             script: script.map(str::to_owned),
         };
@@ -266,13 +264,12 @@ impl Replay {
             return Err(CallFailure::new(CallErrorKind::Recording, message));
         }
         self.served = number;
-        match (call.result, call.error) {
-            (_, Some(error)) => Err(CallFailure::new(
+        match call.outcome {
+            RecordedOutcome::Error(error) => Err(CallFailure::new(
                 CallErrorKind::from_name(&error.kind).unwrap_or(CallErrorKind::Error),
                 error.message,
             )),
-            (Some(value), None) => Ok(value),
-            (None, None) => Ok(Value::Null),
+            RecordedOutcome::Value(value) => Ok(value),
         }
     }
 }

@@ -11,8 +11,8 @@
 
 #![allow(unsafe_code)]
 
-use crate::sync::stack_overflow::{self, ArmedFiber};
-use crate::sync::stacks::{page_size, MappedStack};
+use crate::fiber::stack_overflow::{self, ArmedFiber};
+use crate::fiber::stacks::{page_size, MappedStack};
 use corosensei::stack::Stack;
 use corosensei::trap::CoroutineTrapHandler;
 use corosensei::{Coroutine, CoroutineResult, Yielder};
@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 /// as deep as the script goes, and given back when a deep script's stack is cached): about 8,000
 /// script call levels of a release build. Rhai clones and drops nested data recursively without
 /// an operation in between, where the stack check cannot stop it (a release build overflows
-/// 64 MiB cloning an array nested 200,000-400,000 levels deep); `crate::sync::stack_overflow` catches
+/// 64 MiB cloning an array nested 200,000-400,000 levels deep); `crate::fiber::stack_overflow` catches
 /// that. 256 MiB made the hand-off measurably slower (bridge_ready 3.1-3.4x direct against
 /// 2.4-2.7x in the same runs), so the default stays 64 MiB.
 pub(crate) const DEFAULT_STACK_SIZE: usize = 64 * 1024 * 1024;
@@ -162,7 +162,7 @@ pub(crate) struct Fiber<R> {
     overflow: Option<Box<OverflowTarget<R>>>,
 }
 
-/// How a fiber whose stack overflowed returns (see [`crate::sync::stack_overflow`]).
+/// How a fiber whose stack overflowed returns (see [`crate::fiber::stack_overflow`]).
 struct OverflowTarget<R> {
     handler: CoroutineTrapHandler<R>,
     result: fn() -> R,
@@ -207,7 +207,7 @@ impl<R: 'static> Fiber<R> {
     }
 
     /// Makes the fiber return `result()` if its stack overflows, instead of ending the process
-    /// (where supported: see [`crate::sync::stack_overflow`]).
+    /// (where supported: see [`crate::fiber::stack_overflow`]).
     pub(crate) fn on_overflow(mut self, result: fn() -> R) -> Self {
         self.overflow = Some(Box::new(OverflowTarget {
             handler: self.coroutine.trap_handler(),
@@ -254,7 +254,7 @@ impl<R: 'static> Fiber<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sync::stacks::StackCache;
+    use crate::fiber::stacks::StackCache;
 
     fn stack() -> MappedStack {
         StackCache::new(256 * 1024).take().unwrap()

@@ -4,8 +4,8 @@
 //! reads them all when it starts, so no hand wiring is needed.
 
 use crate::call::proxy::{Callee, ScriptCall};
-use crate::call::signature::{ScriptParam, ScriptReturn};
 use crate::error::Error;
+use crate::signature::{ScriptParam, ScriptReturn};
 use crate::state::RequiredType;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -122,7 +122,7 @@ impl ScriptFunction {
     /// How scripts call it, as Rhai's signatures read: `get_user(id: int) -> map`.
     ///
     /// ```
-    /// for function in bridge_runtime::registered_functions() {
+    /// for function in bridge_runtime::registry::registered_functions() {
     ///     println!("{}", function.signature());
     /// }
     /// ```
@@ -198,7 +198,7 @@ inventory::collect!(ScriptFunction);
 /// Every function registered with `#[script_async]` in this program, sorted by script name.
 ///
 /// ```
-/// for function in bridge_runtime::registered_functions() {
+/// for function in bridge_runtime::registry::registered_functions() {
 ///     println!("{}({} parameters) -> {}", function.name(), function.params().len(), function.returns());
 /// }
 /// ```
