@@ -8,7 +8,8 @@ use crate::type_text::type_text;
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{Ident, Type};
+use syn::visit_mut::VisitMut;
+use syn::{Ident, Lifetime, Type};
 
 /// Everything generated for `function` (the function itself is emitted by the caller, unchanged).
 pub(crate) fn expand(function: &ScriptFn<'_>) -> TokenStream {
@@ -84,7 +85,9 @@ fn expand_around_command(function: &ScriptFn<'_>, names: &Names) -> TokenStream 
     let eager = eager_impl(function, names);
     let proxy = proxy_fn(function, names);
     let registration = registration(function, names);
+    let names_checked = names_checked(function, names);
     quote! {
+        #names_checked
         #dispatch
         #eager
         #proxy
@@ -359,6 +362,54 @@ fn registration(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
             #options;
         #private::inventory::submit!(__REGISTRATION);
     }
+}
+
+/// The macro recognises `State`, `ScriptContext` and `Result` by name; the compiler checks the
+/// types it did not recognise (every script argument's, and the return type) are none of them
+/// under another name. Type-checked, never run.
+fn names_checked(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
+    // Spanned on the type: an alias of `State` is reported there.
+    let check = |ty: &Type, question: &str| {
+        let span = ty.span();
+        let private = respanned(&names.private, span);
+        let question = Ident::new(question, span);
+        let ty = lifetimes_elided(ty);
+        quote_spanned! {span=> #private::NameCheck::<#ty>::new().#question(); }
+    };
+    let mut checks: Vec<TokenStream> = function
+        .script_params()
+        .map(|param| check(param.ty, "script_argument"))
+        .collect();
+    if let Output::Value(ty) = &function.output {
+        checks.push(check(ty, "return_value"));
+    }
+    let private = &names.private;
+    if checks.is_empty() {
+        return TokenStream::new();
+    }
+    quote! {
+        /// The compiler checks that no type here is `State`, `ScriptContext` or `Result` under another name.
+        const _: fn() = || {
+            use #private::NotRecognisedByName as _;
+            #(#checks)*
+        };
+    }
+}
+
+/// `ty` with its named lifetimes (`'a`, not `'static`) written `'_`: the check is a closure, where
+/// the function's lifetime parameters are not in scope.
+fn lifetimes_elided(ty: &Type) -> Type {
+    struct Elide;
+    impl VisitMut for Elide {
+        fn visit_lifetime_mut(&mut self, lifetime: &mut Lifetime) {
+            if lifetime.ident != "static" {
+                lifetime.ident = Ident::new("_", lifetime.ident.span());
+            }
+        }
+    }
+    let mut ty = ty.clone();
+    Elide.visit_type_mut(&mut ty);
+    ty
 }
 
 /// `RequiredType` records for the parameters `select` picks (`State<T>` or `ScriptContext<T>`).

@@ -11,6 +11,13 @@ const _: () = {
         a: i64,
         b: i64,
     }
+    /// The compiler checks that no type here is `State`, `ScriptContext` or `Result` under another name.
+    const _: fn() = || {
+        use __bridge::NotRecognisedByName as _;
+        __bridge::NameCheck::<i64>::new().script_argument();
+        __bridge::NameCheck::<i64>::new().script_argument();
+        __bridge::NameCheck::<i64>::new().return_value();
+    };
     #[automatically_derived]
     impl __bridge::ScriptCommand for __AddCommand {
         const SCRIPT_NAME: &'static str = "add";

@@ -15,6 +15,12 @@ const _: () = {
     struct __LookupCachedCommand {
         key: String,
     }
+    /// The compiler checks that no type here is `State`, `ScriptContext` or `Result` under another name.
+    const _: fn() = || {
+        use __bridge::NotRecognisedByName as _;
+        __bridge::NameCheck::<String>::new().script_argument();
+        __bridge::NameCheck::<Option<String>>::new().return_value();
+    };
     #[automatically_derived]
     impl __bridge::ScriptCommand for __LookupCachedCommand {
         const SCRIPT_NAME: &'static str = "lookup_cached";

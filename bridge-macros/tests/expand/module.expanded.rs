@@ -39,6 +39,12 @@ pub mod accounts {
     }
     const _: () = {
         use ::bridge_runtime::__private as __bridge;
+        /// The compiler checks that no type here is `State`, `ScriptContext` or `Result` under another name.
+        const _: fn() = || {
+            use __bridge::NotRecognisedByName as _;
+            __bridge::NameCheck::<&str>::new().script_argument();
+            __bridge::NameCheck::<Account>::new().return_value();
+        };
         #[automatically_derived]
         impl __bridge::ScriptCommand for OpenAccountCommand {
             const SCRIPT_NAME: &'static str = "open_account";
@@ -99,6 +105,12 @@ pub mod accounts {
     }
     const _: () = {
         use ::bridge_runtime::__private as __bridge;
+        /// The compiler checks that no type here is `State`, `ScriptContext` or `Result` under another name.
+        const _: fn() = || {
+            use __bridge::NotRecognisedByName as _;
+            __bridge::NameCheck::<i64>::new().script_argument();
+            __bridge::NameCheck::<i64>::new().script_argument();
+        };
         #[automatically_derived]
         impl __bridge::ScriptCommand for DepositCommand {
             const SCRIPT_NAME: &'static str = "deposit";

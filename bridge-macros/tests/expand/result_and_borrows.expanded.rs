@@ -20,6 +20,12 @@ const _: () = {
         name: ::std::string::String,
         ids: ::std::vec::Vec<i64>,
     }
+    /// The compiler checks that no type here is `State`, `ScriptContext` or `Result` under another name.
+    const _: fn() = || {
+        use __bridge::NotRecognisedByName as _;
+        __bridge::NameCheck::<&str>::new().script_argument();
+        __bridge::NameCheck::<&[i64]>::new().script_argument();
+    };
     #[automatically_derived]
     impl __bridge::ScriptCommand for __LookupUserCommand {
         const SCRIPT_NAME: &'static str = "find_user";

@@ -24,6 +24,11 @@ const _: () = {
     struct __RenameUserCommand {
         new_name: String,
     }
+    /// The compiler checks that no type here is `State`, `ScriptContext` or `Result` under another name.
+    const _: fn() = || {
+        use __bridge::NotRecognisedByName as _;
+        __bridge::NameCheck::<String>::new().script_argument();
+    };
     #[automatically_derived]
     impl __bridge::ScriptCommand for __RenameUserCommand {
         const SCRIPT_NAME: &'static str = "rename_user";
