@@ -52,7 +52,9 @@ pub(crate) struct Param<'a> {
 ///
 /// The macro sees tokens, not types: a parameter whose type is written `State<T>` or
 /// `ScriptContext<T>` (any path ending so, with one type argument) takes that value from the
-/// bridge or the script run; every other parameter is a script argument.
+/// bridge or the script run; every other parameter is a script argument. Generated code has the
+/// compiler check that no script argument is one of the two under another name
+/// (`__bridge::NameCheck`, see `expand::names_checked`).
 pub(crate) enum ParamKind<'a> {
     /// An argument the script passes.
     Script,
@@ -92,7 +94,8 @@ pub(crate) enum Output<'a> {
     /// `-> T`: the script gets `T` converted.
     Value(&'a Type),
     /// `-> Result<T, E>` (recognised by the last path segment being `Result`): the script gets `T`,
-    /// or an `Err` becomes a script error. `ok` is `None` if no `T` is written (`-> Result`).
+    /// or an `Err` becomes a script error. `ok` is `None` if no `T` is written (`-> Result`). A
+    /// `Result` under another name is read as a `Value`, which the compiler then refuses.
     Result {
         full: &'a Type,
         ok: Option<&'a Type>,

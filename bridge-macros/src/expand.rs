@@ -8,15 +8,18 @@ use crate::type_text::type_text;
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{Ident, Type};
+use syn::visit_mut::VisitMut;
+use syn::{Ident, Lifetime, Type};
 
 /// Everything generated for `function` (the function itself is emitted by the caller, unchanged).
 pub(crate) fn expand(function: &ScriptFn<'_>) -> TokenStream {
     let names = Names::of(function);
-    let command = command_type(function, &names);
+    let import = bridge_import(&function.runtime_path);
+    let command = command_type(function, &names, CommandPlace::Hidden);
     let rest = expand_around_command(function, &names);
     quote! {
         const _: () = {
+            #import
             #command
             #rest
         };
@@ -28,30 +31,27 @@ pub(crate) fn expand(function: &ScriptFn<'_>) -> TokenStream {
 pub(crate) fn expand_in_module(function: &ScriptFn<'_>) -> TokenStream {
     let mut names = Names::of(function);
     names.command = module_command_name(function);
-    let private = &names.private;
-    let serde_path = private_serde_path(private);
-    let rust_fn = &names.function;
-    let doc = format!(" One script call of [`{rust_fn}`]: its arguments as owned fields.");
-    let fields = function.script_params().map(|param| {
-        let name = param_ident(param);
-        let ty = field_type(param);
-        quote! { pub #name: #ty }
-    });
-    let command = &names.command;
-    let debug = debug_as_json(command, private);
+    let runtime = &function.runtime_path;
+    let private = quote! { #runtime::__private };
+    let command = command_type(function, &names, CommandPlace::Module { private: &private });
+    let debug = debug_as_json(&names.command, &private);
+    let import = bridge_import(runtime);
     let rest = expand_around_command(function, &names);
     quote! {
-        #[doc = #doc]
-        #[derive(#private::serde::Serialize, #private::serde::Deserialize)]
-        #[serde(crate = #serde_path)]
-        pub struct #command {
-            #(#fields,)*
-        }
+        #command
         #debug
         const _: () = {
+            #import
             #rest
         };
     }
+}
+
+/// `use ::bridge_runtime::__private as __bridge;`: written once at the top of each `const _`
+/// block, so the code inside names the runtime as `__bridge::...`. Items outside a `const _` (a
+/// module's public command types) spell the whole path.
+fn bridge_import(runtime: &syn::Path) -> TokenStream {
+    quote! { use #runtime::__private as __bridge; }
 }
 
 /// `Debug` for a public command type, as its JSON (its fields need not be `Debug`).
@@ -85,7 +85,9 @@ fn expand_around_command(function: &ScriptFn<'_>, names: &Names) -> TokenStream 
     let eager = eager_impl(function, names);
     let proxy = proxy_fn(function, names);
     let registration = registration(function, names);
+    let names_checked = names_checked(function, names);
     quote! {
+        #names_checked
         #dispatch
         #eager
         #proxy
@@ -95,7 +97,7 @@ fn expand_around_command(function: &ScriptFn<'_>, names: &Names) -> TokenStream 
 
 /// The names of the generated items, and the path generated code reaches the runtime by.
 pub(crate) struct Names {
-    /// `::bridge_runtime::__private`, or `<crate = "...">::__private`.
+    /// `__bridge`: the runtime's `__private`, as [`bridge_import`] brings it in.
     private: TokenStream,
     function: Ident,
     command: Ident,
@@ -107,9 +109,8 @@ impl Names {
     fn of(function: &ScriptFn<'_>) -> Self {
         let rust_name = unraw(function.ident());
         let span = function.ident().span();
-        let runtime = &function.runtime_path;
         Self {
-            private: quote! { #runtime::__private },
+            private: quote! { __bridge },
             function: function.ident().clone(),
             // `__` names, as serde's derive uses: inside `const _` they would otherwise shadow
             // a user's type of the same name used in the signature.
@@ -120,21 +121,43 @@ impl Names {
     }
 }
 
-fn command_type(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
+/// Where a command type is declared, which decides how it is written.
+enum CommandPlace<'a> {
+    /// Inside the function's `const _`: private, used only by its proxy and dispatch.
+    Hidden,
+    /// Public in a `#[script_async] mod`, as serde data; `private` is the runtime's `__private`
+    /// by its whole path (the type is outside any `const _`).
+    Module { private: &'a TokenStream },
+}
+
+/// The command type: the script's arguments of one call, as owned fields.
+fn command_type(function: &ScriptFn<'_>, names: &Names, place: CommandPlace<'_>) -> TokenStream {
     let Names {
         function: rust_fn,
         command,
         ..
     } = names;
     let doc = format!(" One script call of [`{rust_fn}`]: its arguments as owned fields.");
+    let (attrs, vis) = match place {
+        CommandPlace::Hidden => (TokenStream::new(), TokenStream::new()),
+        CommandPlace::Module { private } => {
+            let serde_path = private_serde_path(private);
+            let attrs = quote! {
+                #[derive(#private::serde::Serialize, #private::serde::Deserialize)]
+                #[serde(crate = #serde_path)]
+            };
+            (attrs, quote! { pub })
+        }
+    };
     let fields = function.script_params().map(|param| {
         let name = param_ident(param);
         let ty = field_type(param);
-        quote! { #name: #ty }
+        quote! { #vis #name: #ty }
     });
     quote! {
         #[doc = #doc]
-        struct #command {
+        #attrs
+        #vis struct #command {
             #(#fields,)*
         }
     }
@@ -339,6 +362,54 @@ fn registration(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
             #options;
         #private::inventory::submit!(__REGISTRATION);
     }
+}
+
+/// The macro recognises `State`, `ScriptContext` and `Result` by name; the compiler checks the
+/// types it did not recognise (every script argument's, and the return type) are none of them
+/// under another name. Type-checked, never run.
+fn names_checked(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
+    // Spanned on the type: an alias of `State` is reported there.
+    let check = |ty: &Type, question: &str| {
+        let span = ty.span();
+        let private = respanned(&names.private, span);
+        let question = Ident::new(question, span);
+        let ty = lifetimes_elided(ty);
+        quote_spanned! {span=> #private::NameCheck::<#ty>::new().#question(); }
+    };
+    let mut checks: Vec<TokenStream> = function
+        .script_params()
+        .map(|param| check(param.ty, "script_argument"))
+        .collect();
+    if let Output::Value(ty) = &function.output {
+        checks.push(check(ty, "return_value"));
+    }
+    let private = &names.private;
+    if checks.is_empty() {
+        return TokenStream::new();
+    }
+    quote! {
+        /// The compiler checks that no type here is `State`, `ScriptContext` or `Result` under another name.
+        const _: fn() = || {
+            use #private::NotRecognisedByName as _;
+            #(#checks)*
+        };
+    }
+}
+
+/// `ty` with its named lifetimes (`'a`, not `'static`) written `'_`: the check is a closure, where
+/// the function's lifetime parameters are not in scope.
+fn lifetimes_elided(ty: &Type) -> Type {
+    struct Elide;
+    impl VisitMut for Elide {
+        fn visit_lifetime_mut(&mut self, lifetime: &mut Lifetime) {
+            if lifetime.ident != "static" {
+                lifetime.ident = Ident::new("_", lifetime.ident.span());
+            }
+        }
+    }
+    let mut ty = ty.clone();
+    Elide.visit_type_mut(&mut ty);
+    ty
 }
 
 /// `RequiredType` records for the parameters `select` picks (`State<T>` or `ScriptContext<T>`).

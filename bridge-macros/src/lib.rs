@@ -25,6 +25,21 @@ use proc_macro2::TokenStream as TokenStream2;
 use quote::ToTokens;
 
 /// Lets Rhai scripts call an `async fn`: see `bridge_runtime::script_async`.
+///
+/// # Types recognised by name
+///
+/// A macro sees tokens, not types, so three types are recognised by how they are written:
+///
+/// - a parameter `State<T>` or `ScriptContext<T>` (any path ending so: `bridge_runtime::State<T>`)
+///   is passed in by the bridge, not by the script;
+/// - a return type `Result<T, E>` (any path ending in `Result`, so `io::Result<T>`, `anyhow::Result<T>`
+///   and a crate's own `type Result<T> = ...` work) gives the script `T`, and an `Err` becomes a
+///   script error.
+///
+/// Under another name (`use bridge_runtime::State as S`, `type Outcome<T> = Result<T, E>`) they
+/// would silently become a script argument or a map returned to the script, so the compiler checks
+/// every other parameter's type and the return type, and refuses these on the type with a message
+/// saying to write the name.
 #[proc_macro_attribute]
 pub fn script_async(
     attr: proc_macro::TokenStream,

@@ -18,32 +18,20 @@ use syn::{AttrStyle, Item, ItemMod, LitStr};
 
 /// One `#[script_async] mod`.
 pub(crate) struct ScriptModule<'a> {
-    item: &'a ItemMod,
-    /// Its `async fn`s, in order.
-    functions: Vec<ScriptFn<'a>>,
+    pub(crate) item: &'a ItemMod,
+    /// Its `async fn`s, in order (a `fn` that is not `async` is left for [`valid`] to report).
+    pub(crate) functions: Vec<ScriptFn<'a>>,
+    /// The module's own arguments, for [`valid`] to refuse those that are given per function.
+    pub(crate) args: ScriptAsyncArgs,
     runtime_path: syn::Path,
 }
 
-/// Reads `item`, recording in `errors` what a script module may not be or contain.
+/// Reads `item` and checks it, recording in `errors` what a script module may not be or contain.
 pub(crate) fn read<'a>(
     item: &'a ItemMod,
     args: ScriptAsyncArgs,
     errors: &mut Errors,
 ) -> ScriptModule<'a> {
-    if let Some(name) = &args.name {
-        errors.at(
-            name,
-            "`name` renames one function; in a module each function keeps its own name (put the \
-             function outside the module to rename it)",
-        );
-    }
-    if let Some(eager) = &args.eager {
-        errors.at(
-            eager,
-            "`eager` is given per function: put the function outside the module with \
-             #[script_async(eager)]",
-        );
-    }
     let group = args
         .group
         .clone()
@@ -54,67 +42,32 @@ pub(crate) fn read<'a>(
         group: Some(group),
         ..args.clone()
     };
-    let mut functions = Vec::new();
-    match &item.content {
-        None => errors.at(
-            item,
-            "write the module's functions inline, `#[script_async] mod api { async fn ... }`: \
-             the attribute cannot read a module kept in another file",
-        ),
-        Some((_, items)) => {
-            for inner in items {
-                match inner {
-                    Item::Fn(function) => {
-                        if let Some(attr) = function.attrs.iter().find(|attr| is_script_async(attr))
-                        {
-                            errors.at(
-                                attr,
-                                "the module's #[script_async] already exports this function: \
-                                 remove this one (or move the function out of the module)",
-                            );
-                        }
-                        if function.sig.asyncness.is_none() {
-                            errors.at(
-                                function.sig.fn_token,
-                                format!(
-                                    "every `fn` in a #[script_async] module is exported to \
-                                     scripts, so it must be `async`: move the helper `{}` out of \
-                                     the module",
-                                    function.sig.ident
-                                ),
-                            );
-                            continue;
-                        }
-                        let mut function = ScriptFn::from_syn(function, function_args.clone());
-                        function.in_module = true;
-                        functions.push(function);
-                    }
-                    Item::Mod(inner) => errors.at(
-                        &inner.ident,
-                        "a #[script_async] module cannot hold modules: move this one out, or give \
-                         it its own #[script_async] outside",
-                    ),
-                    _ => {}
-                }
+    let items = item
+        .content
+        .as_ref()
+        .map_or(&[][..], |(_, items)| &items[..]);
+    let functions = items
+        .iter()
+        .filter_map(|inner| match inner {
+            Item::Fn(function) if function.sig.asyncness.is_some() => {
+                let mut function = ScriptFn::from_syn(function, function_args.clone());
+                function.in_module = true;
+                Some(function)
             }
-            if functions.is_empty() && items.iter().all(|inner| !matches!(inner, Item::Fn(_))) {
-                errors.at(
-                    &item.ident,
-                    "a #[script_async] module needs at least one `async fn` to export",
-                );
-            }
-        }
-    }
-    for function in &functions {
-        valid::check(function, errors);
-    }
-    ScriptModule {
+            _ => None,
+        })
+        .collect();
+    let module = ScriptModule {
         item,
         functions,
         runtime_path: args
             .runtime_path
+            .clone()
             .unwrap_or_else(|| syn::parse_quote!(::bridge_runtime)),
-    }
+        args,
+    };
+    valid::check_module(&module, errors);
+    module
 }
 
 /// `item` with any `#[script_async]` on its functions removed.
@@ -130,7 +83,8 @@ pub(crate) fn without_inner_attributes(item: &ItemMod) -> ItemMod {
     item
 }
 
-fn is_script_async(attr: &syn::Attribute) -> bool {
+/// Whether `attr` is `#[script_async]` (by any path).
+pub(crate) fn is_script_async(attr: &syn::Attribute) -> bool {
     attr.path()
         .segments
         .last()

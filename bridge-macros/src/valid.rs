@@ -3,9 +3,10 @@
 
 use crate::ast::{Output, ScriptFn};
 use crate::errors::Errors;
+use crate::module::{is_script_async, ScriptModule};
 use crate::reserved::script_name_problem;
 use syn::visit::Visit;
-use syn::{GenericParam, Type, TypeImplTrait};
+use syn::{GenericParam, Item, Type, TypeImplTrait};
 
 /// Rhai resolves at most this many wildcard (`Dynamic`) parameters.
 pub(crate) const MAX_PARAMS: usize = 16;
@@ -18,6 +19,80 @@ pub(crate) fn check(function: &ScriptFn<'_>, errors: &mut Errors) {
     check_output(function, errors);
     check_script_name(function, errors);
     check_group(function, errors);
+}
+
+/// Records every problem with `module`: its own arguments and shape, then each of its functions
+/// through the single-function checks, so their errors read the same.
+pub(crate) fn check_module(module: &ScriptModule<'_>, errors: &mut Errors) {
+    check_module_args(module, errors);
+    check_module_items(module, errors);
+    for function in &module.functions {
+        check(function, errors);
+    }
+}
+
+fn check_module_args(module: &ScriptModule<'_>, errors: &mut Errors) {
+    if let Some(name) = &module.args.name {
+        errors.at(
+            name,
+            "`name` renames one function; in a module each function keeps its own name (put the \
+             function outside the module to rename it)",
+        );
+    }
+    if let Some(eager) = &module.args.eager {
+        errors.at(
+            eager,
+            "`eager` is given per function: put the function outside the module with \
+             #[script_async(eager)]",
+        );
+    }
+}
+
+fn check_module_items(module: &ScriptModule<'_>, errors: &mut Errors) {
+    let item = module.item;
+    let Some((_, items)) = &item.content else {
+        errors.at(
+            item,
+            "write the module's functions inline, `#[script_async] mod api { async fn ... }`: \
+             the attribute cannot read a module kept in another file",
+        );
+        return;
+    };
+    for inner in items {
+        match inner {
+            Item::Fn(function) => {
+                if let Some(attr) = function.attrs.iter().find(|attr| is_script_async(attr)) {
+                    errors.at(
+                        attr,
+                        "the module's #[script_async] already exports this function: remove this \
+                         one (or move the function out of the module)",
+                    );
+                }
+                if function.sig.asyncness.is_none() {
+                    errors.at(
+                        function.sig.fn_token,
+                        format!(
+                            "every `fn` in a #[script_async] module is exported to scripts, so it \
+                             must be `async`: move the helper `{}` out of the module",
+                            function.sig.ident
+                        ),
+                    );
+                }
+            }
+            Item::Mod(inner) => errors.at(
+                &inner.ident,
+                "a #[script_async] module cannot hold modules: move this one out, or give it its \
+                 own #[script_async] outside",
+            ),
+            _ => {}
+        }
+    }
+    if !items.iter().any(|inner| matches!(inner, Item::Fn(_))) {
+        errors.at(
+            &item.ident,
+            "a #[script_async] module needs at least one `async fn` to export",
+        );
+    }
 }
 
 fn check_group(function: &ScriptFn<'_>, errors: &mut Errors) {

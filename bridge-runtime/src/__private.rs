@@ -1,6 +1,8 @@
 //! What the code `#[script_async]` writes refers to, so users need no direct dependency on rhai,
 //! serde, serde_json or inventory. Not a public API: it changes without notice.
 
+mod recognised;
+
 pub use crate::call::command::{
     debug_as_json, describe_err, output_json, EagerCommand, ScriptCommand, SendCallFuture,
 };
@@ -12,6 +14,7 @@ pub use crate::registered::function::ScriptFunction;
 pub use crate::signature::{ScriptParam, ScriptReturn};
 pub use crate::state::{CallEnv, RequiredType};
 pub use inventory;
+pub use recognised::{NameCheck, NotRecognisedByName};
 pub use rhai;
 pub use serde;
 pub use serde_json;

@@ -5,30 +5,33 @@ async fn add(a: i64, b: i64) -> i64 {
     a + b
 }
 const _: () = {
+    use ::bridge_runtime::__private as __bridge;
     /// One script call of [`add`]: its arguments as owned fields.
     struct __AddCommand {
         a: i64,
         b: i64,
     }
+    /// The compiler checks that no type here is `State`, `ScriptContext` or `Result` under another name.
+    const _: fn() = || {
+        use __bridge::NotRecognisedByName as _;
+        __bridge::NameCheck::<i64>::new().script_argument();
+        __bridge::NameCheck::<i64>::new().script_argument();
+        __bridge::NameCheck::<i64>::new().return_value();
+    };
     #[automatically_derived]
-    impl ::bridge_runtime::__private::ScriptCommand for __AddCommand {
+    impl __bridge::ScriptCommand for __AddCommand {
         const SCRIPT_NAME: &'static str = "add";
         type Output = i64;
         /// Worker side: awaits [`add`] with this command's arguments.
         async fn dispatch(
             self,
-            _env: ::bridge_runtime::__private::CallEnv,
-        ) -> ::core::result::Result<
-            Self::Output,
-            ::bridge_runtime::__private::CallFailure,
-        > {
+            _env: __bridge::CallEnv,
+        ) -> ::core::result::Result<Self::Output, __bridge::CallFailure> {
             ::core::result::Result::Ok(add(self.a, self.b).await)
         }
     }
     /// Script side of [`add`]: converts the arguments, sends a `__AddCommand` to the worker, waits for the reply.
-    fn __add_proxy(
-        call: &mut ::bridge_runtime::__private::ScriptCall<'_>,
-    ) -> ::bridge_runtime::__private::ProxyResult {
+    fn __add_proxy(call: &mut __bridge::ScriptCall<'_>) -> __bridge::ProxyResult {
         let command = __AddCommand {
             a: call.argument(0, "a")?,
             b: call.argument(1, "b")?,
@@ -36,28 +39,28 @@ const _: () = {
         call.send_and_wait(command)
     }
     /// How scripts find [`add`]: submitted to the bridge's registry.
-    const __REGISTRATION: ::bridge_runtime::__private::ScriptFunction = ::bridge_runtime::__private::ScriptFunction::new(
+    const __REGISTRATION: __bridge::ScriptFunction = __bridge::ScriptFunction::new(
             "add",
             ::core::concat!(::core::module_path!(), "::", "add"),
             &[
-                ::bridge_runtime::__private::ScriptParam {
+                __bridge::ScriptParam {
                     name: "a",
                     rust_type: "i64",
                     script_type: "int",
                 },
-                ::bridge_runtime::__private::ScriptParam {
+                __bridge::ScriptParam {
                     name: "b",
                     rust_type: "i64",
                     script_type: "int",
                 },
             ],
-            ::bridge_runtime::__private::ScriptReturn {
+            __bridge::ScriptReturn {
                 rust_type: "i64",
                 script_type: "int",
             },
             __add_proxy,
         )
         .with_docs(" Two integers in, one out.");
-    ::bridge_runtime::__private::inventory::submit!(__REGISTRATION);
+    __bridge::inventory::submit!(__REGISTRATION);
 };
 fn main() {}

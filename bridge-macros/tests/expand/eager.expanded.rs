@@ -10,57 +10,61 @@ async fn lookup_cached(key: String) -> Option<String> {
     }
 }
 const _: () = {
+    use ::bridge_runtime::__private as __bridge;
     /// One script call of [`lookup_cached`]: its arguments as owned fields.
     struct __LookupCachedCommand {
         key: String,
     }
+    /// The compiler checks that no type here is `State`, `ScriptContext` or `Result` under another name.
+    const _: fn() = || {
+        use __bridge::NotRecognisedByName as _;
+        __bridge::NameCheck::<String>::new().script_argument();
+        __bridge::NameCheck::<Option<String>>::new().return_value();
+    };
     #[automatically_derived]
-    impl ::bridge_runtime::__private::ScriptCommand for __LookupCachedCommand {
+    impl __bridge::ScriptCommand for __LookupCachedCommand {
         const SCRIPT_NAME: &'static str = "lookup_cached";
         type Output = Option<String>;
         /// Worker side: awaits [`lookup_cached`] with this command's arguments.
         async fn dispatch(
             self,
-            _env: ::bridge_runtime::__private::CallEnv,
-        ) -> ::core::result::Result<
-            Self::Output,
-            ::bridge_runtime::__private::CallFailure,
-        > {
+            _env: __bridge::CallEnv,
+        ) -> ::core::result::Result<Self::Output, __bridge::CallFailure> {
             ::core::result::Result::Ok(lookup_cached(self.key).await)
         }
     }
     #[automatically_derived]
-    impl ::bridge_runtime::__private::EagerCommand for __LookupCachedCommand {
+    impl __bridge::EagerCommand for __LookupCachedCommand {
         fn dispatch_send(
             self,
-            env: ::bridge_runtime::__private::CallEnv,
-        ) -> ::bridge_runtime::__private::SendCallFuture<Self::Output> {
+            env: __bridge::CallEnv,
+        ) -> __bridge::SendCallFuture<Self::Output> {
             ::std::boxed::Box::pin(
-                <Self as ::bridge_runtime::__private::ScriptCommand>::dispatch(self, env),
+                <Self as __bridge::ScriptCommand>::dispatch(self, env),
             )
         }
     }
     /// Script side of [`lookup_cached`]: converts the arguments, polls the call once here (`eager`), and only if it is not finished sends it to the worker and waits.
     fn __lookup_cached_proxy(
-        call: &mut ::bridge_runtime::__private::ScriptCall<'_>,
-    ) -> ::bridge_runtime::__private::ProxyResult {
+        call: &mut __bridge::ScriptCall<'_>,
+    ) -> __bridge::ProxyResult {
         let command = __LookupCachedCommand {
             key: call.argument(0, "key")?,
         };
         call.run_eager(command)
     }
     /// How scripts find [`lookup_cached`]: submitted to the bridge's registry.
-    const __REGISTRATION: ::bridge_runtime::__private::ScriptFunction = ::bridge_runtime::__private::ScriptFunction::new(
+    const __REGISTRATION: __bridge::ScriptFunction = __bridge::ScriptFunction::new(
             "lookup_cached",
             ::core::concat!(::core::module_path!(), "::", "lookup_cached"),
             &[
-                ::bridge_runtime::__private::ScriptParam {
+                __bridge::ScriptParam {
                     name: "key",
                     rust_type: "String",
                     script_type: "string",
                 },
             ],
-            ::bridge_runtime::__private::ScriptReturn {
+            __bridge::ScriptReturn {
                 rust_type: "Option<String>",
                 script_type: "?",
             },
@@ -69,6 +73,6 @@ const _: () = {
         .with_docs(
             " Polled once on the engine thread; handed to the worker only if not finished.",
         );
-    ::bridge_runtime::__private::inventory::submit!(__REGISTRATION);
+    __bridge::inventory::submit!(__REGISTRATION);
 };
 fn main() {}

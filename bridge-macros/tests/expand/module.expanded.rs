@@ -38,42 +38,46 @@ pub mod accounts {
         }
     }
     const _: () = {
+        use ::bridge_runtime::__private as __bridge;
+        /// The compiler checks that no type here is `State`, `ScriptContext` or `Result` under another name.
+        const _: fn() = || {
+            use __bridge::NotRecognisedByName as _;
+            __bridge::NameCheck::<&str>::new().script_argument();
+            __bridge::NameCheck::<Account>::new().return_value();
+        };
         #[automatically_derived]
-        impl ::bridge_runtime::__private::ScriptCommand for OpenAccountCommand {
+        impl __bridge::ScriptCommand for OpenAccountCommand {
             const SCRIPT_NAME: &'static str = "open_account";
             type Output = Account;
             /// Worker side: awaits [`open_account`] with this command's arguments.
             async fn dispatch(
                 self,
-                _env: ::bridge_runtime::__private::CallEnv,
-            ) -> ::core::result::Result<
-                Self::Output,
-                ::bridge_runtime::__private::CallFailure,
-            > {
+                _env: __bridge::CallEnv,
+            ) -> ::core::result::Result<Self::Output, __bridge::CallFailure> {
                 ::core::result::Result::Ok(open_account(&self.owner).await)
             }
         }
         /// Script side of [`open_account`]: converts the arguments, sends a `OpenAccountCommand` to the worker, waits for the reply.
         fn __open_account_proxy(
-            call: &mut ::bridge_runtime::__private::ScriptCall<'_>,
-        ) -> ::bridge_runtime::__private::ProxyResult {
+            call: &mut __bridge::ScriptCall<'_>,
+        ) -> __bridge::ProxyResult {
             let command = OpenAccountCommand {
                 owner: call.argument(0, "owner")?,
             };
             call.send_and_wait(command)
         }
         /// How scripts find [`open_account`]: submitted to the bridge's registry.
-        const __REGISTRATION: ::bridge_runtime::__private::ScriptFunction = ::bridge_runtime::__private::ScriptFunction::new(
+        const __REGISTRATION: __bridge::ScriptFunction = __bridge::ScriptFunction::new(
                 "open_account",
                 ::core::concat!(::core::module_path!(), "::", "open_account"),
                 &[
-                    ::bridge_runtime::__private::ScriptParam {
+                    __bridge::ScriptParam {
                         name: "owner",
                         rust_type: "&str",
                         script_type: "string",
                     },
                 ],
-                ::bridge_runtime::__private::ScriptReturn {
+                __bridge::ScriptReturn {
                     rust_type: "Account",
                     script_type: "map",
                 },
@@ -81,7 +85,7 @@ pub mod accounts {
             )
             .with_docs(" Opens an account.")
             .with_group("accounts");
-        ::bridge_runtime::__private::inventory::submit!(__REGISTRATION);
+        __bridge::inventory::submit!(__REGISTRATION);
     };
     /// One script call of [`deposit`]: its arguments as owned fields.
     #[derive(
@@ -100,26 +104,30 @@ pub mod accounts {
         }
     }
     const _: () = {
+        use ::bridge_runtime::__private as __bridge;
+        /// The compiler checks that no type here is `State`, `ScriptContext` or `Result` under another name.
+        const _: fn() = || {
+            use __bridge::NotRecognisedByName as _;
+            __bridge::NameCheck::<i64>::new().script_argument();
+            __bridge::NameCheck::<i64>::new().script_argument();
+        };
         #[automatically_derived]
-        impl ::bridge_runtime::__private::ScriptCommand for DepositCommand {
+        impl __bridge::ScriptCommand for DepositCommand {
             const SCRIPT_NAME: &'static str = "deposit";
             type Output = Account;
             /// Worker side: awaits [`deposit`] with this command's arguments.
             async fn dispatch(
                 self,
-                _env: ::bridge_runtime::__private::CallEnv,
-            ) -> ::core::result::Result<
-                Self::Output,
-                ::bridge_runtime::__private::CallFailure,
-            > {
+                _env: __bridge::CallEnv,
+            ) -> ::core::result::Result<Self::Output, __bridge::CallFailure> {
                 let result = deposit(self.id, self.amount).await;
-                ::bridge_runtime::__private::describe_err(result)
+                __bridge::describe_err(result)
             }
         }
         /// Script side of [`deposit`]: converts the arguments, sends a `DepositCommand` to the worker, waits for the reply.
         fn __deposit_proxy(
-            call: &mut ::bridge_runtime::__private::ScriptCall<'_>,
-        ) -> ::bridge_runtime::__private::ProxyResult {
+            call: &mut __bridge::ScriptCall<'_>,
+        ) -> __bridge::ProxyResult {
             let command = DepositCommand {
                 id: call.argument(0, "id")?,
                 amount: call.argument(1, "amount")?,
@@ -127,29 +135,29 @@ pub mod accounts {
             call.send_and_wait(command)
         }
         /// How scripts find [`deposit`]: submitted to the bridge's registry.
-        const __REGISTRATION: ::bridge_runtime::__private::ScriptFunction = ::bridge_runtime::__private::ScriptFunction::new(
+        const __REGISTRATION: __bridge::ScriptFunction = __bridge::ScriptFunction::new(
                 "deposit",
                 ::core::concat!(::core::module_path!(), "::", "deposit"),
                 &[
-                    ::bridge_runtime::__private::ScriptParam {
+                    __bridge::ScriptParam {
                         name: "id",
                         rust_type: "i64",
                         script_type: "int",
                     },
-                    ::bridge_runtime::__private::ScriptParam {
+                    __bridge::ScriptParam {
                         name: "amount",
                         rust_type: "i64",
                         script_type: "int",
                     },
                 ],
-                ::bridge_runtime::__private::ScriptReturn {
+                __bridge::ScriptReturn {
                     rust_type: "Result<Account, String>",
                     script_type: "map",
                 },
                 __deposit_proxy,
             )
             .with_group("accounts");
-        ::bridge_runtime::__private::inventory::submit!(__REGISTRATION);
+        __bridge::inventory::submit!(__REGISTRATION);
     };
     /// One call of any function of `accounts`, as serde data: `{"function": "name", "arguments": {...}}`. Run one with `Bridge::dispatch`.
     #[derive(

@@ -14,31 +14,35 @@ pub async fn lookup_user(name: &str, ids: &[i64]) -> Result<User, String> {
     }
 }
 const _: () = {
+    use ::bridge_runtime::__private as __bridge;
     /// One script call of [`lookup_user`]: its arguments as owned fields.
     struct __LookupUserCommand {
         name: ::std::string::String,
         ids: ::std::vec::Vec<i64>,
     }
+    /// The compiler checks that no type here is `State`, `ScriptContext` or `Result` under another name.
+    const _: fn() = || {
+        use __bridge::NotRecognisedByName as _;
+        __bridge::NameCheck::<&str>::new().script_argument();
+        __bridge::NameCheck::<&[i64]>::new().script_argument();
+    };
     #[automatically_derived]
-    impl ::bridge_runtime::__private::ScriptCommand for __LookupUserCommand {
+    impl __bridge::ScriptCommand for __LookupUserCommand {
         const SCRIPT_NAME: &'static str = "find_user";
         type Output = User;
         /// Worker side: awaits [`lookup_user`] with this command's arguments.
         async fn dispatch(
             self,
-            _env: ::bridge_runtime::__private::CallEnv,
-        ) -> ::core::result::Result<
-            Self::Output,
-            ::bridge_runtime::__private::CallFailure,
-        > {
+            _env: __bridge::CallEnv,
+        ) -> ::core::result::Result<Self::Output, __bridge::CallFailure> {
             let result = lookup_user(&self.name, &self.ids).await;
-            ::bridge_runtime::__private::describe_err(result)
+            __bridge::describe_err(result)
         }
     }
     /// Script side of [`lookup_user`]: converts the arguments, sends a `__LookupUserCommand` to the worker, waits for the reply.
     fn __lookup_user_proxy(
-        call: &mut ::bridge_runtime::__private::ScriptCall<'_>,
-    ) -> ::bridge_runtime::__private::ProxyResult {
+        call: &mut __bridge::ScriptCall<'_>,
+    ) -> __bridge::ProxyResult {
         let command = __LookupUserCommand {
             name: call.argument(0, "name")?,
             ids: call.argument(1, "ids")?,
@@ -46,28 +50,28 @@ const _: () = {
         call.send_and_wait(command)
     }
     /// How scripts find [`lookup_user`]: submitted to the bridge's registry.
-    const __REGISTRATION: ::bridge_runtime::__private::ScriptFunction = ::bridge_runtime::__private::ScriptFunction::new(
+    const __REGISTRATION: __bridge::ScriptFunction = __bridge::ScriptFunction::new(
             "find_user",
             ::core::concat!(::core::module_path!(), "::", "lookup_user"),
             &[
-                ::bridge_runtime::__private::ScriptParam {
+                __bridge::ScriptParam {
                     name: "name",
                     rust_type: "&str",
                     script_type: "string",
                 },
-                ::bridge_runtime::__private::ScriptParam {
+                __bridge::ScriptParam {
                     name: "ids",
                     rust_type: "&[i64]",
                     script_type: "array",
                 },
             ],
-            ::bridge_runtime::__private::ScriptReturn {
+            __bridge::ScriptReturn {
                 rust_type: "Result<User, String>",
                 script_type: "map",
             },
             __lookup_user_proxy,
         )
         .with_docs(" A `Result` return, borrowed parameters and a rename.");
-    ::bridge_runtime::__private::inventory::submit!(__REGISTRATION);
+    __bridge::inventory::submit!(__REGISTRATION);
 };
 fn main() {}

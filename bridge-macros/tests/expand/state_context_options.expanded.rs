@@ -19,47 +19,50 @@ async fn rename_user(
     Ok(format!("{} renamed by {} on {}", new_name, caller.user_id, db.url))
 }
 const _: () = {
+    use ::bridge_runtime::__private as __bridge;
     /// One script call of [`rename_user`]: its arguments as owned fields.
     struct __RenameUserCommand {
         new_name: String,
     }
+    /// The compiler checks that no type here is `State`, `ScriptContext` or `Result` under another name.
+    const _: fn() = || {
+        use __bridge::NotRecognisedByName as _;
+        __bridge::NameCheck::<String>::new().script_argument();
+    };
     #[automatically_derived]
-    impl ::bridge_runtime::__private::ScriptCommand for __RenameUserCommand {
+    impl __bridge::ScriptCommand for __RenameUserCommand {
         const SCRIPT_NAME: &'static str = "rename_user";
         type Output = String;
         /// Worker side: awaits [`rename_user`] with this command's arguments.
         async fn dispatch(
             self,
-            env: ::bridge_runtime::__private::CallEnv,
-        ) -> ::core::result::Result<
-            Self::Output,
-            ::bridge_runtime::__private::CallFailure,
-        > {
+            env: __bridge::CallEnv,
+        ) -> ::core::result::Result<Self::Output, __bridge::CallFailure> {
             let result = rename_user(env.state()?, env.context()?, self.new_name).await;
-            ::bridge_runtime::__private::describe_err(result)
+            __bridge::describe_err(result)
         }
     }
     /// Script side of [`rename_user`]: converts the arguments, sends a `__RenameUserCommand` to the worker, waits for the reply.
     fn __rename_user_proxy(
-        call: &mut ::bridge_runtime::__private::ScriptCall<'_>,
-    ) -> ::bridge_runtime::__private::ProxyResult {
+        call: &mut __bridge::ScriptCall<'_>,
+    ) -> __bridge::ProxyResult {
         let command = __RenameUserCommand {
             new_name: call.argument(0, "new_name")?,
         };
         call.send_and_wait(command)
     }
     /// How scripts find [`rename_user`]: submitted to the bridge's registry.
-    const __REGISTRATION: ::bridge_runtime::__private::ScriptFunction = ::bridge_runtime::__private::ScriptFunction::new(
+    const __REGISTRATION: __bridge::ScriptFunction = __bridge::ScriptFunction::new(
             "rename_user",
             ::core::concat!(::core::module_path!(), "::", "rename_user"),
             &[
-                ::bridge_runtime::__private::ScriptParam {
+                __bridge::ScriptParam {
                     name: "new_name",
                     rust_type: "String",
                     script_type: "string",
                 },
             ],
-            ::bridge_runtime::__private::ScriptReturn {
+            __bridge::ScriptReturn {
                 rust_type: "Result<String, String>",
                 script_type: "string",
             },
@@ -72,7 +75,7 @@ const _: () = {
         .with_timeout_ms(1500)
         .with_states(
             &[
-                ::bridge_runtime::__private::RequiredType {
+                __bridge::RequiredType {
                     name: "Db",
                     type_id: ::core::any::TypeId::of::<Db>,
                 },
@@ -80,12 +83,12 @@ const _: () = {
         )
         .with_contexts(
             &[
-                ::bridge_runtime::__private::RequiredType {
+                __bridge::RequiredType {
                     name: "Caller",
                     type_id: ::core::any::TypeId::of::<Caller>,
                 },
             ],
         );
-    ::bridge_runtime::__private::inventory::submit!(__REGISTRATION);
+    __bridge::inventory::submit!(__REGISTRATION);
 };
 fn main() {}

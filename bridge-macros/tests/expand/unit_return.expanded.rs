@@ -3,42 +3,38 @@
 /// No parameters, no return value.
 async fn tick() {}
 const _: () = {
+    use ::bridge_runtime::__private as __bridge;
     /// One script call of [`tick`]: its arguments as owned fields.
     struct __TickCommand {}
     #[automatically_derived]
-    impl ::bridge_runtime::__private::ScriptCommand for __TickCommand {
+    impl __bridge::ScriptCommand for __TickCommand {
         const SCRIPT_NAME: &'static str = "tick";
         type Output = ();
         /// Worker side: awaits [`tick`] with this command's arguments.
         async fn dispatch(
             self,
-            _env: ::bridge_runtime::__private::CallEnv,
-        ) -> ::core::result::Result<
-            Self::Output,
-            ::bridge_runtime::__private::CallFailure,
-        > {
+            _env: __bridge::CallEnv,
+        ) -> ::core::result::Result<Self::Output, __bridge::CallFailure> {
             ::core::result::Result::Ok(tick().await)
         }
     }
     /// Script side of [`tick`]: converts the arguments, sends a `__TickCommand` to the worker, waits for the reply.
-    fn __tick_proxy(
-        call: &mut ::bridge_runtime::__private::ScriptCall<'_>,
-    ) -> ::bridge_runtime::__private::ProxyResult {
+    fn __tick_proxy(call: &mut __bridge::ScriptCall<'_>) -> __bridge::ProxyResult {
         let command = __TickCommand {};
         call.send_and_wait(command)
     }
     /// How scripts find [`tick`]: submitted to the bridge's registry.
-    const __REGISTRATION: ::bridge_runtime::__private::ScriptFunction = ::bridge_runtime::__private::ScriptFunction::new(
+    const __REGISTRATION: __bridge::ScriptFunction = __bridge::ScriptFunction::new(
             "tick",
             ::core::concat!(::core::module_path!(), "::", "tick"),
             &[],
-            ::bridge_runtime::__private::ScriptReturn {
+            __bridge::ScriptReturn {
                 rust_type: "()",
                 script_type: "()",
             },
             __tick_proxy,
         )
         .with_docs(" No parameters, no return value.");
-    ::bridge_runtime::__private::inventory::submit!(__REGISTRATION);
+    __bridge::inventory::submit!(__REGISTRATION);
 };
 fn main() {}
