@@ -206,6 +206,8 @@ fn dispatch_impl(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
     let doc = format!(" Worker side: awaits [`{rust_fn}`] with this command's arguments.");
     quote! {
         #[automatically_derived]
+        impl #private::CommandSeal for #command {}
+        #[automatically_derived]
         impl #private::ScriptCommand for #command {
             const SCRIPT_NAME: &'static str = #script_name;
             type Output = #output;
@@ -308,11 +310,7 @@ fn registration(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
         let rust_type = type_text(param.ty);
         let script_type = script_type(param.ty);
         quote! {
-            #private::ScriptParam {
-                name: #name,
-                rust_type: #rust_type,
-                script_type: #script_type,
-            }
+            #private::param(#name, #rust_type, #script_type)
         }
     });
     let (rust_returns, script_returns) = match &function.output {
@@ -353,10 +351,7 @@ fn registration(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
                 #script_name,
                 ::core::concat!(::core::module_path!(), "::", #rust_name),
                 &[#(#params),*],
-                #private::ScriptReturn {
-                    rust_type: #rust_returns,
-                    script_type: #script_returns,
-                },
+                #private::returns(#rust_returns, #script_returns),
                 #proxy,
             )
             #options;
@@ -425,10 +420,7 @@ fn required_types<'a>(
         .map(|inner| {
             let name = type_text(inner);
             quote! {
-                #private::RequiredType {
-                    name: #name,
-                    type_id: ::core::any::TypeId::of::<#inner>,
-                }
+                #private::required_type(#name, ::core::any::TypeId::of::<#inner>)
             }
         })
         .collect()

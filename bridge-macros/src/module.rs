@@ -184,6 +184,8 @@ fn command_enum(module: &ScriptModule<'_>) -> TokenStream {
         }
         #debug
         #[automatically_derived]
+        impl #private::CommandSeal for #enum_name {}
+        #[automatically_derived]
         impl #private::ScriptCommand for #enum_name {
             const SCRIPT_NAME: &'static str = #group;
             type Output = #private::JsonValue;

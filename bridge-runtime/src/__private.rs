@@ -1,18 +1,20 @@
 //! What the code `#[script_async]` writes refers to, so users need no direct dependency on rhai,
 //! serde, serde_json or inventory. Not a public API: it changes without notice.
 
+mod construct;
 mod recognised;
 
 pub use crate::call::command::{
-    debug_as_json, describe_err, output_json, EagerCommand, ScriptCommand, SendCallFuture,
+    debug_as_json, describe_err, output_json, CommandSeal, EagerCommand, ScriptCommand,
+    SendCallFuture,
 };
 pub use crate::call::proxy::ScriptCall;
 pub use crate::call::raise::ProxyResult;
 pub use crate::convert::type_checks::{ScriptArgument, ScriptValue};
 pub use crate::error::CallFailure;
 pub use crate::registered::function::ScriptFunction;
-pub use crate::signature::{ScriptParam, ScriptReturn};
-pub use crate::state::{CallEnv, RequiredType};
+pub use crate::state::CallEnv;
+pub use construct::{param, required_type, returns};
 pub use inventory;
 pub use recognised::{NameCheck, NotRecognisedByName};
 pub use rhai;

@@ -170,10 +170,26 @@ impl<T> Drop for DroppedQuietly<T> {
 /// A state or context type a function needs, as its registration records it.
 #[derive(Clone, Copy, Debug)]
 pub struct RequiredType {
+    pub(crate) name: &'static str,
+    /// A function, because `TypeId::of` is not `const`.
+    pub(crate) type_id: fn() -> TypeId,
+}
+
+impl RequiredType {
+    /// Built by the code `#[script_async]` writes (through `__private::required_type`).
+    pub(crate) const fn new(name: &'static str, type_id: fn() -> TypeId) -> Self {
+        Self { name, type_id }
+    }
+
     /// The type as written in the signature.
-    pub name: &'static str,
-    /// Its `TypeId` (a function, because `TypeId::of` is not `const`).
-    pub type_id: fn() -> TypeId,
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Its `TypeId`.
+    pub fn type_id(&self) -> TypeId {
+        (self.type_id)()
+    }
 }
 
 /// What a call's dispatch can draw on besides its arguments: the bridge's state and the calling

@@ -19,6 +19,8 @@ const _: () = {
         __bridge::NameCheck::<i64>::new().return_value();
     };
     #[automatically_derived]
+    impl __bridge::CommandSeal for __AddCommand {}
+    #[automatically_derived]
     impl __bridge::ScriptCommand for __AddCommand {
         const SCRIPT_NAME: &'static str = "add";
         type Output = i64;
@@ -42,22 +44,8 @@ const _: () = {
     const __REGISTRATION: __bridge::ScriptFunction = __bridge::ScriptFunction::new(
             "add",
             ::core::concat!(::core::module_path!(), "::", "add"),
-            &[
-                __bridge::ScriptParam {
-                    name: "a",
-                    rust_type: "i64",
-                    script_type: "int",
-                },
-                __bridge::ScriptParam {
-                    name: "b",
-                    rust_type: "i64",
-                    script_type: "int",
-                },
-            ],
-            __bridge::ScriptReturn {
-                rust_type: "i64",
-                script_type: "int",
-            },
+            &[__bridge::param("a", "i64", "int"), __bridge::param("b", "i64", "int")],
+            __bridge::returns("i64", "int"),
             __add_proxy,
         )
         .with_docs(" Two integers in, one out.");

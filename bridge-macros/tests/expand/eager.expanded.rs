@@ -22,6 +22,8 @@ const _: () = {
         __bridge::NameCheck::<Option<String>>::new().return_value();
     };
     #[automatically_derived]
+    impl __bridge::CommandSeal for __LookupCachedCommand {}
+    #[automatically_derived]
     impl __bridge::ScriptCommand for __LookupCachedCommand {
         const SCRIPT_NAME: &'static str = "lookup_cached";
         type Output = Option<String>;
@@ -57,17 +59,8 @@ const _: () = {
     const __REGISTRATION: __bridge::ScriptFunction = __bridge::ScriptFunction::new(
             "lookup_cached",
             ::core::concat!(::core::module_path!(), "::", "lookup_cached"),
-            &[
-                __bridge::ScriptParam {
-                    name: "key",
-                    rust_type: "String",
-                    script_type: "string",
-                },
-            ],
-            __bridge::ScriptReturn {
-                rust_type: "Option<String>",
-                script_type: "?",
-            },
+            &[__bridge::param("key", "String", "string")],
+            __bridge::returns("Option<String>", "?"),
             __lookup_cached_proxy,
         )
         .with_docs(

@@ -46,6 +46,8 @@ pub mod accounts {
             __bridge::NameCheck::<Account>::new().return_value();
         };
         #[automatically_derived]
+        impl __bridge::CommandSeal for OpenAccountCommand {}
+        #[automatically_derived]
         impl __bridge::ScriptCommand for OpenAccountCommand {
             const SCRIPT_NAME: &'static str = "open_account";
             type Output = Account;
@@ -70,17 +72,8 @@ pub mod accounts {
         const __REGISTRATION: __bridge::ScriptFunction = __bridge::ScriptFunction::new(
                 "open_account",
                 ::core::concat!(::core::module_path!(), "::", "open_account"),
-                &[
-                    __bridge::ScriptParam {
-                        name: "owner",
-                        rust_type: "&str",
-                        script_type: "string",
-                    },
-                ],
-                __bridge::ScriptReturn {
-                    rust_type: "Account",
-                    script_type: "map",
-                },
+                &[__bridge::param("owner", "&str", "string")],
+                __bridge::returns("Account", "map"),
                 __open_account_proxy,
             )
             .with_docs(" Opens an account.")
@@ -112,6 +105,8 @@ pub mod accounts {
             __bridge::NameCheck::<i64>::new().script_argument();
         };
         #[automatically_derived]
+        impl __bridge::CommandSeal for DepositCommand {}
+        #[automatically_derived]
         impl __bridge::ScriptCommand for DepositCommand {
             const SCRIPT_NAME: &'static str = "deposit";
             type Output = Account;
@@ -139,21 +134,10 @@ pub mod accounts {
                 "deposit",
                 ::core::concat!(::core::module_path!(), "::", "deposit"),
                 &[
-                    __bridge::ScriptParam {
-                        name: "id",
-                        rust_type: "i64",
-                        script_type: "int",
-                    },
-                    __bridge::ScriptParam {
-                        name: "amount",
-                        rust_type: "i64",
-                        script_type: "int",
-                    },
+                    __bridge::param("id", "i64", "int"),
+                    __bridge::param("amount", "i64", "int"),
                 ],
-                __bridge::ScriptReturn {
-                    rust_type: "Result<Account, String>",
-                    script_type: "map",
-                },
+                __bridge::returns("Result<Account, String>", "map"),
                 __deposit_proxy,
             )
             .with_group("accounts");
@@ -183,6 +167,8 @@ pub mod accounts {
             ::bridge_runtime::__private::debug_as_json("AccountsCommand", self, f)
         }
     }
+    #[automatically_derived]
+    impl ::bridge_runtime::__private::CommandSeal for AccountsCommand {}
     #[automatically_derived]
     impl ::bridge_runtime::__private::ScriptCommand for AccountsCommand {
         const SCRIPT_NAME: &'static str = "accounts";

@@ -27,6 +27,8 @@ const _: () = {
         __bridge::NameCheck::<&[i64]>::new().script_argument();
     };
     #[automatically_derived]
+    impl __bridge::CommandSeal for __LookupUserCommand {}
+    #[automatically_derived]
     impl __bridge::ScriptCommand for __LookupUserCommand {
         const SCRIPT_NAME: &'static str = "find_user";
         type Output = User;
@@ -54,21 +56,10 @@ const _: () = {
             "find_user",
             ::core::concat!(::core::module_path!(), "::", "lookup_user"),
             &[
-                __bridge::ScriptParam {
-                    name: "name",
-                    rust_type: "&str",
-                    script_type: "string",
-                },
-                __bridge::ScriptParam {
-                    name: "ids",
-                    rust_type: "&[i64]",
-                    script_type: "array",
-                },
+                __bridge::param("name", "&str", "string"),
+                __bridge::param("ids", "&[i64]", "array"),
             ],
-            __bridge::ScriptReturn {
-                rust_type: "Result<User, String>",
-                script_type: "map",
-            },
+            __bridge::returns("Result<User, String>", "map"),
             __lookup_user_proxy,
         )
         .with_docs(" A `Result` return, borrowed parameters and a rename.");

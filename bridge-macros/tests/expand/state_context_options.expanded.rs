@@ -30,6 +30,8 @@ const _: () = {
         __bridge::NameCheck::<String>::new().script_argument();
     };
     #[automatically_derived]
+    impl __bridge::CommandSeal for __RenameUserCommand {}
+    #[automatically_derived]
     impl __bridge::ScriptCommand for __RenameUserCommand {
         const SCRIPT_NAME: &'static str = "rename_user";
         type Output = String;
@@ -55,17 +57,8 @@ const _: () = {
     const __REGISTRATION: __bridge::ScriptFunction = __bridge::ScriptFunction::new(
             "rename_user",
             ::core::concat!(::core::module_path!(), "::", "rename_user"),
-            &[
-                __bridge::ScriptParam {
-                    name: "new_name",
-                    rust_type: "String",
-                    script_type: "string",
-                },
-            ],
-            __bridge::ScriptReturn {
-                rust_type: "Result<String, String>",
-                script_type: "string",
-            },
+            &[__bridge::param("new_name", "String", "string")],
+            __bridge::returns("Result<String, String>", "string"),
             __rename_user_proxy,
         )
         .with_docs(
@@ -73,21 +66,9 @@ const _: () = {
         )
         .with_group("users")
         .with_timeout_ms(1500)
-        .with_states(
-            &[
-                __bridge::RequiredType {
-                    name: "Db",
-                    type_id: ::core::any::TypeId::of::<Db>,
-                },
-            ],
-        )
+        .with_states(&[__bridge::required_type("Db", ::core::any::TypeId::of::<Db>)])
         .with_contexts(
-            &[
-                __bridge::RequiredType {
-                    name: "Caller",
-                    type_id: ::core::any::TypeId::of::<Caller>,
-                },
-            ],
+            &[__bridge::required_type("Caller", ::core::any::TypeId::of::<Caller>)],
         );
     __bridge::inventory::submit!(__REGISTRATION);
 };

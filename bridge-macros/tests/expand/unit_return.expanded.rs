@@ -7,6 +7,8 @@ const _: () = {
     /// One script call of [`tick`]: its arguments as owned fields.
     struct __TickCommand {}
     #[automatically_derived]
+    impl __bridge::CommandSeal for __TickCommand {}
+    #[automatically_derived]
     impl __bridge::ScriptCommand for __TickCommand {
         const SCRIPT_NAME: &'static str = "tick";
         type Output = ();
@@ -28,10 +30,7 @@ const _: () = {
             "tick",
             ::core::concat!(::core::module_path!(), "::", "tick"),
             &[],
-            __bridge::ScriptReturn {
-                rust_type: "()",
-                script_type: "()",
-            },
+            __bridge::returns("()", "()"),
             __tick_proxy,
         )
         .with_docs(" No parameters, no return value.");

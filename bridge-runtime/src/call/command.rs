@@ -23,8 +23,9 @@ use std::time::Duration;
 
 /// One function's call, as plain data, and how the worker performs it.
 ///
-/// Implemented by `#[script_async]`; you do not implement it by hand.
-pub trait ScriptCommand: Send + 'static {
+/// Implemented by `#[script_async]` only: it is sealed (its supertrait is the bridge's own),
+/// so a method can be added to it without breaking anyone.
+pub trait ScriptCommand: CommandSeal + Send + 'static {
     /// The name scripts call the function by.
     const SCRIPT_NAME: &'static str;
 
@@ -41,6 +42,10 @@ pub trait ScriptCommand: Send + 'static {
     /// context it asks for from `env`.
     fn dispatch(self, env: CallEnv) -> impl Future<Output = Result<Self::Output, CallFailure>>;
 }
+
+/// Seals [`ScriptCommand`]: implemented by the code `#[script_async]` writes, beside it.
+#[doc(hidden)]
+pub trait CommandSeal {}
 
 /// A call's future that may move between threads: what an eager call hands to the worker when its
 /// first poll (on the engine thread) did not finish it.
@@ -314,6 +319,8 @@ pub(crate) mod test_commands {
 
     /// Adds two numbers, at once.
     pub(crate) struct Add(pub(crate) i64, pub(crate) i64);
+
+    impl CommandSeal for Add {}
 
     impl ScriptCommand for Add {
         const SCRIPT_NAME: &'static str = "add";
