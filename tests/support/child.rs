@@ -12,7 +12,9 @@ pub fn is_child(test: &str) -> bool {
 }
 
 /// Runs the test named `test` of this test binary again in a child process (which sees
-/// [`is_child`] true) and returns its status and output.
+/// [`is_child`] true) and returns its status and output. `test` is the name libtest knows it
+/// by, with its module path inside the binary: `hostile::every_hostile_script_...` in
+/// `tests/it`.
 pub fn rerun_in_child(test: &str) -> Output {
     let binary = std::env::current_exe().expect("the test binary's path");
     Command::new(binary)

@@ -147,7 +147,7 @@ fn register_globals(engine: &mut Engine, globals: &ScriptGlobals) {
         return;
     }
     let globals = globals.clone();
-    // Rhai marks `on_var` deprecated only to say it is volatile; tests/inputs.rs pins what we
+    // Rhai marks `on_var` deprecated only to say it is volatile; tests/it/inputs.rs pins what we
     // rely on (globals in functions and closures, constness, locals hiding them).
     #[allow(deprecated)]
     engine.on_var(move |name, index, context| {

@@ -268,19 +268,22 @@ fn an_input_over_max_string_size_is_refused_naming_it_and_the_limit() {
 #[test]
 fn a_huge_input_is_refused_without_being_copied() {
     // Alone in a child process, so that its peak memory is this test's own.
-    in_child("a_huge_input_is_refused_without_being_copied", || {
-        let bridge = Bridge::sandboxed().build().unwrap();
-        let huge = "x".repeat(100 * 1024 * 1024);
-        let before = memory_bytes("VmHWM");
-        let result = bridge.script("text.len()").with("text", &huge).run();
-        assert!(matches!(result, Err(Error::Input { .. })), "{result:?}");
-        let grown = memory_bytes("VmHWM").saturating_sub(before);
-        assert!(
-            grown < 16 * 1024 * 1024,
-            "refusing the input raised the peak by {} MiB",
-            grown / (1024 * 1024)
-        );
-    });
+    in_child(
+        "inputs::a_huge_input_is_refused_without_being_copied",
+        || {
+            let bridge = Bridge::sandboxed().build().unwrap();
+            let huge = "x".repeat(100 * 1024 * 1024);
+            let before = memory_bytes("VmHWM");
+            let result = bridge.script("text.len()").with("text", &huge).run();
+            assert!(matches!(result, Err(Error::Input { .. })), "{result:?}");
+            let grown = memory_bytes("VmHWM").saturating_sub(before);
+            assert!(
+                grown < 16 * 1024 * 1024,
+                "refusing the input raised the peak by {} MiB",
+                grown / (1024 * 1024)
+            );
+        },
+    );
 }
 
 #[test]

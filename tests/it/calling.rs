@@ -1,7 +1,6 @@
 //! The ways a script can call an async function, and the real async work those functions do.
 
 use bridge_runtime::{script_async, Bridge};
-use bridge_suite::observe::assert_registered_once;
 use serde_json::json;
 use std::rc::Rc;
 use std::time::Duration;
@@ -106,23 +105,6 @@ mod nested {
             x - 1
         }
     }
-}
-
-#[test]
-fn every_function_here_is_registered_once() {
-    assert_registered_once(&[
-        "greet",
-        "increment",
-        "sum16",
-        "sleep_then_echo",
-        "spawned_square",
-        "tcp_upper",
-        "file_round_trip",
-        "not_send_future",
-        "from_a_module",
-        "inside_a_test",
-        "library_greeting",
-    ]);
 }
 
 #[test]

@@ -32,7 +32,7 @@ fn assert_too_deep(result: Result<serde_json::Value, Error>) {
 #[test]
 fn recursion_deeper_than_the_stack_with_a_huge_max_call_depth_ends_with_an_error() {
     in_child(
-        "recursion_deeper_than_the_stack_with_a_huge_max_call_depth_ends_with_an_error",
+        "deep_scripts::recursion_deeper_than_the_stack_with_a_huge_max_call_depth_ends_with_an_error",
         || {
             let bridge = Bridge::builder()
                 .limits(Limits::default().max_call_depth(1_000_000))
@@ -49,7 +49,7 @@ fn recursion_deeper_than_the_stack_with_a_huge_max_call_depth_ends_with_an_error
 #[test]
 fn a_sandbox_with_a_raised_max_call_depth_ends_deep_recursion_with_an_error() {
     in_child(
-        "a_sandbox_with_a_raised_max_call_depth_ends_deep_recursion_with_an_error",
+        "deep_scripts::a_sandbox_with_a_raised_max_call_depth_ends_deep_recursion_with_an_error",
         || {
             let bridge = Bridge::sandboxed()
                 .limits(
@@ -68,7 +68,7 @@ fn a_sandbox_with_a_raised_max_call_depth_ends_deep_recursion_with_an_error() {
 #[test]
 fn printing_comparing_and_searching_deeply_nested_arrays_never_crashes() {
     in_child(
-        "printing_comparing_and_searching_deeply_nested_arrays_never_crashes",
+        "deep_scripts::printing_comparing_and_searching_deeply_nested_arrays_never_crashes",
         || {
             let bridge = Bridge::new().unwrap();
             // Rhai takes quadratic time to build nested arrays this way: 10,000 levels take
@@ -90,7 +90,7 @@ fn printing_comparing_and_searching_deeply_nested_arrays_never_crashes() {
 #[test]
 fn deep_scripts_do_not_leave_their_stack_pages_resident_once_they_end() {
     in_child(
-        "deep_scripts_do_not_leave_their_stack_pages_resident_once_they_end",
+        "deep_scripts::deep_scripts_do_not_leave_their_stack_pages_resident_once_they_end",
         || {
             const MIB: usize = 1024 * 1024;
             let bridge = Bridge::builder()
@@ -129,7 +129,7 @@ fn deep_scripts_do_not_leave_their_stack_pages_resident_once_they_end() {
 #[test]
 fn a_stack_overflow_inside_rhais_own_clone_ends_the_script_and_the_bridge_serves_on() {
     in_child(
-        "a_stack_overflow_inside_rhais_own_clone_ends_the_script_and_the_bridge_serves_on",
+        "deep_scripts::a_stack_overflow_inside_rhais_own_clone_ends_the_script_and_the_bridge_serves_on",
         || {
             // A small stack, so that data Rhai builds in a moment is deep enough to overflow it
             // in its clone, which recurses with no operation (and no stack check) in between.

@@ -2,7 +2,6 @@
 
 use bridge_runtime::{script_async, Bridge, Error};
 use bridge_suite::child::in_child;
-use bridge_suite::observe::assert_registered_once;
 use serde_json::json;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -30,11 +29,6 @@ async fn hold() {
     }
 }
 
-#[test]
-fn every_function_here_is_registered_once() {
-    assert_registered_once(&["tick", "hold"]);
-}
-
 /// Each running script's stack is two memory mappings, and Linux allows a process
 /// `vm.max_map_count` of them: past that, every `mmap` fails, the allocator's too, and the
 /// process aborts. The bridge stops short of it with an error that says so; the scripts already
@@ -42,7 +36,8 @@ fn every_function_here_is_registered_once() {
 /// ceiling were missed, it would be the child that dies.
 #[test]
 fn scripts_past_the_memory_mapping_ceiling_fail_to_start_with_a_clear_error() {
-    const TEST: &str = "scripts_past_the_memory_mapping_ceiling_fail_to_start_with_a_clear_error";
+    const TEST: &str =
+        "many_scripts::scripts_past_the_memory_mapping_ceiling_fail_to_start_with_a_clear_error";
     let max_map_count: usize = std::fs::read_to_string("/proc/sys/vm/max_map_count")
         .map_or(65_530, |text| text.trim().parse().unwrap());
     // Half the mappings are more stacks than the bridge allows itself; a machine that allows

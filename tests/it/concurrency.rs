@@ -4,7 +4,6 @@
 //! time they must beat is far above them.
 
 use bridge_runtime::{script_async, Bridge};
-use bridge_suite::observe::assert_registered_once;
 use serde_json::json;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -14,11 +13,6 @@ use std::time::{Duration, Instant};
 async fn nap(ms: u64) -> u64 {
     tokio::time::sleep(Duration::from_millis(ms)).await;
     ms
-}
-
-#[test]
-fn every_function_here_is_registered_once() {
-    assert_registered_once(&["nap"]);
 }
 
 #[test]
@@ -110,25 +104,6 @@ fn the_default_bridge_is_shared_across_threads() {
     for (i, thread) in threads.into_iter().enumerate() {
         assert_eq!(thread.join().unwrap().unwrap(), json!(i + 1));
     }
-}
-
-#[test]
-fn scripts_beyond_the_concurrency_bound_wait_their_turn() {
-    let bridge = Arc::new(Bridge::builder().max_concurrent_scripts(2).build().unwrap());
-    let threads: Vec<_> = (0..6)
-        .map(|i| {
-            let bridge = bridge.clone();
-            std::thread::spawn(move || bridge.run(format!("nap(20) + {i}")))
-        })
-        .collect();
-    for (i, thread) in threads.into_iter().enumerate() {
-        assert_eq!(thread.join().unwrap().unwrap(), json!(20 + i));
-    }
-    assert!(
-        bridge.engine_threads() <= 2,
-        "{} engine threads",
-        bridge.engine_threads()
-    );
 }
 
 #[test]

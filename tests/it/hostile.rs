@@ -65,7 +65,8 @@ fn sandbox() -> Bridge {
 
 #[test]
 fn every_hostile_script_ends_with_an_error_in_bounded_time_and_memory() {
-    const TEST: &str = "every_hostile_script_ends_with_an_error_in_bounded_time_and_memory";
+    const TEST: &str =
+        "hostile::every_hostile_script_ends_with_an_error_in_bounded_time_and_memory";
     in_child(TEST, run_the_corpus);
 }
 

@@ -44,7 +44,7 @@ fn a_sandboxed_bridge_with_a_hook_sends_output_there() {
 
 #[test]
 fn sandboxed_output_without_a_hook_goes_nowhere() {
-    const TEST: &str = "sandboxed_output_without_a_hook_goes_nowhere";
+    const TEST: &str = "script_output::sandboxed_output_without_a_hook_goes_nowhere";
     let output = in_child(TEST, || {
         let bridge = Bridge::sandboxed().build().unwrap();
         bridge
@@ -58,7 +58,7 @@ fn sandboxed_output_without_a_hook_goes_nowhere() {
 
 #[test]
 fn the_default_bridge_keeps_rhais_print_to_stdout() {
-    const TEST: &str = "the_default_bridge_keeps_rhais_print_to_stdout";
+    const TEST: &str = "script_output::the_default_bridge_keeps_rhais_print_to_stdout";
     let output = in_child(TEST, || {
         let bridge = Bridge::new().unwrap();
         bridge.run(format!(r#"print("{MARKER}")"#)).unwrap();

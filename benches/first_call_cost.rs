@@ -4,7 +4,7 @@
 //! combinations of wildcard positions (up to 2^n) and caches the answer for the rest of the script
 //! from the second call on. This prints what the first three calls of a script cost, per arity,
 //! as medians over fresh scripts.
-//! Run it in release mode: `cargo run --release --example first_call_cost`.
+//! `cargo bench --bench first_call_cost` (the bench profile is optimised, as the figures need).
 
 use bridge_runtime::{script_async, Bridge};
 use std::time::{Duration, Instant};

