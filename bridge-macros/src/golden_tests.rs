@@ -2,7 +2,7 @@
 //!
 //! A change to generated code shows up as a diff of `.expanded.rs` files. To accept one on purpose,
 //! run `UPDATE_EXPANDED=1 cargo test -p bridge-macros` and review the diff. The same fixtures are
-//! compiled by the root package's trybuild test, which proves each expansion builds.
+//! compiled by the trybuild test of `compile-tests/`, which proves each expansion builds.
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -14,7 +14,7 @@
 //! - `tests/duplicate_names.rs` registers two functions under one script name on purpose, which
 //!   makes every bridge in its process fail to start.
 //!
-//! `tests/compile.rs` (trybuild) is its own binary too, as trybuild needs.
+//! The trybuild cases live in a package of their own, `compile-tests/`.
 //!
 //! Every script name is registered once across the whole binary (a bridge refuses to start
 //! otherwise), so two modules never define functions under one script name;

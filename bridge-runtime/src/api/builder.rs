@@ -114,6 +114,8 @@ impl BridgeBuilder {
         builder
     }
 
+    // Which functions scripts may call, and the state they need.
+
     /// Shared state for functions that take a `State<T>` parameter (one value per type).
     /// A function whose state is not given is not exposed (or, if allowed by name or group,
     /// fails [`build`](Self::build)).
@@ -137,6 +139,8 @@ impl BridgeBuilder {
         self
     }
 
+    // What each script may do.
+
     /// What each script may do: operations, call depth, sizes, nesting, `eval`, `import`,
     /// capturing closures, its time, each call's time and its calls in flight (see [`Limits`];
     /// default [`Limits::default`], [`Bridge::sandboxed`]: [`Limits::sandboxed`]). The sizes
@@ -145,6 +149,30 @@ impl BridgeBuilder {
         self.limits = limits;
         self
     }
+
+    // What every script sees.
+
+    /// A constant every script of this bridge sees as `name`, at the top level and inside its
+    /// functions and closures (converted as [`ScriptRun::with`](crate::ScriptRun::with) converts
+    /// inputs, and held to the same names and size limits, as they are once every setting is
+    /// made). A script cannot assign to it or change it in place, an input may not hide it, and
+    /// a script's own variable or parameter of that name does. Each read is a copy: keep globals
+    /// to configuration-sized values. A bad name, or a value without a script form or over a
+    /// limit, makes [`build`](Self::build) fail with [`Error::Input`] naming it.
+    ///
+    /// ```
+    /// let bridge = bridge_runtime::Bridge::builder().global("vat", 20).build()?;
+    /// let gross = bridge.run("fn gross(net) { net + net * vat / 100 } gross(50)")?;
+    /// assert_eq!(gross, 60);
+    /// # Ok::<(), bridge_runtime::Error>(())
+    /// ```
+    pub fn global(mut self, name: &str, value: impl Serialize) -> Self {
+        // The size limits are known only at `build`, where every global is checked against them.
+        self.globals.insert(name, &value, &SizeLimits::default());
+        self
+    }
+
+    // Where scripts' output goes.
 
     /// Sends what scripts `print` to `hook`, one call per `print`, instead of the process's
     /// standard output (Rhai's default; [`Bridge::sandboxed`] discards it).
@@ -173,16 +201,7 @@ impl BridgeBuilder {
         self
     }
 
-    /// Address space reserved for each running script's stack (default 64 MiB; from 256 KiB to
-    /// 1 GiB, else [`build`](Self::build) fails with [`Error::Config`]). Only what a script uses
-    /// is touched. Rhai recurses on it (script calls, nested
-    /// data): a script that nests so deeply that less than a quarter of it (at most 4 MiB) is
-    /// left ends with an error, whatever `max_call_depth` allows; 64 MiB is about 8,000 script
-    /// call levels in a release build and 1,270 in an unoptimised one.
-    pub fn script_stack_size(mut self, bytes: usize) -> Self {
-        self.stack_size = bytes;
-        self
-    }
+    // How scripts are scheduled: the queue, tenants, engine threads, fibers and their stacks.
 
     /// At most this many scripts run at once; more wait in a queue. Default 1024; at least 1
     /// (0 fails [`build`](Self::build)).
@@ -256,23 +275,14 @@ impl BridgeBuilder {
         self
     }
 
-    /// A constant every script of this bridge sees as `name`, at the top level and inside its
-    /// functions and closures (converted as [`ScriptRun::with`](crate::ScriptRun::with) converts
-    /// inputs, and held to the same names and size limits, as they are once every setting is
-    /// made). A script cannot assign to it or change it in place, an input may not hide it, and
-    /// a script's own variable or parameter of that name does. Each read is a copy: keep globals
-    /// to configuration-sized values. A bad name, or a value without a script form or over a
-    /// limit, makes [`build`](Self::build) fail with [`Error::Input`] naming it.
-    ///
-    /// ```
-    /// let bridge = bridge_runtime::Bridge::builder().global("vat", 20).build()?;
-    /// let gross = bridge.run("fn gross(net) { net + net * vat / 100 } gross(50)")?;
-    /// assert_eq!(gross, 60);
-    /// # Ok::<(), bridge_runtime::Error>(())
-    /// ```
-    pub fn global(mut self, name: &str, value: impl Serialize) -> Self {
-        // The size limits are known only at `build`, where every global is checked against them.
-        self.globals.insert(name, &value, &SizeLimits::default());
+    /// Address space reserved for each running script's stack (default 64 MiB; from 256 KiB to
+    /// 1 GiB, else [`build`](Self::build) fails with [`Error::Config`]). Only what a script uses
+    /// is touched. Rhai recurses on it (script calls, nested
+    /// data): a script that nests so deeply that less than a quarter of it (at most 4 MiB) is
+    /// left ends with an error, whatever `max_call_depth` allows; 64 MiB is about 8,000 script
+    /// call levels in a release build and 1,270 in an unoptimised one.
+    pub fn script_stack_size(mut self, bytes: usize) -> Self {
+        self.stack_size = bytes;
         self
     }
 
@@ -286,6 +296,8 @@ impl BridgeBuilder {
         self.cached_scripts = scripts;
         self
     }
+
+    // The Rhai engine itself.
 
     /// Changes every engine thread's Rhai engine, after the bridge's own setup: register sync
     /// helper functions, custom types, packages, a module resolver, custom syntax.
@@ -327,6 +339,8 @@ impl BridgeBuilder {
         self.on_progress = Some(Arc::new(callback));
         self
     }
+
+    // Starting the bridge.
 
     /// Starts the bridge: checks the registry and the settings, starts the worker.
     pub fn build(self) -> Result<Bridge, Error> {

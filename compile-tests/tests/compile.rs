@@ -4,7 +4,7 @@
 //! Compiler messages change between Rust releases, so the reviewed output is pinned to one
 //! toolchain, rustc 1.95 (the workspace's `rust-version`); on any other the compile-fail half
 //! says in the test output that it skipped, and why. To accept new output on purpose:
-//! `TRYBUILD=overwrite cargo test --test compile`, then review the diff.
+//! `TRYBUILD=overwrite cargo test -p bridge-compile-tests`, then review the diff.
 
 use std::io::Write;
 
@@ -22,7 +22,7 @@ fn rejected_inputs_fail_with_their_reviewed_messages() {
             std::io::stderr(),
             "SKIPPED rejected_inputs_fail_with_their_reviewed_messages: the compile-fail \
              messages are reviewed on rustc 1.95 and this is another rustc; run \
-             `cargo +1.95 test --test compile` to check them"
+             `cargo +1.95 test -p bridge-compile-tests` to check them"
         );
         return;
     }
@@ -34,5 +34,5 @@ fn rejected_inputs_fail_with_their_reviewed_messages() {
 fn accepted_shapes_and_golden_fixtures_compile() {
     let cases = trybuild::TestCases::new();
     cases.pass("tests/compile-pass/*.rs");
-    cases.pass("bridge-macros/tests/expand/*.rs");
+    cases.pass("../bridge-macros/tests/expand/*.rs");
 }
