@@ -34,23 +34,23 @@ pub(crate) fn expand_in_module(function: &ScriptFn<'_>) -> TokenStream {
     let runtime = &function.runtime_path;
     let private = quote! { #runtime::__private };
     let command = command_type(function, &names, CommandPlace::Module { private: &private });
-    let debug = debug_as_json(&names.command, &private);
+    let debug = debug_as_json(&names.command, &quote! { __bridge });
     let import = bridge_import(runtime);
     let rest = expand_around_command(function, &names);
     quote! {
         #command
-        #debug
         const _: () = {
             #import
+            #debug
             #rest
         };
     }
 }
 
 /// `use ::bridge_runtime::__private as __bridge;`: written once at the top of each `const _`
-/// block, so the code inside names the runtime as `__bridge::...`. Items outside a `const _` (a
-/// module's public command types) spell the whole path.
-fn bridge_import(runtime: &syn::Path) -> TokenStream {
+/// block, so the code inside names the runtime as `__bridge::...`. Only what must be outside a
+/// `const _` (a module's public command types, their derives) spells the whole path.
+pub(crate) fn bridge_import(runtime: &syn::Path) -> TokenStream {
     quote! { use #runtime::__private as __bridge; }
 }
 

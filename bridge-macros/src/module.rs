@@ -9,7 +9,8 @@ use crate::ast::ScriptFn;
 use crate::attr::ScriptAsyncArgs;
 use crate::errors::Errors;
 use crate::expand::{
-    debug_as_json, expand_in_module, module_command_name, private_serde_path, upper_camel_case,
+    bridge_import, debug_as_json, expand_in_module, module_command_name, private_serde_path,
+    upper_camel_case,
 };
 use crate::{ast, valid};
 use proc_macro2::TokenStream;
@@ -165,8 +166,8 @@ fn command_enum(module: &ScriptModule<'_>) -> TokenStream {
     });
     let dispatches = arms.iter().map(|(variant, command, _)| {
         quote! {
-            Self::#variant(command) => #private::output_json(
-                <#command as #private::ScriptCommand>::dispatch(command, env).await,
+            Self::#variant(command) => __bridge::output_json(
+                <#command as __bridge::ScriptCommand>::dispatch(command, env).await,
             )
         }
     });
@@ -174,7 +175,8 @@ fn command_enum(module: &ScriptModule<'_>) -> TokenStream {
         " One call of any function of `{module_name}`, as serde data: \
          `{{\"function\": \"name\", \"arguments\": {{...}}}}`. Run one with `Bridge::dispatch`."
     );
-    let debug = debug_as_json(&enum_name, &private);
+    let import = bridge_import(runtime);
+    let debug = debug_as_json(&enum_name, &quote! { __bridge });
     quote! {
         #[doc = #doc]
         #[derive(#private::serde::Serialize, #private::serde::Deserialize)]
@@ -182,27 +184,30 @@ fn command_enum(module: &ScriptModule<'_>) -> TokenStream {
         pub enum #enum_name {
             #(#variants,)*
         }
-        #debug
-        #[automatically_derived]
-        impl #private::CommandSeal for #enum_name {}
-        #[automatically_derived]
-        impl #private::ScriptCommand for #enum_name {
-            const SCRIPT_NAME: &'static str = #group;
-            type Output = #private::JsonValue;
-            fn script_name(&self) -> &'static str {
-                match self {
-                    #(#names,)*
+        const _: () = {
+            #import
+            #debug
+            #[automatically_derived]
+            impl __bridge::CommandSeal for #enum_name {}
+            #[automatically_derived]
+            impl __bridge::ScriptCommand for #enum_name {
+                const SCRIPT_NAME: &'static str = #group;
+                type Output = __bridge::JsonValue;
+                fn script_name(&self) -> &'static str {
+                    match self {
+                        #(#names,)*
+                    }
+                }
+                /// Worker side: one arm per function, each awaiting it with the command's arguments.
+                async fn dispatch(
+                    self,
+                    env: __bridge::CallEnv,
+                ) -> ::core::result::Result<Self::Output, __bridge::CallFailure> {
+                    match self {
+                        #(#dispatches,)*
+                    }
                 }
             }
-            /// Worker side: one arm per function, each awaiting it with the command's arguments.
-            async fn dispatch(
-                self,
-                env: #private::CallEnv,
-            ) -> ::core::result::Result<Self::Output, #private::CallFailure> {
-                match self {
-                    #(#dispatches,)*
-                }
-            }
-        }
+        };
     }
 }

@@ -31,14 +31,14 @@ pub mod accounts {
     pub struct OpenAccountCommand {
         pub owner: ::std::string::String,
     }
-    #[automatically_derived]
-    impl ::core::fmt::Debug for OpenAccountCommand {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            ::bridge_runtime::__private::debug_as_json("OpenAccountCommand", self, f)
-        }
-    }
     const _: () = {
         use ::bridge_runtime::__private as __bridge;
+        #[automatically_derived]
+        impl ::core::fmt::Debug for OpenAccountCommand {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                __bridge::debug_as_json("OpenAccountCommand", self, f)
+            }
+        }
         /// The compiler checks that no type here is `State`, `ScriptContext` or `Result` under another name.
         const _: fn() = || {
             use __bridge::NotRecognisedByName as _;
@@ -90,14 +90,14 @@ pub mod accounts {
         pub id: i64,
         pub amount: i64,
     }
-    #[automatically_derived]
-    impl ::core::fmt::Debug for DepositCommand {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            ::bridge_runtime::__private::debug_as_json("DepositCommand", self, f)
-        }
-    }
     const _: () = {
         use ::bridge_runtime::__private as __bridge;
+        #[automatically_derived]
+        impl ::core::fmt::Debug for DepositCommand {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                __bridge::debug_as_json("DepositCommand", self, f)
+            }
+        }
         /// The compiler checks that no type here is `State`, `ScriptContext` or `Result` under another name.
         const _: fn() = || {
             use __bridge::NotRecognisedByName as _;
@@ -161,53 +161,53 @@ pub mod accounts {
         #[serde(rename = "deposit")]
         Deposit(DepositCommand),
     }
-    #[automatically_derived]
-    impl ::core::fmt::Debug for AccountsCommand {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            ::bridge_runtime::__private::debug_as_json("AccountsCommand", self, f)
-        }
-    }
-    #[automatically_derived]
-    impl ::bridge_runtime::__private::CommandSeal for AccountsCommand {}
-    #[automatically_derived]
-    impl ::bridge_runtime::__private::ScriptCommand for AccountsCommand {
-        const SCRIPT_NAME: &'static str = "accounts";
-        type Output = ::bridge_runtime::__private::JsonValue;
-        fn script_name(&self) -> &'static str {
-            match self {
-                Self::OpenAccount(_) => "open_account",
-                Self::Deposit(_) => "deposit",
+    const _: () = {
+        use ::bridge_runtime::__private as __bridge;
+        #[automatically_derived]
+        impl ::core::fmt::Debug for AccountsCommand {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                __bridge::debug_as_json("AccountsCommand", self, f)
             }
         }
-        /// Worker side: one arm per function, each awaiting it with the command's arguments.
-        async fn dispatch(
-            self,
-            env: ::bridge_runtime::__private::CallEnv,
-        ) -> ::core::result::Result<
-            Self::Output,
-            ::bridge_runtime::__private::CallFailure,
-        > {
-            match self {
-                Self::OpenAccount(command) => {
-                    ::bridge_runtime::__private::output_json(
-                        <OpenAccountCommand as ::bridge_runtime::__private::ScriptCommand>::dispatch(
-                                command,
-                                env,
-                            )
-                            .await,
-                    )
+        #[automatically_derived]
+        impl __bridge::CommandSeal for AccountsCommand {}
+        #[automatically_derived]
+        impl __bridge::ScriptCommand for AccountsCommand {
+            const SCRIPT_NAME: &'static str = "accounts";
+            type Output = __bridge::JsonValue;
+            fn script_name(&self) -> &'static str {
+                match self {
+                    Self::OpenAccount(_) => "open_account",
+                    Self::Deposit(_) => "deposit",
                 }
-                Self::Deposit(command) => {
-                    ::bridge_runtime::__private::output_json(
-                        <DepositCommand as ::bridge_runtime::__private::ScriptCommand>::dispatch(
-                                command,
-                                env,
-                            )
-                            .await,
-                    )
+            }
+            /// Worker side: one arm per function, each awaiting it with the command's arguments.
+            async fn dispatch(
+                self,
+                env: __bridge::CallEnv,
+            ) -> ::core::result::Result<Self::Output, __bridge::CallFailure> {
+                match self {
+                    Self::OpenAccount(command) => {
+                        __bridge::output_json(
+                            <OpenAccountCommand as __bridge::ScriptCommand>::dispatch(
+                                    command,
+                                    env,
+                                )
+                                .await,
+                        )
+                    }
+                    Self::Deposit(command) => {
+                        __bridge::output_json(
+                            <DepositCommand as __bridge::ScriptCommand>::dispatch(
+                                    command,
+                                    env,
+                                )
+                                .await,
+                        )
+                    }
                 }
             }
         }
-    }
+    };
 }
 fn main() {}
