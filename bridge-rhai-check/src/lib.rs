@@ -46,6 +46,10 @@ pub trait StandIns: Sized {
     fn has_functions(&self) -> Missing {
         Missing
     }
+    /// Stands in for `Engine::module_resolver` (gone with `no_module`).
+    fn module_resolver(&self) -> Missing {
+        Missing
+    }
 }
 
 impl StandIns for Dynamic {}
@@ -121,6 +125,17 @@ impl<T, E> HasMaps for Result<T, E> {}
 pub trait ChecksLimits {}
 impl ChecksLimits for u64 {}
 
+/// Satisfied when Rhai has modules.
+#[diagnostic::on_unimplemented(
+    message = "Rhai's `no_module` feature is on, and bridge-runtime cannot run with it",
+    label = "Rhai has no modules here",
+    note = "the bridge's sandbox refuses `import` by setting a module resolver, which `no_module` \
+            removes; cargo turns a feature on for every crate that uses Rhai: \
+            `cargo tree -e features -i rhai` shows which crate asks for it"
+)]
+pub trait HasModules {}
+impl<T: ?Sized> HasModules for &T {}
+
 /// Satisfied when scripts may define functions.
 #[diagnostic::on_unimplemented(
     message = "Rhai's `no_function` feature is on, and bridge-runtime cannot run with it",
@@ -165,6 +180,7 @@ fn probes() {
     probe!(HasMaps, value.as_map_ref());
     probe!(ChecksLimits, engine.max_operations());
     probe!(HasFunctions, ast.has_functions());
+    probe!(HasModules, engine.module_resolver());
     probe!(
         HasClosures,
         (Dynamic::UNIT.into_shared(), ast.has_functions())

@@ -1,7 +1,7 @@
 //! Each Rhai feature the bridge cannot run with stops the build with one error naming it.
 //!
 //! Builds this crate (`cargo check`, in a target directory of its own under the workspace's) with
-//! Rhai's features turned on the way a user's dependency would, two builds for the eight: one
+//! Rhai's features turned on the way a user's dependency would, two builds for the nine: one
 //! with every feature whose error another does not hide, one with the two that hide another
 //! (`no_function` turns `no_closure` on; `no_float` makes `f32_float` meaningless).
 

@@ -106,6 +106,9 @@ pub enum CallErrorKind {
     /// The function is not one this bridge exposes (its allow-list leaves it out): a command
     /// given to [`Bridge::dispatch`](crate::Bridge::dispatch) names it.
     NotExposed,
+    /// In a record only: the call's outcome never reached its script (the script stopped while
+    /// the call was in flight, or dropped the call's handle). A replay serves it as this error.
+    Stopped,
 }
 
 impl CallErrorKind {
@@ -122,6 +125,7 @@ impl CallErrorKind {
             Self::Limit => "limit",
             Self::Recording => "recording",
             Self::NotExposed => "not_exposed",
+            Self::Stopped => "stopped",
         }
     }
 
@@ -138,6 +142,7 @@ impl CallErrorKind {
             Self::Limit,
             Self::Recording,
             Self::NotExposed,
+            Self::Stopped,
         ]
         .into_iter()
         .find(|kind| kind.as_str() == name)

@@ -509,3 +509,51 @@ fn a_start_refused_for_the_in_flight_limit_uses_up_no_recorded_call() {
         serde_json::json!([1, "limit", 2])
     );
 }
+
+#[script_async]
+async fn rr_slow(millis: u64) -> u64 {
+    real_call("rr_slow");
+    tokio::time::sleep(Duration::from_millis(millis)).await;
+    millis
+}
+
+#[test]
+fn a_call_whose_outcome_never_reached_its_script_is_recorded_as_stopped_and_the_record_replays() {
+    let _turn = turn(false);
+    let log = CallLog::default();
+    let bridge = Bridge::builder().record(log.clone()).build().unwrap();
+    assert_eq!(bridge.run("rr_untouchable(1)").unwrap(), 1);
+    // Call 2: the script's deadline ends it while the call is in flight.
+    let timed_out = bridge
+        .script("rr_slow(2000)")
+        .timeout(Duration::from_millis(50))
+        .run();
+    assert!(
+        matches!(timed_out, Err(Error::Timeout { .. })),
+        "{timed_out:?}"
+    );
+    // Calls 3 and 4: the first handle is dropped, never waited on.
+    let script =
+        r#"let a = start(Fn("rr_slow"), [1]); let b = start(Fn("rr_untouchable"), [4]); wait(b)"#;
+    assert_eq!(bridge.run(script).unwrap(), 4);
+    drop(bridge);
+
+    let mut calls = log.calls();
+    calls.sort_by_key(|call| call.call);
+    let numbers: Vec<u64> = calls.iter().map(|call| call.call).collect();
+    assert_eq!(numbers, [1, 2, 3, 4], "{}", log.text());
+    for stopped in [&calls[1], &calls[2]] {
+        let error = stopped.outcome.error().expect("recorded as an error");
+        assert_eq!(error.kind, "stopped", "{stopped:?}");
+    }
+    assert_eq!(calls[3].outcome.value(), Some(&serde_json::json!(4)));
+    // The record replays: it has every number it gave out.
+    let replaying = Bridge::builder()
+        .replay(log.text().as_bytes())
+        .build()
+        .unwrap();
+    assert_eq!(replaying.run("rr_untouchable(1)").unwrap(), 1);
+    let stopped = replaying.run(catching("rr_slow(2000)")).unwrap();
+    let stopped = stopped.as_str().unwrap();
+    assert!(stopped.starts_with("stopped: the call's outcome never reached"), "{stopped}");
+}

@@ -117,7 +117,7 @@ fn no_concurrent_scripts_at_all_is_refused() {
 
 #[test]
 fn a_zero_rhai_limit_is_refused_because_rhai_reads_it_as_unlimited() {
-    let cases: [(&str, BridgeBuilder); 4] = [
+    let cases: [(&str, BridgeBuilder); 5] = [
         (
             "max_operations",
             Bridge::sandboxed().limits(Limits::sandboxed().max_operations(0)),
@@ -134,6 +134,10 @@ fn a_zero_rhai_limit_is_refused_because_rhai_reads_it_as_unlimited() {
             "max_map_size",
             Bridge::sandboxed().limits(Limits::sandboxed().max_map_size(0)),
         ),
+        (
+            "max_variables",
+            Bridge::sandboxed().limits(Limits::sandboxed().max_variables(0)),
+        ),
     ];
     for (setting, builder) in cases {
         let message = config_error(builder);
@@ -143,6 +147,15 @@ fn a_zero_rhai_limit_is_refused_because_rhai_reads_it_as_unlimited() {
             )),
             "{message}"
         );
+    }
+    for depths in [(0, 0), (64, 0), (0, 32)] {
+        let limits = Limits::sandboxed().max_expression_depth(depths);
+        let message = config_error(Bridge::sandboxed().limits(limits));
+        let expected = format!(
+            "Limits::max_expression_depth(({}, {})) is out of range: Rhai reads 0 as no limit",
+            depths.0, depths.1
+        );
+        assert!(message.starts_with(&expected), "{message}");
     }
     // The largest values lift the limits.
     let bridge = Bridge::sandboxed()

@@ -420,6 +420,13 @@ impl BridgeBuilder {
         not_zero("max_string_size", as_u64(limits.max_string_size))?;
         not_zero("max_array_size", as_u64(limits.max_array_size))?;
         not_zero("max_map_size", as_u64(limits.max_map_size))?;
+        not_zero("max_variables", as_u64(limits.max_variables))?;
+        if let Some((top, inner)) = limits.max_expr_depths.filter(|(a, b)| *a == 0 || *b == 0) {
+            return Err(Error::Config(format!(
+                "Limits::max_expression_depth(({top}, {inner})) is out of range: Rhai reads 0 as \
+                 no limit at all, not as none allowed; to lift the limit, give None"
+            )));
+        }
         within(
             "script_stack_size",
             self.stack_size,

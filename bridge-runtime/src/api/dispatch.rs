@@ -69,7 +69,7 @@ pub(crate) fn dispatch<C: ScriptCommand + Serialize>(
             Err(failure) => Err(failure.clone()),
         };
         recording
-            .finish(&recorded, None)
+            .finish(&recorded)
             .map_err(|failure| call_error(function, failure))?;
     }
     outcome.map_err(|failure| call_error(function, failure))
@@ -128,7 +128,7 @@ pub(crate) fn dispatch_json<C: ScriptCommand + DeserializeOwned>(
     };
     if let Some(recording) = recording {
         recording
-            .finish(&outcome, None)
+            .finish(&outcome)
             .map_err(|failure| call_error(function, failure))?;
     }
     outcome.map_err(|failure| call_error(function, failure))

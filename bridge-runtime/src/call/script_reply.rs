@@ -41,7 +41,7 @@ impl ScriptReply {
                     .map_err(|e| CallFailure::new(CallErrorKind::Return, e.to_string())),
                 Err(failure) => Err(failure.clone()),
             };
-            if let Err(failure) = recording.finish(&recorded, running.name()) {
+            if let Err(failure) = recording.finish(&recorded) {
                 outcome = Err(failure);
             }
         }

@@ -12,23 +12,27 @@
 #![allow(unsafe_code)]
 
 use std::mem::ManuallyDrop;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The number the next thread to ask for one gets.
+static NEXT_THREAD: AtomicU64 = AtomicU64::new(1);
 
 thread_local! {
-    /// Its address tells one live thread from another without `thread::current()`, which
-    /// counts a reference on every call.
-    static THREAD_MARK: u8 = const { 0 };
+    /// This thread's number, never reused (a thread-local's address may be, by a later thread,
+    /// and `thread::current()` counts a reference on every call).
+    static THREAD: u64 = NEXT_THREAD.fetch_add(1, Ordering::Relaxed);
 }
 
-/// The current thread's mark.
-fn current_thread() -> usize {
-    THREAD_MARK.with(|mark| std::ptr::from_ref(mark) as usize)
+/// The current thread's number.
+fn current_thread() -> u64 {
+    THREAD.with(|id| *id)
 }
 
 /// `T`, reachable only on the thread that made it (see the module docs).
 pub(crate) struct ThreadBound<T> {
     /// `None` in a copy cloned on another thread.
     value: ManuallyDrop<Option<T>>,
-    owner: usize,
+    owner: u64,
 }
 
 // SAFETY: `value` is reached only through `get`, `clone` and `drop`, and each of them reaches it
