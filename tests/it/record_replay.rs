@@ -555,5 +555,8 @@ fn a_call_whose_outcome_never_reached_its_script_is_recorded_as_stopped_and_the_
     assert_eq!(replaying.run("rr_untouchable(1)").unwrap(), 1);
     let stopped = replaying.run(catching("rr_slow(2000)")).unwrap();
     let stopped = stopped.as_str().unwrap();
-    assert!(stopped.starts_with("stopped: the call's outcome never reached"), "{stopped}");
+    assert!(
+        stopped.starts_with("stopped: the call's outcome never reached"),
+        "{stopped}"
+    );
 }
