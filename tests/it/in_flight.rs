@@ -272,3 +272,35 @@ fn a_sandboxed_loop_of_start_stops_at_the_limit_and_its_calls_are_dropped() {
     assert!(reached <= 64, "{reached} calls started");
     count.dropped.wait_for_drops(reached);
 }
+
+thread_local! {
+    /// A script value a host hook keeps past its script's end (see the test below).
+    static STASHED: std::cell::RefCell<Option<bridge_runtime::rhai::Dynamic>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+#[test]
+fn a_handle_kept_past_its_scripts_end_says_so_when_waited_on() {
+    let bridge = Bridge::builder()
+        .max_engine_threads(1)
+        .configure_engine(|engine| {
+            engine.register_fn("stash", |value: bridge_runtime::rhai::Dynamic| {
+                STASHED.with(|stashed| *stashed.borrow_mut() = Some(value));
+            });
+            engine.register_fn("unstash", || {
+                STASHED.with(|stashed| stashed.borrow_mut().take().unwrap_or_default())
+            });
+        })
+        .build()
+        .unwrap();
+    let first = r#"stash(start(Fn("fetch"), [2000, "late"])); 1"#;
+    assert_eq!(bridge.run(first).unwrap(), 1);
+    let error = bridge.run("wait(unstash())").unwrap_err();
+    let Error::Script { message, .. } = &error else {
+        panic!("expected a script error, got {error:?}")
+    };
+    assert!(
+        message.contains("belongs to a script that has ended"),
+        "{message}"
+    );
+}

@@ -73,6 +73,13 @@ impl CallHandle {
     ) -> Result<Box<dyn ErasedReply>, Box<EvalAltResult>> {
         self.check_thread(position)?;
         let mut state = self.state().expect("checked above").borrow_mut();
+        if state.calls.strong_count() == 0 {
+            // Only a handle a host hook kept past its script's end gets here.
+            return Err(runtime_error(
+                "this call handle belongs to a script that has ended, and its call ended with it",
+                position,
+            ));
+        }
         let reply = state
             .reply
             .take()
