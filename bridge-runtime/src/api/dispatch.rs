@@ -3,7 +3,7 @@
 //! mocks, replay and recording.
 
 use crate::call::call_records::CallRecords;
-use crate::call::command::{CallPayload, PendingCall, ScriptCommand};
+use crate::call::command::{CallFrame, CallPayload, PendingCall, ScriptCommand};
 use crate::call::intercept::{intercept, Intercepted};
 use crate::call::mocked::MockedCall;
 use crate::call::queue::CommandSender;
@@ -14,14 +14,13 @@ use crate::engine::build::EngineSettings;
 use crate::error::{cut_for_message, CallError, CallErrorKind, CallFailure, Error, ScriptPosition};
 use crate::registered::function::ScriptFunction;
 use crate::state::ContextValues;
-use crate::sync::control::{CallScope, ScriptControl};
+use crate::sync::control::ScriptControl;
 use crate::sync::wake::ScriptWaker;
-use crate::trace::{CallTrace, Span};
+use crate::trace::CallTrace;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// What a dispatched command needs of its bridge (the bridge itself would make this file and
 /// `bridge.rs`, which calls it, import each other).
@@ -57,11 +56,9 @@ pub(crate) fn dispatch<C: ScriptCommand + Serialize>(
             Intercepted::Mock(..) | Intercepted::Replayed(_) => None,
         },
     };
-    let outcome = on_worker(bridge, function, |scope, timeout, span| PendingCall {
+    let outcome = on_worker(bridge, function, |frame| PendingCall {
         command: Some(command),
-        scope,
-        timeout,
-        span,
+        frame,
     })?;
     if let Some(recording) = recording {
         let recorded = match &outcome {
@@ -107,20 +104,16 @@ pub(crate) fn dispatch_json<C: ScriptCommand + DeserializeOwned>(
     };
     let (outcome, recording) = match route {
         Intercepted::Call(recording) => {
-            let outcome = on_worker(bridge, function, |scope, timeout, span| PendingCall {
+            let outcome = on_worker(bridge, function, |frame| PendingCall {
                 command: Some(typed),
-                scope,
-                timeout,
-                span,
+                frame,
             })?;
             (outcome.and_then(|output| output_json(&output)), recording)
         }
         Intercepted::Mock(invocation, recording) => {
-            let outcome = on_worker(bridge, function, |scope, timeout, span| MockedCall {
+            let outcome = on_worker(bridge, function, |frame| MockedCall {
                 invocation: Some(invocation),
-                scope,
-                timeout,
-                span,
+                frame,
             })?;
             (outcome, recording)
         }
@@ -170,7 +163,7 @@ fn records(bridge: &Target<'_>) -> Option<Arc<CallRecords>> {
 fn on_worker<T, P>(
     bridge: &Target<'_>,
     function: &ScriptFunction,
-    payload: impl FnOnce(Arc<CallScope>, Option<Duration>, Span) -> P,
+    payload: impl FnOnce(CallFrame) -> P,
 ) -> Result<Result<T, CallFailure>, Error>
 where
     P: CallPayload<Reply = Result<T, CallFailure>>,
@@ -178,7 +171,11 @@ where
     let mut trace = CallTrace::start(function.name());
     let control = ScriptControl::new(None, ContextValues::default());
     let timeout = bridge.settings.calls.call_timeout;
-    let payload = payload(control.calls().clone(), timeout, trace.span().clone());
+    let payload = payload(CallFrame {
+        scope: control.calls().clone(),
+        timeout,
+        span: trace.span().clone(),
+    });
     let waker = ScriptWaker::for_current_thread();
     let outcome = hand_over(&bridge.commands, payload, waker).map(PendingReply::wait_here);
     let outcome = match outcome {

@@ -133,10 +133,8 @@ impl Drop for ErasedCall {
     }
 }
 
-/// A command on its way to the worker, with everything the worker needs to run it.
-pub(crate) struct PendingCall<C: ScriptCommand> {
-    /// Taken by the worker when it starts the call.
-    pub(crate) command: Option<C>,
+/// What every call on its way to the worker carries besides its work.
+pub(crate) struct CallFrame {
     /// The calling script's context values, and its flag: set when the script stops or ends, the
     /// call is dropped unfinished.
     pub(crate) scope: Arc<CallScope>,
@@ -146,14 +144,31 @@ pub(crate) struct PendingCall<C: ScriptCommand> {
     pub(crate) span: Span,
 }
 
+impl CallFrame {
+    /// Runs `call` within this frame's time limit and scope (see [`run_call`]).
+    pub(crate) async fn run<T>(
+        &self,
+        call: CatchUnwind<impl Future<Output = Result<T, CallFailure>>>,
+    ) -> Option<Result<T, CallFailure>> {
+        run_call(call, &self.scope, self.timeout).await
+    }
+}
+
+/// A command on its way to the worker, with everything the worker needs to run it.
+pub(crate) struct PendingCall<C: ScriptCommand> {
+    /// Taken by the worker when it starts the call.
+    pub(crate) command: Option<C>,
+    pub(crate) frame: CallFrame,
+}
+
 impl<C: ScriptCommand> CallPayload for PendingCall<C> {
     type Reply = Reply<C>;
 
     fn into_future(mut sender: CellSender<Self, Self::Reply>, states: &Arc<TypeMap>) -> CallFuture {
         let states = states.clone();
-        let span = sender.payload().span.clone();
+        let span = sender.payload().frame.span.clone();
         let call = async move {
-            let scope = &sender.payload().scope;
+            let scope = &sender.payload().frame.scope;
             // Nothing is started for a script that already stopped.
             if scope.is_set() {
                 return;
@@ -166,8 +181,7 @@ impl<C: ScriptCommand> CallPayload for PendingCall<C> {
                 return;
             };
             let call = CatchUnwind::new(command.dispatch(env));
-            let PendingCall { scope, timeout, .. } = sender.payload();
-            if let Some(reply) = run_call(call, scope, *timeout).await {
+            if let Some(reply) = sender.payload().frame.run(call).await {
                 sender.send(reply);
             }
         };
@@ -180,9 +194,7 @@ impl<C: ScriptCommand> CallPayload for PendingCall<C> {
 pub(crate) struct StartedCall<T> {
     /// Taken by the worker when it goes on with the call.
     pub(crate) call: Option<CatchUnwind<SendCallFuture<T>>>,
-    pub(crate) scope: Arc<CallScope>,
-    pub(crate) timeout: Option<Duration>,
-    pub(crate) span: Span,
+    pub(crate) frame: CallFrame,
 }
 
 impl<T: Send + 'static> CallPayload for StartedCall<T> {
@@ -192,13 +204,12 @@ impl<T: Send + 'static> CallPayload for StartedCall<T> {
         mut sender: CellSender<Self, Self::Reply>,
         _states: &Arc<TypeMap>,
     ) -> CallFuture {
-        let span = sender.payload().span.clone();
+        let span = sender.payload().frame.span.clone();
         let call = async move {
             let Some(call) = sender.payload_mut().call.take() else {
                 return;
             };
-            let StartedCall { scope, timeout, .. } = sender.payload();
-            if let Some(reply) = run_call(call, scope, *timeout).await {
+            if let Some(reply) = sender.payload().frame.run(call).await {
                 sender.send(reply);
             }
         };
@@ -210,7 +221,7 @@ impl<T: Send + 'static> CallPayload for StartedCall<T> {
 /// first (the call is dropped, and so, by the caller, is its sender unsent: a waiter, if any is
 /// left, learns that no reply is coming). A call past `timeout` is dropped and replies with a
 /// timeout error.
-pub(crate) async fn run_call<T>(
+async fn run_call<T>(
     call: CatchUnwind<impl Future<Output = Result<T, CallFailure>>>,
     scope: &CallScope,
     timeout: Option<Duration>,
@@ -342,9 +353,11 @@ mod tests {
     fn pending_add(control: &ScriptControl) -> PendingCall<Add> {
         PendingCall {
             command: Some(Add(1, 2)),
-            scope: control.calls().clone(),
-            timeout: None,
-            span: crate::trace::no_span(),
+            frame: CallFrame {
+                scope: control.calls().clone(),
+                timeout: None,
+                span: crate::trace::no_span(),
+            },
         }
     }
 

@@ -3,24 +3,20 @@
 //! cancel end the wait as they end a real call's.
 
 use crate::call::call_records::MockInvocation;
-use crate::call::command::{run_call, CallFuture, CallPayload};
+use crate::call::command::{CallFrame, CallFuture, CallPayload};
 use crate::catch_unwind::{describe_panic, CatchUnwind};
 use crate::error::{CallErrorKind, CallFailure};
 use crate::state::TypeMap;
-use crate::sync::control::CallScope;
 use crate::sync::reply::CellSender;
-use crate::trace::{self, Span};
+use crate::trace;
 use serde_json::Value;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// A mocked call on its way to the worker.
 pub(crate) struct MockedCall {
     /// Taken by the worker when it starts the call.
     pub(crate) invocation: Option<MockInvocation>,
-    pub(crate) scope: Arc<CallScope>,
-    pub(crate) timeout: Option<Duration>,
-    pub(crate) span: Span,
+    pub(crate) frame: CallFrame,
 }
 
 impl CallPayload for MockedCall {
@@ -30,9 +26,9 @@ impl CallPayload for MockedCall {
         mut sender: CellSender<Self, Self::Reply>,
         _states: &Arc<TypeMap>,
     ) -> CallFuture {
-        let span = sender.payload().span.clone();
+        let span = sender.payload().frame.span.clone();
         let call = async move {
-            if sender.payload().scope.is_set() {
+            if sender.payload().frame.scope.is_set() {
                 return;
             }
             let Some(invocation) = sender.payload_mut().invocation.take() else {
@@ -52,8 +48,7 @@ impl CallPayload for MockedCall {
                     )),
                 }
             });
-            let MockedCall { scope, timeout, .. } = sender.payload();
-            if let Some(reply) = run_call(mocked, scope, *timeout).await {
+            if let Some(reply) = sender.payload().frame.run(mocked).await {
                 sender.send(reply);
             }
         };

@@ -6,7 +6,9 @@
 //! reaches the script through `script_reply`. `Bridge::dispatch` uses the same interception and
 //! transport.
 
-use crate::call::command::{CallPayload, EagerCommand, PendingCall, ScriptCommand, StartedCall};
+use crate::call::command::{
+    CallFrame, CallPayload, EagerCommand, PendingCall, ScriptCommand, StartedCall,
+};
 use crate::call::eager::{self, FirstPoll};
 use crate::call::env::EngineEnv;
 use crate::call::intercept::{intercept, Intercepted, Recording};
@@ -116,9 +118,7 @@ impl<'a> ScriptCall<'a> {
         let trace = CallTrace::start(self.function);
         let payload = PendingCall {
             command: Some(command),
-            scope: running.control.calls().clone(),
-            timeout: self.call_timeout(),
-            span: trace.span().clone(),
+            frame: self.frame(&running, &trace),
         };
         let reply = self.reply(recording, trace);
         self.hand_over::<C::Output, _>(&running, position, payload, delivery, reply)
@@ -152,9 +152,7 @@ impl<'a> ScriptCall<'a> {
             FirstPoll::Pending(call) => {
                 let payload = StartedCall {
                     call: Some(call),
-                    scope: running.control.calls().clone(),
-                    timeout: self.call_timeout(),
-                    span: trace.span().clone(),
+                    frame: self.frame(&running, &trace),
                 };
                 let reply = self.reply(recording, trace);
                 self.hand_over::<C::Output, _>(&running, position, payload, delivery, reply)
@@ -187,9 +185,7 @@ impl<'a> ScriptCall<'a> {
                 let trace = CallTrace::start(name);
                 let payload = MockedCall {
                     invocation: Some(invocation),
-                    scope: running.control.calls().clone(),
-                    timeout: self.call_timeout(),
-                    span: trace.span().clone(),
+                    frame: self.frame(running, &trace),
                 };
                 let reply = self.reply(recording, trace);
                 Route::Served(
@@ -265,9 +261,14 @@ impl<'a> ScriptCall<'a> {
         })
     }
 
-    /// This call's time limit: the function's own, else the bridge's default.
-    fn call_timeout(&self) -> Option<Duration> {
-        self.timeout.or(self.env.call_timeout())
+    /// What the worker needs besides the call's work: the script's scope, the call's time limit
+    /// (the function's own, else the bridge's default) and its span.
+    fn frame(&self, running: &RunningScript, trace: &CallTrace) -> CallFrame {
+        CallFrame {
+            scope: running.control.calls().clone(),
+            timeout: self.timeout.or(self.env.call_timeout()),
+            span: trace.span().clone(),
+        }
     }
 
     fn running(&self, position: Position) -> Result<Rc<RunningScript>, Box<EvalAltResult>> {

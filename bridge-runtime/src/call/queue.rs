@@ -130,14 +130,16 @@ mod tests {
         >(
             crate::call::command::PendingCall {
                 command: None,
-                scope: crate::sync::control::ScriptControl::new(
-                    None,
-                    crate::state::ContextValues::default(),
-                )
-                .calls()
-                .clone(),
-                timeout: None,
-                span: crate::trace::no_span(),
+                frame: crate::call::command::CallFrame {
+                    scope: crate::sync::control::ScriptControl::new(
+                        None,
+                        crate::state::ContextValues::default(),
+                    )
+                    .calls()
+                    .clone(),
+                    timeout: None,
+                    span: crate::trace::no_span(),
+                },
             },
             crate::sync::wake::ScriptWaker::for_current_thread(),
         );
