@@ -22,14 +22,38 @@ pub(crate) struct ScriptFn<'a> {
     pub(crate) eager: Option<syn::Path>,
     /// How generated code names the runtime crate: `::bridge_runtime` unless `crate = "..."`.
     pub(crate) runtime_path: syn::Path,
-    /// A `self` receiver, which is an error.
+    /// A `self` receiver: an error for a free function, a method's object in a
+    /// `#[script_async] impl`.
     pub(crate) receiver: Option<&'a Receiver>,
+    /// Set for a method of a `#[script_async] impl`.
+    pub(crate) method: Option<Method<'a>>,
     /// The other parameters, in order.
     pub(crate) params: Vec<Param<'a>>,
     /// What it returns.
     pub(crate) output: Output<'a>,
     /// Exported by a `#[script_async] mod` (so it cannot be renamed).
     pub(crate) in_module: bool,
+}
+
+/// What a method of a `#[script_async] impl` adds to its function.
+pub(crate) struct Method<'a> {
+    /// The type the block implements: the resource type.
+    pub(crate) self_ty: &'a Type,
+    /// The type's name for scripts: its last path segment (`Counter`).
+    pub(crate) type_name: String,
+    /// How the method takes its object.
+    pub(crate) receiver: ReceiverKind,
+}
+
+/// How a method takes the resource it is called on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReceiverKind {
+    /// `&self`: calls may overlap.
+    Shared,
+    /// `&mut self`: calls take turns, in the order made.
+    Exclusive,
+    /// `self`: the call consumes the resource.
+    Consuming,
 }
 
 /// The script name and where it came from.
@@ -139,6 +163,7 @@ impl<'a> ScriptFn<'a> {
                 .runtime_path
                 .unwrap_or_else(|| syn::parse_quote!(::bridge_runtime)),
             receiver,
+            method: None,
             params,
             output: Output::from_syn(&item.sig.output),
             in_module: false,
@@ -204,6 +229,24 @@ impl<'a> ParamKind<'a> {
 }
 
 impl<'a> Output<'a> {
+    /// `T` of a `Resource<T>` returned (as the value, or the `Ok` of a `Result`): recognised by
+    /// name, as `State` is.
+    pub(crate) fn resource(&self) -> Option<&'a Type> {
+        let ty = match self {
+            Output::Unit => return None,
+            Output::Value(ty) => *ty,
+            Output::Result { ok, .. } => (*ok)?,
+        };
+        let Type::Path(path) = ty else {
+            return None;
+        };
+        let last = path.path.segments.last()?;
+        if last.ident != "Resource" {
+            return None;
+        }
+        first_type_argument(&last.arguments)
+    }
+
     fn from_syn(output: &'a ReturnType) -> Self {
         let ty = match output {
             ReturnType::Default => return Self::Unit,
@@ -234,6 +277,21 @@ pub(crate) fn first_type_argument(arguments: &PathArguments) -> Option<&Type> {
             _ => None,
         }),
         _ => None,
+    }
+}
+
+/// The text scripts know a named type by: its last path segment (`db::Tx` → `Tx`).
+pub(crate) fn type_name(ty: &Type) -> String {
+    match ty {
+        Type::Path(path) => path
+            .path
+            .segments
+            .last()
+            .map(|last| unraw(&last.ident))
+            .unwrap_or_default(),
+        Type::Group(group) => type_name(&group.elem),
+        Type::Paren(paren) => type_name(&paren.elem),
+        _ => String::new(),
     }
 }
 

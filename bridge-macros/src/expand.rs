@@ -2,7 +2,7 @@
 //! script-side proxy and the registration record, inside `const _: () = { ... };` so none of these
 //! names reach the user's namespace.
 
-use crate::ast::{unraw, Output, Param, ParamKind, ScriptFn};
+use crate::ast::{type_name, unraw, Method, Output, Param, ParamKind, ReceiverKind, ScriptFn};
 use crate::script_type::script_type;
 use crate::type_text::type_text;
 use proc_macro2::{Literal, Span, TokenStream};
@@ -109,12 +109,20 @@ impl Names {
     fn of(function: &ScriptFn<'_>) -> Self {
         let rust_name = unraw(function.ident());
         let span = function.ident().span();
+        // A method's command is named after its type too: `__CounterAddCommand`.
+        let type_name = function
+            .method
+            .as_ref()
+            .map_or_else(String::new, |method| method.type_name.clone());
         Self {
             private: quote! { __bridge },
             function: function.ident().clone(),
             // `__` names, as serde's derive uses: inside `const _` they would otherwise shadow
             // a user's type of the same name used in the signature.
-            command: Ident::new(&format!("__{}Command", upper_camel_case(&rust_name)), span),
+            command: Ident::new(
+                &format!("__{type_name}{}Command", upper_camel_case(&rust_name)),
+                span,
+            ),
             proxy: format_ident!("__{}_proxy", rust_name, span = span),
             script_name: function.script_name.value.clone(),
         }
@@ -149,6 +157,11 @@ fn command_type(function: &ScriptFn<'_>, names: &Names, place: CommandPlace<'_>)
             (attrs, quote! { pub })
         }
     };
+    let object = function.method.as_ref().map(|method| {
+        let self_ty = method.self_ty;
+        let private = &names.private;
+        quote! { __object: #private::ResourceRef<#self_ty>, }
+    });
     let fields = function.script_params().map(|param| {
         let name = param_ident(param);
         let ty = field_type(param);
@@ -158,6 +171,7 @@ fn command_type(function: &ScriptFn<'_>, names: &Names, place: CommandPlace<'_>)
         #[doc = #doc]
         #attrs
         #vis struct #command {
+            #object
             #(#fields,)*
         }
     }
@@ -180,10 +194,24 @@ fn dispatch_impl(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
             (ParamKind::Script, None) => quote! { self.#name },
         }
     });
-    let call = quote! { #rust_fn(#(#args),*).await };
+    let (object, call) = match &function.method {
+        None => (TokenStream::new(), quote! { #rust_fn(#(#args),*).await }),
+        Some(method) => {
+            let (object, argument) = object_access(method, function);
+            let self_ty = method.self_ty;
+            let call = quote! { <#self_ty>::#rust_fn(#argument, #(#args),*).await };
+            (object, call)
+        }
+    };
     let (output, body) = match &function.output {
-        Output::Unit => (quote! { () }, quote! { ::core::result::Result::Ok(#call) }),
-        Output::Value(ty) => (quote! { #ty }, quote! { ::core::result::Result::Ok(#call) }),
+        Output::Unit => (
+            quote! { () },
+            quote! { #object ::core::result::Result::Ok(#call) },
+        ),
+        Output::Value(ty) => (
+            quote! { #ty },
+            quote! { #object ::core::result::Result::Ok(#call) },
+        ),
         Output::Result { full, ok } => {
             let ok = ok.map_or_else(|| quote! { () }, |ok| quote! { #ok });
             // Spanned on the return type: an error type without `Display` is reported there.
@@ -191,13 +219,14 @@ fn dispatch_impl(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
             let describe_err = quote_spanned! {full.span()=>
                 #private::describe_err(result)
             };
-            (ok, quote! { let result = #call; #describe_err })
+            (ok, quote! { #object let result = #call; #describe_err })
         }
     };
-    let uses_env = function
-        .params
-        .iter()
-        .any(|param| !matches!(param.kind, ParamKind::Script));
+    let uses_env = function.method.is_some()
+        || function
+            .params
+            .iter()
+            .any(|param| !matches!(param.kind, ParamKind::Script));
     let env = if uses_env {
         quote! { env }
     } else {
@@ -218,6 +247,28 @@ fn dispatch_impl(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
             ) -> ::core::result::Result<Self::Output, #private::CallFailure> {
                 #body
             }
+        }
+    }
+}
+
+/// How a method's dispatch reaches its object: the statement that waits for its turn on the
+/// resource, and the receiver argument it passes.
+fn object_access(method: &Method<'_>, function: &ScriptFn<'_>) -> (TokenStream, TokenStream) {
+    match method.receiver {
+        ReceiverKind::Shared => (
+            quote! { let object = env.resource(&self.__object).await?; },
+            quote! { &*object },
+        ),
+        ReceiverKind::Exclusive => (
+            quote! { let mut object = env.resource_mut(&self.__object).await?; },
+            quote! { &mut *object },
+        ),
+        ReceiverKind::Consuming => {
+            let name = unraw(function.ident());
+            (
+                quote! { let object = env.take_resource(&self.__object, #name).await?; },
+                quote! { object },
+            )
         }
     }
 }
@@ -255,10 +306,16 @@ fn proxy_fn(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
         proxy,
         ..
     } = names;
+    // A method's object is the script's first argument: `c.add(2)` is `add(c, 2)`.
+    let first = usize::from(function.method.is_some());
+    let object = function
+        .method
+        .as_ref()
+        .map(|_| quote! { __object: call.resource(0, "self")?, });
     let fields = function.script_params().enumerate().map(|(index, param)| {
         let name = param_ident(param);
         let text = param.name();
-        let index = Literal::usize_unsuffixed(index);
+        let index = Literal::usize_unsuffixed(first + index);
         // Spanned on the parameter's type: a type that cannot cross to the worker is reported there.
         let span = param
             .borrowed()
@@ -289,6 +346,7 @@ fn proxy_fn(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
             call: &mut #private::ScriptCall<'_>,
         ) -> #private::ProxyResult {
             let command = #command {
+                #object
                 #(#fields,)*
             };
             call.#send(command)
@@ -304,7 +362,10 @@ fn registration(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
         script_name,
         ..
     } = names;
-    let rust_name = unraw(rust_fn);
+    let rust_name = match &function.method {
+        None => unraw(rust_fn),
+        Some(method) => format!("{}::{}", method.type_name, unraw(rust_fn)),
+    };
     let params = function.script_params().map(|param| {
         let name = param.name();
         let rust_type = type_text(param.ty);
@@ -313,11 +374,26 @@ fn registration(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
             #private::param(#name, #rust_type, #script_type)
         }
     });
-    let (rust_returns, script_returns) = match &function.output {
-        Output::Unit => ("()".to_owned(), "()"),
-        Output::Value(ty) | Output::Result { full: ty, .. } => (type_text(ty), script_type(ty)),
+    let (rust_returns, mut script_returns) = match &function.output {
+        Output::Unit => ("()".to_owned(), "()".to_owned()),
+        Output::Value(ty) | Output::Result { full: ty, .. } => {
+            (type_text(ty), script_type(ty).to_owned())
+        }
     };
     let mut options = TokenStream::new();
+    if let Some(method) = &function.method {
+        let self_ty = method.self_ty;
+        let name = unraw(rust_fn);
+        options.extend(quote! {
+            .with_method(#name, #private::ResourceType::of::<#self_ty>())
+        });
+    }
+    if let Some(resource) = function.output.resource() {
+        script_returns = type_name(resource);
+        options.extend(quote! {
+            .with_resource_return(#private::ResourceType::of::<#resource>())
+        });
+    }
     let docs = function.docs();
     if !docs.is_empty() {
         options.extend(quote! { .with_docs(#docs) });

@@ -4,7 +4,8 @@
 //! The macro runs in three stages, one module each: `ast` reads the function into our own model
 //! (keeping the user's tokens for error spans), `valid` checks the model and collects every
 //! problem, and `expand` writes the output. `module` does the same for an inline `mod` of
-//! functions, through the same three.
+//! functions, through the same three, and `resource_impl` for an `impl` block of a resource
+//! type's methods.
 
 #![deny(missing_docs)]
 
@@ -14,6 +15,7 @@ mod errors;
 mod expand;
 mod module;
 mod reserved;
+mod resource_impl;
 mod script_type;
 mod type_text;
 mod valid;
@@ -67,11 +69,15 @@ fn expand_item(attr: TokenStream2, item: TokenStream2) -> syn::Result<TokenStrea
     if let Ok(module) = syn::parse2::<syn::ItemMod>(item.clone()) {
         return expand_module(attr, &module);
     }
+    if let Ok(block) = syn::parse2::<syn::ItemImpl>(item.clone()) {
+        return resource_impl::expand_impl(attr, &block);
+    }
     let function: syn::ItemFn = syn::parse2(item).map_err(|error| {
         syn::Error::new(
             error.span(),
-            "#[script_async] goes on an `async fn` (a free function, not a method or struct) or \
-             on an inline `mod` of them",
+            "#[script_async] goes on an `async fn` (a free function), on an inline `mod` of \
+             them, or on an `impl T` block whose `async fn` methods scripts call on a `T` they \
+             hold",
         )
     })?;
     let mut errors = errors::Errors::default();

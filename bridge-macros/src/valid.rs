@@ -140,7 +140,7 @@ fn check_signature(function: &ScriptFn<'_>, errors: &mut Errors) {
             "a script cannot call a variadic function: take a `Vec<T>` parameter instead",
         );
     }
-    if let Some(receiver) = function.receiver {
+    if let (Some(receiver), None) = (function.receiver, &function.method) {
         errors.at(
             receiver,
             "#[script_async] needs a free function, not a method: write a free `async fn` that \
@@ -241,7 +241,15 @@ fn check_output(function: &ScriptFn<'_>, errors: &mut Errors) {
 
 fn check_script_name(function: &ScriptFn<'_>, errors: &mut Errors) {
     let name = &function.script_name;
-    if let Some(problem) = script_name_problem(&name.value) {
+    // A method's name is `Type.method`; scripts write only the method's part.
+    let called = match &function.method {
+        Some(method) => name
+            .value
+            .strip_prefix(&format!("{}.", method.type_name))
+            .unwrap_or(&name.value),
+        None => &name.value,
+    };
+    if let Some(problem) = script_name_problem(called) {
         let fix = if name.explicit {
             "choose another name"
         } else if function.in_module {

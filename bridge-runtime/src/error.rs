@@ -109,6 +109,9 @@ pub enum CallErrorKind {
     /// In a record only: the call's outcome never reached its script (the script stopped while
     /// the call was in flight, or dropped the call's handle). A replay serves it as this error.
     Stopped,
+    /// A method was called on a resource that is no longer open: a method taking `self` consumed
+    /// it (`tx.commit()`), so nothing is left to call.
+    Closed,
 }
 
 impl CallErrorKind {
@@ -126,6 +129,7 @@ impl CallErrorKind {
             Self::Recording => "recording",
             Self::NotExposed => "not_exposed",
             Self::Stopped => "stopped",
+            Self::Closed => "closed",
         }
     }
 
@@ -143,6 +147,7 @@ impl CallErrorKind {
             Self::Recording,
             Self::NotExposed,
             Self::Stopped,
+            Self::Closed,
         ]
         .into_iter()
         .find(|kind| kind.as_str() == name)

@@ -61,6 +61,7 @@ mod engine;
 mod error;
 mod fiber;
 mod registered;
+mod resource;
 mod signature;
 mod state;
 mod sync;
@@ -84,6 +85,7 @@ pub use error::{CallError, CallErrorKind, Error, ScriptPosition};
 pub use rhai;
 /// A script's final value, as JSON (re-exported from `serde_json`).
 pub use serde_json::Value;
+pub use resource::value::Resource;
 pub use state::{ScriptContext, State};
 
 /// What a bridge knows of the `#[script_async]` functions: each one's name, signature and

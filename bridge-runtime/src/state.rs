@@ -1,7 +1,6 @@
 //! Values an async function receives that are not script arguments: the bridge's shared
 //! [`State`] and the running script's [`ScriptContext`].
 
-use crate::error::{CallErrorKind, CallFailure};
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::fmt;
@@ -104,6 +103,16 @@ impl TypeMap {
         let value = self.values.get(&TypeId::of::<T>())?.clone();
         value.downcast::<T>().ok()
     }
+
+    /// The value of type `T`, as a function's `State<T>`.
+    pub(crate) fn state<T: Send + Sync + 'static>(&self) -> Option<State<T>> {
+        self.get::<T>().map(State)
+    }
+
+    /// The value of type `T`, as a function's `ScriptContext<T>`.
+    pub(crate) fn context<T: Send + Sync + 'static>(&self) -> Option<ScriptContext<T>> {
+        self.get::<T>().map(ScriptContext)
+    }
 }
 
 /// One script's `ScriptContext` values, dropped on the worker inside its runtime, wherever the
@@ -189,41 +198,5 @@ impl RequiredType {
     /// Its `TypeId`.
     pub fn type_id(&self) -> TypeId {
         (self.type_id)()
-    }
-}
-
-/// What a call's dispatch can draw on besides its arguments: the bridge's state and the calling
-/// script's context. Passed to [`ScriptCommand::dispatch`](crate::__private::ScriptCommand::dispatch).
-pub struct CallEnv {
-    pub(crate) states: Arc<TypeMap>,
-    pub(crate) context: Arc<TypeMap>,
-}
-
-impl CallEnv {
-    /// The bridge's `State<T>`.
-    pub fn state<T: Send + Sync + 'static>(&self) -> Result<State<T>, CallFailure> {
-        self.states.get::<T>().map(State).ok_or_else(|| {
-            CallFailure::new(
-                CallErrorKind::Context,
-                format!(
-                    "no state of type `{}` was given to this bridge",
-                    std::any::type_name::<T>()
-                ),
-            )
-        })
-    }
-
-    /// The running script's `ScriptContext<T>`.
-    pub fn context<T: Send + Sync + 'static>(&self) -> Result<ScriptContext<T>, CallFailure> {
-        self.context.get::<T>().map(ScriptContext).ok_or_else(|| {
-            CallFailure::new(
-                CallErrorKind::Context,
-                format!(
-                    "this script was given no context of type `{}`; pass one with \
-                     bridge.script(...).context(value)",
-                    std::any::type_name::<T>()
-                ),
-            )
-        })
     }
 }

@@ -55,6 +55,15 @@ mod enabled {
         );
     }
 
+    /// Reports that a resource's close hook ran past its time limit and was dropped.
+    pub(crate) fn close_timed_out(limit: std::time::Duration) {
+        let limit_ms = u64::try_from(limit.as_millis()).unwrap_or(u64::MAX);
+        tracing::warn!(
+            limit_ms,
+            "a resource's close hook ran past the bridge's close_timeout and was dropped"
+        );
+    }
+
     /// Reports that an engine thread failed and was replaced.
     pub(crate) fn engine_thread_failed(panic: &str, scripts_ended: usize) {
         tracing::error!(
@@ -136,6 +145,8 @@ mod disabled {
 
     pub(crate) fn drop_panicked(_what: &str, _panic: &str) {}
 
+    pub(crate) fn close_timed_out(_limit: std::time::Duration) {}
+
     pub(crate) fn engine_thread_failed(_panic: &str, _scripts_ended: usize) {}
 
     pub(crate) struct CallTrace;
@@ -161,13 +172,13 @@ mod disabled {
 pub(crate) use disabled::no_span;
 #[cfg(not(feature = "tracing"))]
 pub(crate) use disabled::{
-    drop_panicked, engine_thread_failed, in_span, instrument, script_ended, script_span, CallTrace,
+    close_timed_out, drop_panicked, engine_thread_failed, in_span, instrument, script_ended, script_span, CallTrace,
     Span,
 };
 #[cfg(all(test, feature = "tracing"))]
 pub(crate) use enabled::no_span;
 #[cfg(feature = "tracing")]
 pub(crate) use enabled::{
-    drop_panicked, engine_thread_failed, in_span, instrument, script_ended, script_span, CallTrace,
+    close_timed_out, drop_panicked, engine_thread_failed, in_span, instrument, script_ended, script_span, CallTrace,
     Span,
 };

@@ -50,6 +50,10 @@ const LAYERS: &[(&str, &str)] = &[
         "the call protocol: the proxy's view and its stages, commands, the queue",
     ),
     (
+        "resource",
+        "host objects: values scripts hold that stay on the worker, and their tokens",
+    ),
+    (
         "sync",
         "synchronisation primitives: reply cell, waiting, waking, stop switch",
     ),

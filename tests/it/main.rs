@@ -37,6 +37,7 @@ mod limits;
 mod many_scripts;
 mod record_replay;
 mod registration;
+mod resources;
 mod runner;
 mod script_output;
 mod script_sleep;

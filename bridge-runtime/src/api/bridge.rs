@@ -10,6 +10,7 @@ use crate::call::command::ScriptCommand;
 use crate::engine::pool::EnginePool;
 use crate::error::Error;
 use crate::registered::function::ScriptFunction;
+use crate::resource::returned::ScriptValue;
 use crate::state::TypeMap;
 use crate::worker::thread::Worker;
 use serde::de::DeserializeOwned;
@@ -190,7 +191,10 @@ impl Bridge {
     /// assert_eq!(bridge.dispatch(command)?, 6);
     /// # Ok::<(), bridge_runtime::Error>(())
     /// ```
-    pub fn dispatch<C: ScriptCommand + Serialize>(&self, command: C) -> Result<C::Output, Error> {
+    pub fn dispatch<C: ScriptCommand + Serialize>(&self, command: C) -> Result<C::Output, Error>
+    where
+        C::Output: ScriptValue<Sent = C::Output> + Serialize,
+    {
         dispatch::dispatch(&self.dispatch_target(), command)
     }
 
@@ -202,7 +206,10 @@ impl Bridge {
     pub fn dispatch_json<C: ScriptCommand + DeserializeOwned>(
         &self,
         command: Value,
-    ) -> Result<Value, Error> {
+    ) -> Result<Value, Error>
+    where
+        C::Output: ScriptValue<Sent = C::Output> + Serialize,
+    {
         dispatch::dispatch_json::<C>(&self.dispatch_target(), command)
     }
 

@@ -16,6 +16,7 @@ use crate::engine::limits::ScriptLimits;
 use crate::engine::output::{OutputTarget, ScriptOutput};
 use crate::engine::placement::PoolSize;
 use crate::engine::pool::EnginePool;
+use crate::resource::table::ResourceSettings;
 use crate::error::Error;
 use crate::registered::function::unique_functions;
 use crate::state::TypeMap;
@@ -65,6 +66,7 @@ pub struct BridgeBuilder {
     max_engine_threads: Option<usize>,
     min_engine_threads: usize,
     engine_idle_timeout: Duration,
+    close_timeout: Duration,
     states: TypeMap,
     allowed_functions: Vec<String>,
     allowed_groups: Vec<String>,
@@ -88,6 +90,7 @@ impl Default for BridgeBuilder {
             max_engine_threads: None,
             min_engine_threads: 0,
             engine_idle_timeout: Duration::from_secs(10),
+            close_timeout: Duration::from_secs(2),
             states: TypeMap::default(),
             allowed_functions: Vec::new(),
             allowed_groups: Vec::new(),
@@ -265,6 +268,15 @@ impl BridgeBuilder {
         self
     }
 
+    /// How long a [resource](crate::Resource)'s close hook may run once its script lets it go
+    /// (default 2 s); past it the hook is dropped, and the value with it. When the bridge drops,
+    /// it waits at most this long for the hooks of every resource still open, which run all at
+    /// once.
+    pub fn close_timeout(mut self, timeout: Duration) -> Self {
+        self.close_timeout = timeout;
+        self
+    }
+
     /// Whether threads spin briefly before parking while they wait for a call or a command
     /// (default `true`). Spinning makes a quick call several times cheaper on a virtual machine,
     /// where waking a parked thread costs microseconds to tens of them; it adapts (spins back off
@@ -366,7 +378,11 @@ impl BridgeBuilder {
             SpinGate::disabled()
         };
         let states = Arc::new(self.states);
-        let worker = Worker::start(states.clone(), spin_gate.clone())?;
+        let resources = ResourceSettings {
+            max_per_script: self.limits.max_resources_value(),
+            close_timeout: self.close_timeout,
+        };
+        let worker = Worker::start(states.clone(), spin_gate.clone(), resources)?;
         let bridge_stopped = Arc::new(AtomicBool::new(false));
         let settings = EngineSettings {
             functions: functions.clone(),

@@ -13,6 +13,7 @@ use crate::convert::{dynamic_to_json, into_script, to_script_value};
 use crate::engine::build::EngineSettings;
 use crate::error::{cut_for_message, CallError, CallErrorKind, CallFailure, Error, ScriptPosition};
 use crate::registered::function::ScriptFunction;
+use crate::resource::returned::ScriptValue;
 use crate::state::ContextValues;
 use crate::sync::control::ScriptControl;
 use crate::sync::wake::ScriptWaker;
@@ -36,7 +37,10 @@ pub(crate) struct Target<'a> {
 pub(crate) fn dispatch<C: ScriptCommand + Serialize>(
     bridge: &Target<'_>,
     command: C,
-) -> Result<C::Output, Error> {
+) -> Result<C::Output, Error>
+where
+    C::Output: ScriptValue<Sent = C::Output> + Serialize,
+{
     let function = exposed(bridge, command.script_name())?;
     let arguments = arguments_of(&command, &limits_json(bridge))
         .map_err(|why| refused(function, CallErrorKind::Argument, why))?;
@@ -76,7 +80,10 @@ pub(crate) fn dispatch<C: ScriptCommand + Serialize>(
 pub(crate) fn dispatch_json<C: ScriptCommand + DeserializeOwned>(
     bridge: &Target<'_>,
     command: Value,
-) -> Result<Value, Error> {
+) -> Result<Value, Error>
+where
+    C::Output: ScriptValue<Sent = C::Output> + Serialize,
+{
     let not_a_command = |why: String| {
         Error::Call(CallError {
             function: C::SCRIPT_NAME.to_owned(),

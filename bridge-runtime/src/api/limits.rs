@@ -41,15 +41,20 @@ pub struct Limits {
     script_timeout: Option<Duration>,
     call_timeout: Option<Duration>,
     max_calls_in_flight: usize,
+    max_resources: usize,
 }
 
 /// Calls in flight per script by default: far more than a script that fans out needs, few
 /// enough that a runaway loop of `start` stays in megabytes.
 const DEFAULT_MAX_CALLS_IN_FLIGHT: usize = 4096;
 
+/// Open resources per script by default: far more than a script that works on a few
+/// connections and cursors needs, few enough that a loop opening them stays bounded.
+const DEFAULT_MAX_RESOURCES: usize = 4096;
+
 impl Default for Limits {
     /// Rhai's defaults: no operation, size or time limit, `eval`, `import` and capturing
-    /// closures allowed; 4,096 calls in flight per script.
+    /// closures allowed; 4,096 calls in flight and 4,096 open resources per script.
     fn default() -> Self {
         Self {
             max_operations: None,
@@ -67,6 +72,7 @@ impl Default for Limits {
             script_timeout: None,
             call_timeout: None,
             max_calls_in_flight: DEFAULT_MAX_CALLS_IN_FLIGHT,
+            max_resources: DEFAULT_MAX_RESOURCES,
         }
     }
 }
@@ -87,6 +93,7 @@ impl Limits {
     /// | `script_timeout` | 5 s |
     /// | `call_timeout` | 2 s |
     /// | `max_calls_in_flight` | 64 |
+    /// | `max_resources` | 64 |
     pub fn sandboxed() -> Self {
         Self {
             max_operations: Some(1_000_000),
@@ -104,6 +111,7 @@ impl Limits {
             script_timeout: Some(Duration::from_secs(5)),
             call_timeout: Some(Duration::from_secs(2)),
             max_calls_in_flight: 64,
+            max_resources: 64,
         }
     }
 
@@ -216,6 +224,19 @@ impl Limits {
     pub fn max_calls_in_flight(mut self, limit: usize) -> Self {
         self.max_calls_in_flight = limit;
         self
+    }
+
+    /// At most this many open [resources](crate::Resource) per script. A call that would give
+    /// the script one more fails with a catchable error of kind `limit` (and the resource it
+    /// made is closed at once). Resources the script let go of (no script value refers to them
+    /// any more) or consumed (a method taking `self`) do not count.
+    pub fn max_resources(mut self, limit: usize) -> Self {
+        self.max_resources = limit;
+        self
+    }
+
+    pub(crate) fn max_resources_value(&self) -> usize {
+        self.max_resources
     }
 
     pub(crate) fn script_timeout_value(&self) -> Option<Duration> {

@@ -7,9 +7,12 @@
 #![allow(unsafe_code)]
 
 use crate::catch_unwind::{catch_drop_panic, CatchUnwind};
-use crate::convert::type_checks::ScriptValue;
 use crate::error::{describe_duration, CallErrorKind, CallFailure};
-use crate::state::{CallEnv, TypeMap};
+use crate::call::call_env::{CallEnv, WorkerEnv};
+use crate::resource::returned::{ScriptValue, WorkerSide};
+use crate::resource::table::ResourceTables;
+use crate::state::TypeMap;
+use crate::sync::thread_bound::ThreadBound;
 use crate::sync::control::CallScope;
 use crate::sync::reply::CellSender;
 use crate::trace::{self, Span};
@@ -17,6 +20,7 @@ use std::fmt::Display;
 use std::future::Future;
 use std::pin::Pin;
 use std::ptr::NonNull;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
@@ -61,8 +65,44 @@ pub trait EagerCommand: ScriptCommand {
     fn dispatch_send(self, env: CallEnv) -> SendCallFuture<Self::Output>;
 }
 
-/// What the worker sends back for one call.
-pub(crate) type Reply<C> = Result<<C as ScriptCommand>::Output, CallFailure>;
+/// What the worker sends back for one call: the function's value in the form it crosses in.
+pub(crate) type Reply<C> = Result<Sent<C>, CallFailure>;
+
+/// The form a command's value crosses back to the engine thread in.
+pub(crate) type Sent<C> = <<C as ScriptCommand>::Output as ScriptValue>::Sent;
+
+/// What the worker thread gives every call it runs: the bridge's `State` values, and the
+/// resources scripts hold.
+pub(crate) struct WorkerContext {
+    pub(crate) states: Arc<TypeMap>,
+    pub(crate) resources: Rc<ResourceTables>,
+}
+
+impl WorkerContext {
+    /// A context with no state and the default resource settings, for unit tests.
+    #[cfg(test)]
+    pub(crate) fn for_tests() -> Self {
+        Self {
+            states: Arc::default(),
+            resources: ResourceTables::new(crate::resource::table::ResourceSettings {
+                max_per_script: 64,
+                close_timeout: Duration::from_secs(1),
+            }),
+        }
+    }
+
+    /// The env of a call of the script whose calls share `scope`.
+    fn env(&self, scope: &Arc<CallScope>) -> CallEnv {
+        CallEnv {
+            states: self.states.clone(),
+            context: scope.context(),
+            worker: Some(WorkerEnv {
+                tables: ThreadBound::new(self.resources.clone()),
+                scope: scope.clone(),
+            }),
+        }
+    }
+}
 
 /// A message on the command channel.
 pub(crate) enum Command {
@@ -79,15 +119,15 @@ pub(crate) trait CallPayload: Send + Sized + 'static {
     type Reply: Send + 'static;
 
     /// The future that performs the call and delivers its reply through `sender`; polled on the
-    /// worker thread, where the bridge's `states` live.
-    fn into_future(sender: CellSender<Self, Self::Reply>, states: &Arc<TypeMap>) -> CallFuture;
+    /// worker thread, whose context `worker` is.
+    fn into_future(sender: CellSender<Self, Self::Reply>, worker: &WorkerContext) -> CallFuture;
 }
 
 /// A call's cell on its way to the worker, with its type erased so one channel carries every
 /// function: a pointer and the two functions that know the type. No allocation of its own.
 pub(crate) struct ErasedCall {
     sender: NonNull<()>,
-    into_future: unsafe fn(NonNull<()>, &Arc<TypeMap>) -> CallFuture,
+    into_future: unsafe fn(NonNull<()>, &WorkerContext) -> CallFuture,
     drop_sender: unsafe fn(NonNull<()>),
 }
 
@@ -101,10 +141,10 @@ impl ErasedCall {
         /// SAFETY (of both): `raw` comes from `into_raw` of a `CellSender<P, P::Reply>`, used once.
         unsafe fn into_future<P: CallPayload>(
             raw: NonNull<()>,
-            states: &Arc<TypeMap>,
+            worker: &WorkerContext,
         ) -> CallFuture {
             // SAFETY: as the caller promises, `raw` is such a sender's, rebuilt once.
-            P::into_future(unsafe { CellSender::<P, P::Reply>::from_raw(raw) }, states)
+            P::into_future(unsafe { CellSender::<P, P::Reply>::from_raw(raw) }, worker)
         }
         unsafe fn drop_sender<P: CallPayload>(raw: NonNull<()>) {
             // SAFETY: as the caller promises, `raw` is such a sender's, rebuilt once.
@@ -118,11 +158,11 @@ impl ErasedCall {
     }
 
     /// The future that performs the call and delivers its reply.
-    pub(crate) fn into_future(self, states: &Arc<TypeMap>) -> CallFuture {
+    pub(crate) fn into_future(self, worker: &WorkerContext) -> CallFuture {
         let this = std::mem::ManuallyDrop::new(self);
         // SAFETY: the pointer and function come from `new`, and `this` is not dropped, so the
         // sender is rebuilt exactly once.
-        unsafe { (this.into_future)(this.sender, states) }
+        unsafe { (this.into_future)(this.sender, worker) }
     }
 }
 
@@ -164,23 +204,26 @@ pub(crate) struct PendingCall<C: ScriptCommand> {
 impl<C: ScriptCommand> CallPayload for PendingCall<C> {
     type Reply = Reply<C>;
 
-    fn into_future(mut sender: CellSender<Self, Self::Reply>, states: &Arc<TypeMap>) -> CallFuture {
-        let states = states.clone();
+    fn into_future(mut sender: CellSender<Self, Self::Reply>, worker: &WorkerContext) -> CallFuture {
         let span = sender.payload().frame.span.clone();
+        let scope = sender.payload().frame.scope.clone();
+        // Nothing is started for a script that already stopped.
+        let env = (!scope.is_set()).then(|| worker.env(&scope));
+        let tables = worker.resources.clone();
         let call = async move {
-            let scope = &sender.payload().frame.scope;
-            // Nothing is started for a script that already stopped.
-            if scope.is_set() {
+            let Some(env) = env else {
                 return;
-            }
-            let env = CallEnv {
-                states,
-                context: scope.context(),
             };
             let Some(command) = sender.payload_mut().command.take() else {
                 return;
             };
-            let call = CatchUnwind::new(command.dispatch(env));
+            let call = CatchUnwind::new(async move {
+                let value = command.dispatch(env).await?;
+                value.on_worker(Some(&WorkerSide {
+                    tables: &tables,
+                    scope: &scope,
+                }))
+            });
             if let Some(reply) = sender.payload().frame.run(call).await {
                 sender.send(reply);
             }
@@ -197,20 +240,24 @@ pub(crate) struct StartedCall<T> {
     pub(crate) frame: CallFrame,
 }
 
-impl<T: Send + 'static> CallPayload for StartedCall<T> {
-    type Reply = Result<T, CallFailure>;
+impl<T: ScriptValue + Send> CallPayload for StartedCall<T> {
+    type Reply = Result<T::Sent, CallFailure>;
 
-    fn into_future(
-        mut sender: CellSender<Self, Self::Reply>,
-        _states: &Arc<TypeMap>,
-    ) -> CallFuture {
+    fn into_future(mut sender: CellSender<Self, Self::Reply>, worker: &WorkerContext) -> CallFuture {
         let span = sender.payload().frame.span.clone();
+        let scope = sender.payload().frame.scope.clone();
+        let tables = worker.resources.clone();
         let call = async move {
             let Some(call) = sender.payload_mut().call.take() else {
                 return;
             };
-            if let Some(reply) = sender.payload().frame.run(call).await {
-                sender.send(reply);
+            let reply = sender.payload().frame.run(call).await;
+            if let Some(reply) = reply {
+                let side = WorkerSide {
+                    tables: &tables,
+                    scope: &scope,
+                };
+                sender.send(reply.and_then(|value| value.on_worker(Some(&side))));
             }
         };
         Box::pin(trace::instrument(call, span))
@@ -368,7 +415,7 @@ mod tests {
             pending_add(&control),
             crate::sync::wake::ScriptWaker::for_current_thread(),
         );
-        let mut call = ErasedCall::new(sender).into_future(&Arc::default());
+        let mut call = ErasedCall::new(sender).into_future(&WorkerContext::for_tests());
         let polled = call.as_mut().poll(&mut Context::from_waker(Waker::noop()));
         assert!(polled.is_ready());
         drop(call);
@@ -397,7 +444,7 @@ mod tests {
             pending_add(&control),
             crate::sync::wake::ScriptWaker::for_current_thread(),
         );
-        let mut call = ErasedCall::new(sender).into_future(&Arc::default());
+        let mut call = ErasedCall::new(sender).into_future(&WorkerContext::for_tests());
         assert!(call
             .as_mut()
             .poll(&mut Context::from_waker(Waker::noop()))

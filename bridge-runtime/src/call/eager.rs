@@ -5,7 +5,7 @@
 use crate::call::command::{EagerCommand, SendCallFuture};
 use crate::catch_unwind::CatchUnwind;
 use crate::error::{CallErrorKind, CallFailure};
-use crate::state::CallEnv;
+use crate::call::call_env::CallEnv;
 use crate::trace::{self, CallTrace};
 use std::future::Future;
 use std::pin::Pin;

@@ -3,14 +3,12 @@
 //! cancel end the wait as they end a real call's.
 
 use crate::call::call_records::MockInvocation;
-use crate::call::command::{CallFrame, CallFuture, CallPayload};
+use crate::call::command::{CallFrame, CallFuture, CallPayload, WorkerContext};
 use crate::catch_unwind::{describe_panic, CatchUnwind};
 use crate::error::{CallErrorKind, CallFailure};
-use crate::state::TypeMap;
 use crate::sync::reply::CellSender;
 use crate::trace;
 use serde_json::Value;
-use std::sync::Arc;
 
 /// A mocked call on its way to the worker.
 pub(crate) struct MockedCall {
@@ -24,7 +22,7 @@ impl CallPayload for MockedCall {
 
     fn into_future(
         mut sender: CellSender<Self, Self::Reply>,
-        _states: &Arc<TypeMap>,
+        _worker: &WorkerContext,
     ) -> CallFuture {
         let span = sender.payload().frame.span.clone();
         let call = async move {

@@ -10,6 +10,7 @@
 //! mocks run by `mocked`). Uses `sync`, `fiber` and the leaves only; the registry, the engine
 //! and the worker build on it.
 
+pub(crate) mod call_env;
 pub(crate) mod call_handle;
 pub(crate) mod call_records;
 pub(crate) mod command;

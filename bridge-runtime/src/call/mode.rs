@@ -10,7 +10,7 @@ use crate::call::transport::PendingReply;
 use crate::error::CallFailure;
 use crate::sync::wait::{block_until, SpinPolicy};
 use rhai::{Dynamic, Position};
-use serde::Serialize;
+use crate::resource::returned::SentValue;
 use serde_json::Value;
 
 /// Whether the proxy waits for the reply (a plain call) or hands back a handle (`start`).
@@ -40,7 +40,7 @@ impl Delivery {
         position: Position,
     ) -> ProxyResult
     where
-        T: Serialize + 'static,
+        T: SentValue,
         P: 'static,
     {
         match self {
@@ -87,7 +87,7 @@ struct HeldReply<T, P> {
     reply: ScriptReply,
 }
 
-impl<T: Serialize + 'static, P> ErasedReply for HeldReply<T, P> {
+impl<T: SentValue, P> ErasedReply for HeldReply<T, P> {
     fn is_finished(&self) -> bool {
         self.pending.is_finished()
     }

@@ -7,7 +7,7 @@
 //! transport.
 
 use crate::call::command::{
-    CallFrame, CallPayload, EagerCommand, PendingCall, ScriptCommand, StartedCall,
+    CallFrame, CallPayload, EagerCommand, PendingCall, ScriptCommand, Sent, StartedCall,
 };
 use crate::call::eager::{self, FirstPoll};
 use crate::call::env::EngineEnv;
@@ -23,10 +23,12 @@ use crate::convert::type_checks::ScriptArgument;
 use crate::convert::{dynamic_to_json, from_script};
 use crate::error::{CallErrorKind, CallFailure};
 use crate::signature::ScriptParam;
-use crate::state::CallEnv;
+use crate::call::call_env::CallEnv;
 use crate::trace::CallTrace;
 use rhai::{Dynamic, EvalAltResult, NativeCallContext, Position};
-use serde::Serialize;
+use crate::resource::returned::{ScriptValue, SentValue};
+use crate::resource::token::{ResourceRef, ResourceToken};
+use crate::resource::value::ScriptResource;
 use serde_json::Value;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
@@ -40,6 +42,8 @@ pub(crate) struct Callee {
     pub(crate) params: &'static [ScriptParam],
     /// Its own time limit, if it sets one.
     pub(crate) timeout: Option<Duration>,
+    /// A method of a resource, or a function returning one: a record cannot hold its calls.
+    pub(crate) involves_resources: bool,
 }
 
 /// One call from a script to an async function, as its proxy sees it.
@@ -56,6 +60,7 @@ pub struct ScriptCall<'a> {
     params: &'static [ScriptParam],
     /// The function's own time limit, if it sets one.
     timeout: Option<Duration>,
+    involves_resources: bool,
     mode: CallMode,
 }
 
@@ -74,6 +79,7 @@ impl<'a> ScriptCall<'a> {
             function: callee.name,
             params: callee.params,
             timeout: callee.timeout,
+            involves_resources: callee.involves_resources,
             mode,
         }
     }
@@ -106,6 +112,33 @@ impl<'a> ScriptCall<'a> {
         }
     }
 
+    /// The resource of type `T` that the script passed at `index` (a method's object, at 0),
+    /// as its command carries it. Anything else, or a resource of another script (kept past its
+    /// end by the host, say), is an argument error naming `param`.
+    pub fn resource<T: ScriptResource>(
+        &self,
+        index: usize,
+        param: &'static str,
+    ) -> Result<ResourceRef<T>, Box<EvalAltResult>> {
+        let position = self.context.call_position();
+        let running = self.running(position)?;
+        let value = &*self.args[index];
+        let Some(token) = value.read_lock::<ResourceToken<T>>() else {
+            let found = self.context.engine().map_type_name(value.type_name());
+            let message = format!("expected a {}, got {found}", T::TYPE_NAME);
+            return Err(self.argument_error(param, message));
+        };
+        if !token.inner.belongs_to(running.control.calls()) {
+            let message = format!(
+                "this {} belongs to another script: a resource stays with the script that \
+                 opened it",
+                T::TYPE_NAME
+            );
+            return Err(self.argument_error(param, message));
+        }
+        Ok(ResourceRef::new(token.inner.clone()))
+    }
+
     /// Sends `command` to the worker and waits for its reply, converted to a script value (or a
     /// catchable script error). Called through `start`, it returns a call handle instead of waiting.
     pub fn send_and_wait<C: ScriptCommand>(&self, command: C) -> ProxyResult {
@@ -121,13 +154,16 @@ impl<'a> ScriptCall<'a> {
             frame: self.frame(&running, &trace),
         };
         let reply = self.reply(recording, trace);
-        self.hand_over::<C::Output, _>(&running, position, payload, delivery, reply)
+        self.hand_over::<Sent<C>, _>(&running, position, payload, delivery, reply)
     }
 
     /// Like [`send_and_wait`](Self::send_and_wait), but first polls the call once right here,
     /// within the worker runtime's context: a call that finishes on that poll never crosses
     /// threads. An unfinished one moves to the worker. Used by `#[script_async(eager)]`.
-    pub fn run_eager<C: EagerCommand>(&self, command: C) -> ProxyResult {
+    pub fn run_eager<C: EagerCommand>(&self, command: C) -> ProxyResult
+    where
+        C::Output: Send,
+    {
         if self.mode == CallMode::Start {
             return self.send_and_wait(command);
         }
@@ -143,19 +179,22 @@ impl<'a> ScriptCall<'a> {
         let env = CallEnv {
             states: self.env.states().clone(),
             context: running.control.calls().context(),
+            worker: None,
         };
         let trace = CallTrace::start(self.function);
         match eager::poll_once(command, env, self.env.runtime(), &trace) {
-            FirstPoll::Ready(outcome) => self
-                .reply(recording, trace)
-                .finish(&running, outcome, position),
+            FirstPoll::Ready(outcome) => {
+                let outcome = outcome.and_then(|value| value.on_worker(None));
+                self.reply(recording, trace)
+                    .finish(&running, outcome, position)
+            }
             FirstPoll::Pending(call) => {
                 let payload = StartedCall {
                     call: Some(call),
                     frame: self.frame(&running, &trace),
                 };
                 let reply = self.reply(recording, trace);
-                self.hand_over::<C::Output, _>(&running, position, payload, delivery, reply)
+                self.hand_over::<Sent<C>, _>(&running, position, payload, delivery, reply)
             }
         }
     }
@@ -175,6 +214,12 @@ impl<'a> ScriptCall<'a> {
         let Some(records) = self.env.records() else {
             return Ok(Route::Call(delivery, None));
         };
+        if self.involves_resources {
+            let message = "it works on a resource, which a record cannot hold: record, replay \
+                           and mock only functions that take and give plain data"
+                .to_owned();
+            return Err(self.raise(CallErrorKind::Recording, message, None, position));
+        }
         let arguments = self.arguments_json()?;
         let name = self.function;
         let intercepted = intercept(records, name, self.params, arguments, running.name())
@@ -219,7 +264,7 @@ impl<'a> ScriptCall<'a> {
         reply: ScriptReply,
     ) -> ProxyResult
     where
-        T: Serialize + 'static,
+        T: SentValue,
         P: CallPayload<Reply = Result<T, CallFailure>>,
     {
         match transport::hand_over(self.env.commands(), payload, running.waker.clone()) {

@@ -5,13 +5,11 @@
 use crate::call::intercept::Recording;
 use crate::call::raise::ProxyResult;
 use crate::call::running_script::{call_error, RunningScript};
-use crate::catch_unwind::{describe_panic, drop_quietly};
-use crate::convert::{dynamic_to_json, into_script};
+use crate::convert::dynamic_to_json;
+use crate::resource::returned::SentValue;
 use crate::error::{CallErrorKind, CallFailure};
 use crate::trace::CallTrace;
-use rhai::{Dynamic, Position};
-use serde::Serialize;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use rhai::Position;
 
 /// What a call's outcome still needs on its way to the script: its function's name, its
 /// recording, and its span, finished with the outcome.
@@ -23,7 +21,7 @@ pub(crate) struct ScriptReply {
 
 impl ScriptReply {
     /// `reply` for `running`, taken at `position`: converted, recorded, raised if a failure.
-    pub(crate) fn finish<T: Serialize + 'static>(
+    pub(crate) fn finish<T: SentValue>(
         self,
         running: &RunningScript,
         reply: Result<T, CallFailure>,
@@ -34,7 +32,16 @@ impl ScriptReply {
             recording,
             mut trace,
         } = self;
-        let mut outcome = to_script(reply);
+        if let (Some(_), Ok(value)) = (&recording, &reply) {
+            if let Some(resource) = value.resource_type() {
+                let message = format!(
+                    "it returns a {resource}, a resource, which a record cannot hold; leave \
+                     this function out of what the bridge records"
+                );
+                return Self { function, recording, trace }.raise(running, CallFailure::new(CallErrorKind::Recording, message), position);
+            }
+        }
+        let mut outcome = reply.and_then(SentValue::into_dynamic);
         if let Some(recording) = recording {
             let recorded = match &outcome {
                 Ok(value) => dynamic_to_json(value)
@@ -64,28 +71,12 @@ impl ScriptReply {
             }
         }
     }
-}
 
-/// A function's value as a script value (a panic converting it is the call's `panic` failure;
-/// the value is dropped with any panic in its `Drop` contained).
-fn to_script<T: Serialize + 'static>(
-    reply: Result<T, CallFailure>,
-) -> Result<Dynamic, CallFailure> {
-    let output = reply?;
-    let converted = catch_unwind(AssertUnwindSafe(|| into_script(&output)));
-    drop_quietly(output);
-    match converted {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(e)) => Err(CallFailure::new(
-            CallErrorKind::Return,
-            format!("the return value has no script form: {e}"),
-        )),
-        Err(payload) => Err(CallFailure::new(
-            CallErrorKind::Panic,
-            format!(
-                "converting the return value panicked: {}",
-                describe_panic(payload)
-            ),
-        )),
+    /// Raises `failure` in `running` at `position`, as this call's error.
+    fn raise(self, running: &RunningScript, failure: CallFailure, position: Position) -> ProxyResult {
+        let Self { function, recording, mut trace } = self;
+        drop(recording);
+        trace.finish(failure.kind.as_str());
+        Err(call_error(Some(running), function, failure.kind, failure.message, None, position))
     }
 }

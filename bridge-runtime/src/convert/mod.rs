@@ -5,6 +5,7 @@
 
 mod fast_path;
 mod from_script;
+pub(crate) mod host_types;
 pub(crate) mod json_bounds;
 pub(crate) mod rules;
 pub(crate) mod sendable;

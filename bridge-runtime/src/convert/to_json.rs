@@ -51,6 +51,12 @@ fn convert(value: &Dynamic, depth: usize) -> Result<Value, ConversionError> {
     if let Some(map) = value.read_lock::<Map>() {
         return convert_map(&map, depth);
     }
+    if let Some(resource) = super::host_types::resource_name(value.type_id()) {
+        return Err(ConversionError::new(format!(
+            "a {resource} is a resource, which stays with its script and has no JSON form; \
+             give back plain values read from it instead"
+        )));
+    }
     Err(ConversionError::new(format!(
         "a value of type `{}` has no JSON form",
         value.type_name()

@@ -19,14 +19,3 @@ pub trait ScriptArgument: Serialize + DeserializeOwned + Send + 'static {}
 
 #[diagnostic::do_not_recommend]
 impl<T: Serialize + DeserializeOwned + Send + 'static> ScriptArgument for T {}
-
-/// What a value returned to a script must be.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be returned to a script: it must be `Serialize + Send + 'static`",
-    label = "not a script value",
-    note = "derive `serde::Serialize` for `{Self}`, or return a value made from it"
-)]
-pub trait ScriptValue: Serialize + Send + 'static {}
-
-#[diagnostic::do_not_recommend]
-impl<T: Serialize + Send + 'static> ScriptValue for T {}

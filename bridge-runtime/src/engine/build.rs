@@ -16,7 +16,6 @@ use crate::fiber::coroutine::{self as fiber, Suspend};
 use crate::registered::function::ScriptFunction;
 use crate::sync::control::StopReason;
 use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Module, NativeCallContext, RhaiFunc};
-use std::any::TypeId;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -96,6 +95,11 @@ pub(crate) fn build_engine(
         register_missing_state(&mut functions, env, function, state);
     }
     engine.register_global_module(functions.into());
+    for function in &settings.functions {
+        for resource in function.resource_types() {
+            resource.register(&mut engine);
+        }
+    }
     start_wait::register(&mut engine, env, &settings.functions);
     stdlib::register(&mut engine, env);
     settings.limits.apply(&mut engine);
@@ -243,8 +247,9 @@ fn register_with_metadata(
         + 'static,
 ) {
     // Every parameter is a wildcard; the proxy converts and checks each argument itself, so a
-    // wrong type is an error naming the parameter rather than "function not found".
-    let params = vec![TypeId::of::<Dynamic>(); function.params().len()];
+    // wrong type is an error naming the parameter rather than "function not found". A method's
+    // object is the one typed parameter: Rhai picks among methods of one name by it.
+    let params = function.rhai_param_types();
     let body = RhaiFunc::Method {
         func: rhai::Shared::new(
             move |context: Option<NativeCallContext>, args: &mut [&mut Dynamic]| match context {
@@ -257,7 +262,7 @@ fn register_with_metadata(
         is_pure: true,
         is_volatile: true,
     };
-    FuncRegistration::new(function.name())
+    FuncRegistration::new(function.rhai_name())
         .in_global_namespace()
         .with_params_info(function.params_info())
         .with_comments(function.doc_comments())

@@ -26,10 +26,11 @@ pub(crate) fn register(
 ) {
     engine.register_type_with_name::<CallHandle>("CallHandle");
 
-    let by_name: HashMap<&str, &'static ScriptFunction> = functions
-        .iter()
-        .map(|function| (function.name(), *function))
-        .collect();
+    // Keyed by the name Rhai knows: a method's own name, shared by methods of several types.
+    let mut by_name: HashMap<&str, Vec<&'static ScriptFunction>> = HashMap::new();
+    for function in functions {
+        by_name.entry(function.rhai_name()).or_default().push(function);
+    }
     let start_env = BoundEnv::new(env);
     engine.register_fn(
         "start",
@@ -72,20 +73,21 @@ pub(crate) fn register(
 fn start(
     context: NativeCallContext,
     env: &EngineEnv,
-    by_name: &HashMap<&str, &'static ScriptFunction>,
+    by_name: &HashMap<&str, Vec<&'static ScriptFunction>>,
     pointer: &FnPtr,
     args: Array,
 ) -> ProxyResult {
     let position = context.call_position();
     let name = pointer.fn_name();
-    let Some(function) = by_name.get(name).copied() else {
+    let mut values: Array = pointer.curry().iter().cloned().chain(args).collect();
+    let Some(function) = by_name.get(name).and_then(|found| pick(found, &values)) else {
         return Err(runtime_error(
             format!("start() takes an async (#[script_async]) function; `{name}` is not one"),
             position,
         ));
     };
-    let mut values: Array = pointer.curry().iter().cloned().chain(args).collect();
-    let expected = function.params().len();
+    let name = function.name();
+    let expected = function.rhai_param_types().len();
     if values.len() != expected {
         let message = format!(
             "{name} takes {expected} argument(s), start() was given {}",
@@ -105,6 +107,27 @@ fn start(
     let args: Vec<&mut Dynamic> = values.iter_mut().collect();
     let mut call = ScriptCall::new(context, &args, env, function.callee(), CallMode::Start);
     (function.proxy())(&mut call)
+}
+
+/// The function among `candidates` (of one name) that `values` call: a method of the type of
+/// the first value if there is one, else the plain function.
+fn pick(
+    candidates: &[&'static ScriptFunction],
+    values: &[Dynamic],
+) -> Option<&'static ScriptFunction> {
+    let object = values.first().map(Dynamic::type_id);
+    candidates
+        .iter()
+        .find(|function| {
+            function.resource_type().is_some()
+                && function.rhai_param_types().first().copied() == object
+        })
+        .or_else(|| {
+            candidates
+                .iter()
+                .find(|function| function.resource_type().is_none())
+        })
+        .copied()
 }
 
 fn wait(context: &NativeCallContext, env: &EngineEnv, handle: &CallHandle) -> ProxyResult {

@@ -5,6 +5,7 @@
 
 use crate::call::proxy::{Callee, ScriptCall};
 use crate::error::Error;
+use crate::resource::registration::ResourceType;
 use crate::signature::{ScriptParam, ScriptReturn};
 use crate::state::RequiredType;
 use std::collections::HashMap;
@@ -28,6 +29,17 @@ pub struct ScriptFunction {
     timeout: Option<Duration>,
     states: &'static [RequiredType],
     contexts: &'static [RequiredType],
+    method: Option<Method>,
+    returns_resource: Option<ResourceType>,
+}
+
+/// What a method of a resource type adds to its registration.
+#[derive(Clone, Copy, Debug)]
+struct Method {
+    /// The name scripts call it by after the dot (`add` in `c.add(2)`).
+    name: &'static str,
+    /// The type whose method it is.
+    of: ResourceType,
 }
 
 impl ScriptFunction {
@@ -51,7 +63,27 @@ impl ScriptFunction {
             timeout: None,
             states: &[],
             contexts: &[],
+            method: None,
+            returns_resource: None,
         }
+    }
+
+    /// Used by the code `#[script_async]` writes for a method of the resource type `of`, which
+    /// scripts call as `value.method_name(...)` (its name is `Type.method_name`).
+    #[doc(hidden)]
+    pub const fn with_method(mut self, method_name: &'static str, of: ResourceType) -> Self {
+        self.method = Some(Method {
+            name: method_name,
+            of,
+        });
+        self
+    }
+
+    /// Used by the code `#[script_async]` writes for a function that returns a resource.
+    #[doc(hidden)]
+    pub const fn with_resource_return(mut self, of: ResourceType) -> Self {
+        self.returns_resource = Some(of);
+        self
     }
 
     /// Used by the code `#[script_async]` writes for a function with a doc comment.
@@ -89,9 +121,45 @@ impl ScriptFunction {
         self
     }
 
-    /// The name scripts call it by.
+    /// Its name: what scripts call a function by, and `Type.method` for a method of a
+    /// [resource](crate::Resource) type (which scripts call as `value.method(...)`). Errors,
+    /// allow-lists and records name it so.
     pub fn name(&self) -> &'static str {
         self.name
+    }
+
+    /// For a method of a resource type, the type's name (`Counter` for `Counter.add`).
+    pub fn resource_type(&self) -> Option<&'static str> {
+        self.method.map(|method| method.of.name())
+    }
+
+    /// The name Rhai registers it under: the method's own name for a method.
+    pub(crate) fn rhai_name(&self) -> &'static str {
+        self.method.map_or(self.name, |method| method.name)
+    }
+
+    /// The Rust types of its Rhai parameters: a method's object first (which Rhai picks the
+    /// method by), then any value for each script parameter (the proxy converts each itself).
+    pub(crate) fn rhai_param_types(&self) -> Vec<std::any::TypeId> {
+        let any = std::any::TypeId::of::<rhai::Dynamic>();
+        let mut types = Vec::with_capacity(self.params.len() + 1);
+        types.extend(self.method.map(|method| method.of.token_type()));
+        types.extend(std::iter::repeat_n(any, self.params.len()));
+        types
+    }
+
+    /// The resource types it takes or gives, which engines must know.
+    pub(crate) fn resource_types(&self) -> impl Iterator<Item = ResourceType> {
+        self.method
+            .map(|method| method.of)
+            .into_iter()
+            .chain(self.returns_resource)
+    }
+
+    /// Whether a record cannot hold its calls: a method of a resource, or a function returning
+    /// one.
+    pub(crate) fn involves_resources(&self) -> bool {
+        self.method.is_some() || self.returns_resource.is_some()
     }
 
     /// The Rust function's path (`my_crate::users::fetch_user`).
@@ -128,6 +196,7 @@ impl ScriptFunction {
     /// ```
     pub fn signature(&self) -> String {
         let mut signature = format!("{}({})", self.name, self.param_texts().join(", "));
+        // A method reads as it is called, on its object: `Counter.add(n: int) -> int`.
         if self.returns.script_type != "()" {
             signature.push_str(" -> ");
             signature.push_str(self.returns.script_type);
@@ -138,7 +207,12 @@ impl ScriptFunction {
     /// Rhai's metadata for it: each parameter as `name: type`, then the return type (`()`,
     /// which Rhai's signatures leave out and its definition files need).
     pub(crate) fn params_info(&self) -> Vec<String> {
-        let mut info = self.param_texts();
+        let mut info: Vec<String> = self
+            .method
+            .map(|method| format!("this: {}", method.of.name()))
+            .into_iter()
+            .collect();
+        info.extend(self.param_texts());
         info.push(self.returns.script_type.to_owned());
         info
     }
@@ -185,6 +259,7 @@ impl ScriptFunction {
             name: self.name,
             params: self.params,
             timeout: self.timeout,
+            involves_resources: self.involves_resources(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! The worker's loop: takes commands off the queue and runs each call as a local task.
 
-use crate::call::command::Command;
+use crate::call::command::{Command, WorkerContext};
+use crate::resource::table::{ResourceSettings, ResourceTables};
 use crate::call::queue::CommandReceiver;
 use crate::catch_unwind::drop_quietly;
 use crate::state::TypeMap;
@@ -21,6 +22,7 @@ pub(super) fn serve(
     stopped: oneshot::Receiver<()>,
     states: Arc<TypeMap>,
     spin_gate: Arc<SpinGate>,
+    resources: ResourceSettings,
 ) {
     /// Closes the queue however `serve` ends: should the worker ever die of a panic, every
     /// later call fails at once, saying so, instead of waiting for a worker that is gone.
@@ -32,11 +34,16 @@ pub(super) fn serve(
     }
     let _close_on_exit = CloseOnExit(&received);
     crate::sync::bridge_thread::mark_current();
+    let worker = WorkerContext {
+        states,
+        resources: ResourceTables::new(resources),
+    };
     let calls = LocalSet::new();
     calls.block_on(&runtime, async {
+        tokio::task::spawn_local(worker.resources.clone().serve_releases());
         tokio::select! {
             _ = stopped => {}
-            () = receive_commands(&received, &states, &spin_gate) => {}
+            () = receive_commands(&received, &worker, &spin_gate) => {}
         }
     });
     received.close(false);
@@ -45,6 +52,10 @@ pub(super) fn serve(
     let entered = runtime.enter();
     drop(calls);
     drop(entered);
+    // Then every resource scripts still hold is closed, on this thread, inside the runtime:
+    // each close hook bounded by the close timeout, all at once.
+    worker.resources.release_dropped();
+    LocalSet::new().block_on(&runtime, worker.resources.close_all());
     // Blocking work still running (a slow mock, a function's `spawn_blocking`) runs on to its
     // end on its own thread; the bridge does not wait for it past this.
     runtime.shutdown_timeout(BLOCKING_WORK_GRACE);
@@ -59,11 +70,15 @@ const BLOCKING_WORK_GRACE: Duration = Duration::from_secs(1);
 const WORKER_GRACE: Duration = Duration::from_micros(10);
 const WORKER_MAX_SPIN: Duration = Duration::from_micros(100);
 
-async fn receive_commands(received: &CommandReceiver, states: &Arc<TypeMap>, spin_gate: &SpinGate) {
+async fn receive_commands(
+    received: &CommandReceiver,
+    worker: &WorkerContext,
+    spin_gate: &SpinGate,
+) {
     let mut last_command = Instant::now();
     let mut inline_streak = 0_u32;
     loop {
-        match take_commands(received, states).await {
+        match take_commands(received, worker).await {
             Taken::AllFinished if inline_streak < MAX_INLINE_STREAK => {
                 // Every call finished inline: nothing new for the runtime to run, so look for the
                 // next command at once (a trip through the scheduler costs a system call).
@@ -106,12 +121,12 @@ enum Taken {
 /// without becoming a task), spawned as a local task if not finished. Polls the queue a little
 /// before giving up, since the next command is often a few hundred nanoseconds away; returns as
 /// soon as it took any, so spawned calls get to run.
-async fn take_commands(received: &CommandReceiver, states: &Arc<TypeMap>) -> Taken {
+async fn take_commands(received: &CommandReceiver, worker: &WorkerContext) -> Taken {
     for _ in 0..64 {
         let mut taken = Taken::Nothing;
         while let Some(command) = received.try_next() {
             let finished = match command {
-                Command::Call(call) => start_call(call.into_future(states)).await,
+                Command::Call(call) => start_call(call.into_future(worker)).await,
             };
             taken = match (taken, finished) {
                 (Taken::SomePending, _) | (_, false) => Taken::SomePending,

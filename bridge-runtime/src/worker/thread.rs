@@ -2,6 +2,7 @@
 
 use crate::call::queue::{command_queue, CommandSender};
 use crate::error::Error;
+use crate::resource::table::ResourceSettings;
 use crate::state::TypeMap;
 use crate::sync::wait::SpinGate;
 use crate::worker::serve::serve;
@@ -19,7 +20,11 @@ pub(crate) struct Worker {
 
 impl Worker {
     /// Builds the worker's runtime and starts its thread, which owns the bridge's `states`.
-    pub(crate) fn start(states: Arc<TypeMap>, spin_gate: Arc<SpinGate>) -> Result<Self, Error> {
+    pub(crate) fn start(
+        states: Arc<TypeMap>,
+        spin_gate: Arc<SpinGate>,
+        resources: ResourceSettings,
+    ) -> Result<Self, Error> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -29,7 +34,7 @@ impl Worker {
         let (stop, stopped) = oneshot::channel();
         let thread = std::thread::Builder::new()
             .name("bridge-worker".to_owned())
-            .spawn(move || serve(runtime, received, stopped, states, spin_gate))
+            .spawn(move || serve(runtime, received, stopped, states, spin_gate, resources))
             .map_err(|e| Error::Startup(format!("worker thread: {e}")))?;
         Ok(Self {
             commands,

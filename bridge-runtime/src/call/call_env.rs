@@ -1,0 +1,123 @@
+//! What a call's dispatch draws on besides its arguments: the bridge's state, the calling
+//! script's context, and (on the worker) the resources the script holds.
+
+use crate::error::{CallErrorKind, CallFailure};
+use crate::resource::table::{ResourceTables, Slot};
+use crate::resource::token::ResourceRef;
+use crate::resource::value::ScriptResource;
+use crate::state::{ScriptContext, State, TypeMap};
+use crate::sync::control::CallScope;
+use crate::sync::thread_bound::ThreadBound;
+use std::ops::{Deref, DerefMut};
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// What a call's dispatch can draw on besides its arguments: the bridge's state, the calling
+/// script's context, and the resources it holds. Passed to
+/// [`ScriptCommand::dispatch`](crate::__private::ScriptCommand::dispatch).
+pub struct CallEnv {
+    pub(crate) states: Arc<TypeMap>,
+    pub(crate) context: Arc<TypeMap>,
+    /// The worker's resource tables and the calling script's scope; `None` off the worker (an
+    /// eager call's first poll, on the engine thread).
+    pub(crate) worker: Option<WorkerEnv>,
+}
+
+/// The part of a [`CallEnv`] only the worker has.
+pub(crate) struct WorkerEnv {
+    /// Bound to the worker thread: the tables are worker-local, and an eager call's future,
+    /// which holds its env, must be `Send`.
+    pub(crate) tables: ThreadBound<Rc<ResourceTables>>,
+    pub(crate) scope: Arc<CallScope>,
+}
+
+impl CallEnv {
+    /// The bridge's `State<T>`.
+    pub fn state<T: Send + Sync + 'static>(&self) -> Result<State<T>, CallFailure> {
+        self.states.state::<T>().ok_or_else(|| {
+            CallFailure::new(
+                CallErrorKind::Context,
+                format!(
+                    "no state of type `{}` was given to this bridge",
+                    std::any::type_name::<T>()
+                ),
+            )
+        })
+    }
+
+    /// The running script's `ScriptContext<T>`.
+    pub fn context<T: Send + Sync + 'static>(&self) -> Result<ScriptContext<T>, CallFailure> {
+        self.context.context::<T>().ok_or_else(|| {
+            CallFailure::new(
+                CallErrorKind::Context,
+                format!(
+                    "this script was given no context of type `{}`; pass one with \
+                     bridge.script(...).context(value)",
+                    std::any::type_name::<T>()
+                ),
+            )
+        })
+    }
+
+    fn tables(&self) -> Option<(&Rc<ResourceTables>, &Arc<CallScope>)> {
+        let worker = self.worker.as_ref()?;
+        Some((worker.tables.get()?, &worker.scope))
+    }
+
+    fn slot<T: ScriptResource>(&self, resource: &ResourceRef<T>) -> Result<Slot<T>, CallFailure> {
+        let (tables, scope) = self.tables().ok_or_else(|| {
+            CallFailure::new(
+                CallErrorKind::Argument,
+                format!(
+                    "a {} is reachable only from calls run on the worker",
+                    T::TYPE_NAME
+                ),
+            )
+        })?;
+        tables.slot(resource, scope)
+    }
+
+    /// Shared access to the resource `resource` refers to, for a `&self` method: waits while a
+    /// `&mut self` or `self` call asked before it runs.
+    pub async fn resource<T: ScriptResource>(
+        &self,
+        resource: &ResourceRef<T>,
+    ) -> Result<impl Deref<Target = T> + use<T>, CallFailure> {
+        let guard = self.slot(resource)?.read_owned().await;
+        tokio::sync::OwnedRwLockReadGuard::try_map(guard, Option::as_ref)
+            .map_err(|_| self.taken(resource))
+    }
+
+    /// Sole access to the resource `resource` refers to, for a `&mut self` method: waits for
+    /// the calls asked before it, in order.
+    pub async fn resource_mut<T: ScriptResource>(
+        &self,
+        resource: &ResourceRef<T>,
+    ) -> Result<impl DerefMut<Target = T> + use<T>, CallFailure> {
+        let guard = self.slot(resource)?.write_owned().await;
+        tokio::sync::OwnedRwLockWriteGuard::try_map(guard, Option::as_mut)
+            .map_err(|_| self.taken(resource))
+    }
+
+    /// The value of the resource `resource` refers to, taken for the `self` method `method`
+    /// (named in the error of any later call on it): waits for the calls asked before it.
+    pub async fn take_resource<T: ScriptResource>(
+        &self,
+        resource: &ResourceRef<T>,
+        method: &'static str,
+    ) -> Result<T, CallFailure> {
+        let mut guard = self.slot(resource)?.write_owned().await;
+        let value = guard.take().ok_or_else(|| self.taken(resource))?;
+        if let Some((tables, _)) = self.tables() {
+            tables.consume(resource, method);
+        }
+        Ok(value)
+    }
+
+    fn taken<T: ScriptResource>(&self, resource: &ResourceRef<T>) -> CallFailure {
+        match self.tables() {
+            Some((tables, _)) => tables.taken(resource),
+            None => CallFailure::new(CallErrorKind::Closed, "it was closed".to_owned()),
+        }
+    }
+}

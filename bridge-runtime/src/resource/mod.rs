@@ -1,0 +1,14 @@
+//! Host objects: values a script holds that stay on the worker (a transaction, a connection, a
+//! cursor), reached from the script only through a token.
+//!
+//! The value and its optional close hook (`value`), what a function may return, a resource or
+//! data (`returned`), the token a script holds and what it carries
+//! across threads (`token`), and the worker's table of every script's objects, which orders the
+//! calls on each and releases them (`table`). Uses `sync` and the leaves only; the call protocol
+//! builds on it.
+
+pub(crate) mod registration;
+pub(crate) mod returned;
+pub(crate) mod table;
+pub(crate) mod token;
+pub(crate) mod value;
