@@ -137,18 +137,70 @@ fn two_started_mut_calls_run_in_order_and_shared_calls_overlap() {
     assert!(started.elapsed() < Duration::from_millis(290), "{:?}", started.elapsed());
 }
 
+/// Counted on their own: no other test makes them.
+pub struct HoTracked;
+
+static LIVE_TRACKED: AtomicUsize = AtomicUsize::new(0);
+
+impl Drop for HoTracked {
+    fn drop(&mut self) {
+        if std::thread::current().name() != Some("bridge-worker") {
+            DROPPED_ELSEWHERE.fetch_add(1, Ordering::SeqCst);
+        }
+        LIVE_TRACKED.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[script_async]
+impl HoTracked {
+    /// A second one.
+    async fn another(&self) -> Resource<Self> {
+        ho_tracked().await
+    }
+}
+
+/// A tracked resource.
+#[script_async]
+async fn ho_tracked() -> Resource<HoTracked> {
+    LIVE_TRACKED.fetch_add(1, Ordering::SeqCst);
+    Resource::new(HoTracked)
+}
+
+/// Waits up to 5 s for no `HoTracked` to be left: a script's resources are closed on the
+/// worker a moment after the script ends.
+fn wait_until_no_tracked_left() {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while LIVE_TRACKED.load(Ordering::SeqCst) != 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert_eq!(LIVE_TRACKED.load(Ordering::SeqCst), 0, "resources left open");
+}
+
 #[test]
 fn every_resource_is_dropped_on_the_worker_however_the_script_ends() {
     let bridge = Bridge::builder()
         .limits(bridge_runtime::Limits::default().script_timeout(Duration::from_millis(200)))
         .build()
         .unwrap();
-    let before = LIVE_COUNTERS.load(Ordering::SeqCst);
-    let _ = bridge.run("let c = ho_counter(1); let d = c.fork(); 1");
-    let _ = bridge.run("let c = ho_counter(1); throw \"no\"");
-    let _ = bridge.run("let c = ho_counter(1); loop {}");
-    let _ = bridge.run("let c = ho_counter(1); c = (); let d = ho_counter(2); d.finish()");
+    let endings = [
+        "let c = ho_tracked(); let d = c.another(); 1",
+        "let c = ho_tracked(); throw \"no\"",
+        "let c = ho_tracked(); loop {}",
+        "let c = ho_tracked(); c = (); let d = ho_tracked(); 2",
+    ];
+    for script in endings {
+        let _ = bridge.run(script);
+        wait_until_no_tracked_left();
+    }
+    // Cancelled, and held when the bridge drops.
+    let handle = bridge.spawn("let c = ho_tracked(); loop {}");
+    std::thread::sleep(Duration::from_millis(50));
+    handle.cancel();
+    let _ = handle.join();
+    wait_until_no_tracked_left();
+    let _held = bridge.spawn("let c = ho_tracked(); let d = c.another(); loop {}");
+    std::thread::sleep(Duration::from_millis(50));
     drop(bridge);
-    assert_eq!(LIVE_COUNTERS.load(Ordering::SeqCst), before);
+    assert_eq!(LIVE_TRACKED.load(Ordering::SeqCst), 0, "left open by the bridge's drop");
     assert_eq!(DROPPED_ELSEWHERE.load(Ordering::SeqCst), 0);
 }
