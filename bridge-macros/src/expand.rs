@@ -100,6 +100,8 @@ pub(crate) struct Names {
     /// `__bridge`: the runtime's `__private`, as [`bridge_import`] brings it in.
     private: TokenStream,
     function: Ident,
+    /// How doc comments name the Rust function: `fetch_user`, or `Tally::add` for a method.
+    shown: String,
     command: Ident,
     proxy: Ident,
     script_name: String,
@@ -117,6 +119,10 @@ impl Names {
         Self {
             private: quote! { __bridge },
             function: function.ident().clone(),
+            shown: match &function.method {
+                Some(method) => format!("{}::{rust_name}", method.type_name),
+                None => rust_name.clone(),
+            },
             // `__` names, as serde's derive uses: inside `const _` they would otherwise shadow
             // a user's type of the same name used in the signature.
             command: Ident::new(
@@ -140,12 +146,8 @@ enum CommandPlace<'a> {
 
 /// The command type: the script's arguments of one call, as owned fields.
 fn command_type(function: &ScriptFn<'_>, names: &Names, place: CommandPlace<'_>) -> TokenStream {
-    let Names {
-        function: rust_fn,
-        command,
-        ..
-    } = names;
-    let doc = format!(" One script call of [`{rust_fn}`]: its arguments as owned fields.");
+    let Names { shown, command, .. } = names;
+    let doc = format!(" One script call of [`{shown}`]: its arguments as owned fields.");
     let (attrs, vis) = match place {
         CommandPlace::Hidden => (TokenStream::new(), TokenStream::new()),
         CommandPlace::Module { private } => {
@@ -181,6 +183,7 @@ fn dispatch_impl(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
     let private = &names.private;
     let Names {
         function: rust_fn,
+        shown,
         command,
         script_name,
         ..
@@ -232,7 +235,7 @@ fn dispatch_impl(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
     } else {
         quote! { _env }
     };
-    let doc = format!(" Worker side: awaits [`{rust_fn}`] with this command's arguments.");
+    let doc = format!(" Worker side: awaits [`{shown}`] with this command's arguments.");
     quote! {
         #[automatically_derived]
         impl #private::CommandSeal for #command {}
@@ -301,7 +304,7 @@ fn eager_impl(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
 fn proxy_fn(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
     let private = &names.private;
     let Names {
-        function: rust_fn,
+        shown,
         command,
         proxy,
         ..
@@ -327,7 +330,7 @@ fn proxy_fn(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
         (
             quote! { run_eager },
             format!(
-                " Script side of [`{rust_fn}`]: converts the arguments, polls the call once here \
+                " Script side of [`{shown}`]: converts the arguments, polls the call once here \
                  (`eager`), and only if it is not finished sends it to the worker and waits."
             ),
         )
@@ -335,7 +338,7 @@ fn proxy_fn(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
         (
             quote! { send_and_wait },
             format!(
-                " Script side of [`{rust_fn}`]: converts the arguments, sends a `{command}` to the \
+                " Script side of [`{shown}`]: converts the arguments, sends a `{command}` to the \
                  worker, waits for the reply."
             ),
         )
@@ -358,6 +361,7 @@ fn registration(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
     let private = &names.private;
     let Names {
         function: rust_fn,
+        shown,
         proxy,
         script_name,
         ..
@@ -419,7 +423,7 @@ fn registration(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
     if !contexts.is_empty() {
         options.extend(quote! { .with_contexts(&[#(#contexts),*]) });
     }
-    let doc = format!(" How scripts find [`{rust_fn}`]: submitted to the bridge's registry.");
+    let doc = format!(" How scripts find [`{shown}`]: submitted to the bridge's registry.");
     quote! {
         #[doc = #doc]
         const __REGISTRATION: #private::ScriptFunction =

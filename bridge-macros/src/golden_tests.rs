@@ -1,4 +1,4 @@
-//! Golden expansions: each `tests/expand/NAME.rs` fixture expands to `tests/expand/NAME.expanded.rs`.
+//! Golden expansions (functions, modules and resource `impl` blocks): each `tests/expand/NAME.rs` fixture expands to `tests/expand/NAME.expanded.rs`.
 //!
 //! A change to generated code shows up as a diff of `.expanded.rs` files. To accept one on purpose,
 //! run `UPDATE_EXPANDED=1 cargo test -p bridge-macros` and review the diff. The same fixtures are
@@ -17,6 +17,7 @@ fn expand_fixture(source: &str) -> String {
         let attrs = match &mut expandable {
             Item::Fn(function) => &mut function.attrs,
             Item::Mod(module) => &mut module.attrs,
+            Item::Impl(block) => &mut block.attrs,
             _ => {
                 items.push(expandable);
                 continue;

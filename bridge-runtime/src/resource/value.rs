@@ -60,12 +60,12 @@ pub(crate) type CloseHook<T> = Box<dyn FnOnce(T) -> Pin<Box<dyn Future<Output = 
 /// assert_eq!(bridge.run("let t = tally(); t.add(2); t.add(3)")?, 5);
 /// # Ok::<(), bridge_runtime::Error>(())
 /// ```
-pub struct Resource<T: ScriptResource> {
+pub struct Resource<T> {
     pub(crate) value: T,
     pub(crate) close: Option<CloseHook<T>>,
 }
 
-impl<T: ScriptResource> Resource<T> {
+impl<T> Resource<T> {
     /// `value`, to be held by a script.
     pub fn new(value: T) -> Self {
         Self { value, close: None }
@@ -99,7 +99,7 @@ impl<T: ScriptResource> Resource<T> {
     }
 }
 
-impl<T: ScriptResource + std::fmt::Debug> std::fmt::Debug for Resource<T> {
+impl<T: std::fmt::Debug> std::fmt::Debug for Resource<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Resource")
             .field("value", &self.value)
