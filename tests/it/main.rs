@@ -31,6 +31,7 @@ mod errors;
 mod faults;
 mod host_api;
 mod hostile;
+mod hostile_resources;
 mod in_flight;
 mod inputs;
 mod limits;

@@ -3,6 +3,7 @@
 
 use bridge_runtime::{script_async, Bridge, Resource};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How many `HoCounter`s exist now.
@@ -222,4 +223,164 @@ fn every_resource_is_dropped_on_the_worker_however_the_script_ends() {
         "left open by the bridge's drop"
     );
     assert_eq!(DROPPED_ELSEWHERE.load(Ordering::SeqCst), 0);
+}
+
+/// A counter whose methods misbehave, and whose close hook is observed.
+pub struct HoFlaky {
+    closed: Arc<AtomicUsize>,
+}
+
+#[script_async]
+impl HoFlaky {
+    /// Panics while holding the resource.
+    async fn explode(&mut self) -> i64 {
+        panic!("the method blew up")
+    }
+
+    /// Fails with the message given.
+    async fn fail(&self, message: String) -> Result<i64, String> {
+        Err(message)
+    }
+
+    /// Answers after the panic, proving the resource is still usable.
+    async fn ping(&mut self) -> i64 {
+        7
+    }
+}
+
+/// How many `HoFlaky` close hooks finished.
+static FLAKY_CLOSED: AtomicUsize = AtomicUsize::new(0);
+
+/// A flaky resource: its close hook counts, or hangs (`hang`), or panics (`panic`).
+#[script_async]
+async fn ho_flaky(close: String) -> Resource<HoFlaky> {
+    let closed = Arc::new(AtomicUsize::new(0));
+    Resource::new(HoFlaky { closed }).on_close(move |flaky| async move {
+        match close.as_str() {
+            "hang" => std::future::pending::<()>().await,
+            "panic" => panic!("the close hook blew up"),
+            _ => {
+                flaky.closed.fetch_add(1, Ordering::SeqCst);
+                FLAKY_CLOSED.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    })
+}
+
+#[test]
+fn a_panicking_method_is_its_calls_error_and_the_resource_stays_usable() {
+    let value = bridge_runtime::run(
+        r#"
+        let f = ho_flaky("count");
+        let seen = [];
+        try { f.explode(); } catch (e) { seen.push(e.function); seen.push(e.kind); }
+        try { f.fail("nope"); } catch (e) { seen.push(e.kind); seen.push(e.message); }
+        seen.push(f.ping());
+        seen
+        "#,
+    )
+    .unwrap();
+    assert_eq!(
+        value,
+        serde_json::json!(["HoFlaky.explode", "panic", "error", "nope", 7])
+    );
+}
+
+#[test]
+fn the_close_hook_runs_once_when_let_go_and_a_hanging_or_panicking_one_is_contained() {
+    let bridge = Bridge::builder()
+        .close_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let before = FLAKY_CLOSED.load(Ordering::SeqCst);
+    bridge
+        .run(r#"let a = ho_flaky("count"); a = (); let b = ho_flaky("count"); 1"#)
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while FLAKY_CLOSED.load(Ordering::SeqCst) < before + 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert!(FLAKY_CLOSED.load(Ordering::SeqCst) >= before + 2);
+    // A hook that never ends and one that panics: the bridge keeps serving, and drops in about
+    // the close timeout.
+    bridge
+        .run(r#"let a = ho_flaky("hang"); let b = ho_flaky("panic"); 1"#)
+        .unwrap();
+    assert_eq!(bridge.run("let c = ho_counter(2); c.add(3)").unwrap(), 5);
+    let _held = bridge.spawn(r#"let a = ho_flaky("hang"); loop {}"#);
+    std::thread::sleep(Duration::from_millis(50));
+    let dropping = Instant::now();
+    drop(bridge);
+    assert!(
+        dropping.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        dropping.elapsed()
+    );
+}
+
+#[test]
+fn errors_name_the_type_and_method_and_the_parameter() {
+    let value = bridge_runtime::run(
+        r#"
+        let c = ho_counter(1);
+        let seen = ();
+        try { c.add("two"); } catch (e) { seen = [e.function, e.kind, e.param]; }
+        seen
+        "#,
+    )
+    .unwrap();
+    assert_eq!(value, serde_json::json!(["HoCounter.add", "argument", "n"]));
+}
+
+#[test]
+fn signatures_and_definitions_list_methods_on_their_type() {
+    let function = bridge_runtime::registry::registered_functions()
+        .into_iter()
+        .find(|function| function.name() == "HoCounter.add")
+        .expect("registered");
+    assert_eq!(function.resource_type(), Some("HoCounter"));
+    assert_eq!(function.signature(), "HoCounter.add(n: int) -> int");
+    let opener = bridge_runtime::registry::registered_functions()
+        .into_iter()
+        .find(|function| function.name() == "ho_counter")
+        .expect("registered");
+    assert_eq!(opener.signature(), "ho_counter(start: int) -> HoCounter");
+    let definitions = Bridge::new().unwrap().definitions().unwrap();
+    let text = definitions.single_file();
+    assert!(
+        text.contains("fn add(this: HoCounter, n: int) -> int;"),
+        "{text}"
+    );
+    assert!(
+        text.contains("fn ho_counter(start: int) -> HoCounter;"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_method_can_be_started_and_waited_like_a_function() {
+    let value = bridge_runtime::run(
+        r#"
+        let c = ho_counter(1);
+        let h = start(Fn("add"), [c, 4]);
+        let f = Fn("add").curry(c);
+        [wait(h), f.call(5)]
+        "#,
+    )
+    .unwrap();
+    assert_eq!(value, serde_json::json!([5, 10]));
+}
+
+#[test]
+fn a_token_let_go_right_after_a_start_still_reaches_its_call() {
+    let value = bridge_runtime::run(
+        r#"
+        let c = ho_counter(1);
+        let h = start(Fn("add_after"), [c, 50, 1]);
+        c = ();
+        wait(h)
+        "#,
+    )
+    .unwrap();
+    assert_eq!(value, 2);
 }

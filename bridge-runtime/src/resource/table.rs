@@ -249,8 +249,16 @@ impl ResourceTables {
         }
     }
 
-    /// Releases every resource whose last token went.
+    /// Releases every resource whose last token went, if any did: called before each call is
+    /// started, and by [`serve_releases`](Self::serve_releases) while no calls come.
+    #[inline]
     pub(crate) fn release_dropped(&self) {
+        if self.releases.any() {
+            self.release_now();
+        }
+    }
+
+    fn release_now(&self) {
         for id in self.releases.take() {
             let Some(entry) = self.entries.borrow_mut().remove(&id) else {
                 continue;

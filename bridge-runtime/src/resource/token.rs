@@ -6,11 +6,15 @@
 
 use crate::sync::control::CallScope;
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 /// Ids of resources whose last token went, for the worker to release.
 #[derive(Default)]
 pub(crate) struct Releases {
+    /// Set while `ids` may hold any: what the worker checks before each call, so that a script
+    /// that lets a resource go and opens another is never refused for the one it let go.
+    pending: AtomicBool,
     ids: Mutex<Vec<u64>>,
     /// Wakes the worker's task that releases them.
     added: tokio::sync::Notify,
@@ -22,11 +26,19 @@ impl Releases {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(id);
+        self.pending.store(true, Ordering::Release);
         self.added.notify_one();
+    }
+
+    /// Whether any id may have been pushed since the last [`take`](Self::take).
+    #[inline]
+    pub(crate) fn any(&self) -> bool {
+        self.pending.load(Ordering::Acquire)
     }
 
     /// Every id pushed since the last call.
     pub(crate) fn take(&self) -> Vec<u64> {
+        self.pending.store(false, Ordering::Relaxed);
         std::mem::take(&mut *self.ids.lock().unwrap_or_else(PoisonError::into_inner))
     }
 

@@ -126,7 +126,11 @@ async fn take_commands(received: &CommandReceiver, worker: &WorkerContext) -> Ta
         let mut taken = Taken::Nothing;
         while let Some(command) = received.try_next() {
             let finished = match command {
-                Command::Call(call) => start_call(call.into_future(worker)).await,
+                Command::Call(call) => {
+                    // Resources a script let go of are gone before its next call opens more.
+                    worker.resources.release_dropped();
+                    start_call(call.into_future(worker)).await
+                }
             };
             taken = match (taken, finished) {
                 (Taken::SomePending, _) | (_, false) => Taken::SomePending,
