@@ -39,6 +39,7 @@ mod many_scripts;
 mod record_replay;
 mod registration;
 mod resources;
+mod resources_sqlx;
 mod runner;
 mod script_output;
 mod script_sleep;

@@ -4,7 +4,7 @@
 //!
 //! The expected functions are read from the suite's own sources, so a new function needs no
 //! list kept by hand: a function is expected when a `#[script_async]` attribute is directly
-//! above it, or when it is an `async fn` inside a `#[script_async] mod`.
+//! above it, or when it is an `async fn` inside a `#[script_async] mod` or `impl` block.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -18,7 +18,7 @@ const SOURCES: &[(&str, &str)] = &[("tests/it", "it"), ("tests/support", "bridge
 fn script_functions(source: &str) -> Vec<String> {
     let mut found = Vec::new();
     let mut attribute_pending = false;
-    // Brace depth inside a `#[script_async] mod`, once its opening line has been seen.
+    // Brace depth inside a `#[script_async] mod` or `impl`, once its opening line has been seen.
     let mut module_depth: Option<i64> = None;
     for line in source.lines() {
         let code = line.trim();
@@ -43,7 +43,10 @@ fn script_functions(source: &str) -> Vec<String> {
         if let Some(name) = async_fn_name(code) {
             found.push(name);
             attribute_pending = false;
-        } else if code.starts_with("mod ") || code.starts_with("pub mod ") {
+        } else if code.starts_with("mod ")
+            || code.starts_with("pub mod ")
+            || code.starts_with("impl ")
+        {
             module_depth = Some(braces(code));
             attribute_pending = false;
         } else if code.starts_with("fn ") || code.starts_with("pub fn ") {
