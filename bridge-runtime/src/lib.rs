@@ -76,6 +76,7 @@ pub use api::handle::ScriptHandle;
 pub use api::limits::Limits;
 pub use api::script::{IntoScript, Script};
 pub use api::script_run::ScriptRun;
+pub use call::callback::{CallbackArgs, CallbackError, CallbackErrorKind, ScriptCallback};
 pub use call::command::ScriptCommand;
 pub use convert::rules::MAX_VALUE_DEPTH;
 pub use error::{CallError, CallErrorKind, Error, ScriptPosition};
