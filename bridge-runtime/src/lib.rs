@@ -36,7 +36,7 @@
 //!
 //! The guide follows: how it works, inputs and typed results, compiled scripts, the types that
 //! cross, errors, state, allow-lists, limits and the sandbox, timeouts, cancellation, calls in
-//! flight, many scripts, engine hooks, tracing.
+//! flight, callbacks, many scripts, engine hooks, tracing.
 //!
 #![doc = include_str!("guide.md")]
 // Unsafe code lives only in the modules that opt in (`sync::reply`, `sync::thread_bound`,
