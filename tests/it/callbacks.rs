@@ -145,6 +145,12 @@ async fn cb_apply(x: i64, f: ScriptCallback) -> Result<i64, String> {
     f.call::<i64>((x,)).await.map_err(|e| e.to_string())
 }
 
+/// An eager function taking a callback: sent to the worker as any call, its callback served.
+#[script_async(eager)]
+async fn cb_eager_apply(x: i64, f: ScriptCallback) -> Result<i64, String> {
+    f.call::<i64>((x,)).await.map_err(|e| e.to_string())
+}
+
 /// Calls `f` once after sleeping `ms`.
 #[script_async]
 async fn cb_sleep_then_call(ms: u64, f: ScriptCallback) -> Result<i64, String> {
@@ -436,28 +442,25 @@ fn sandboxed_a_capturing_closure_is_refused() {
 }
 
 #[test]
-fn sandboxed_a_callback_recursing_through_its_function_ends_with_a_catchable_error() {
+fn sandboxed_a_callback_recursing_through_its_function_ends_at_the_call_depth_limit() {
     in_child(
-        "callbacks::sandboxed_a_callback_recursing_through_its_function_ends_with_a_catchable_error",
+        "callbacks::sandboxed_a_callback_recursing_through_its_function_ends_at_the_call_depth_limit",
         || {
             let bridge = Bridge::sandboxed().build().unwrap();
             let script = r#"
                 fn down(n) { cb_apply(n + 1, Fn("down")) }
                 let caught = ();
                 try { down(0) } catch (e) { caught = e }
-                [caught.function, caught.kind, caught.message, 1 + 1]
+                caught
             "#;
             let started = Instant::now();
-            // Rhai's call-level limit (the sandbox keeps it small) stops the recursion; each
-            // level's function reports its callback's failure, and the script catches the
-            // outermost one and goes on.
-            let value = bridge.run(script).expect("the script catches the error");
-            assert_eq!(value[0], json!("cb_apply"), "{value}");
-            assert_eq!(value[1], json!("error"), "{value}");
-            let message = value[2].as_str().unwrap();
-            assert!(message.starts_with("the callback failed: "), "{message}");
-            assert!(message.contains("Stack overflow"), "{message}");
-            assert_eq!(value[3], json!(2));
+            // Rhai's call-depth limit (the sandbox keeps it small) stops the recursion. A limit
+            // is never catchable by a script, and a callback does not make it so: each level's
+            // function is told its callback failed, and the script ends with the limit's error.
+            let error = bridge.run(script).unwrap_err();
+            let text = error.to_string();
+            assert!(matches!(error, Error::Script { .. }), "{error:?}");
+            assert!(text.contains("Stack overflow"), "{text}");
             assert!(started.elapsed() < Duration::from_secs(30));
             assert_eq!(bridge.run("cb_apply(3, |x| x)").unwrap(), json!(3));
         },
@@ -481,5 +484,44 @@ fn dispatching_a_function_taking_a_callback_says_callbacks_need_a_script() {
     assert_eq!(
         bridge.run("cb_hosted_apply(4, |x| x * 2)").unwrap(),
         json!(8)
+    );
+}
+
+#[test]
+fn an_eager_function_taking_a_callback_runs_it() {
+    let bridge = Bridge::new().unwrap();
+    assert_eq!(
+        bridge.run("cb_eager_apply(4, |x| x + 1)").unwrap(),
+        json!(5)
+    );
+}
+
+#[test]
+fn a_callback_past_the_operation_limit_ends_the_script_and_cannot_be_caught() {
+    let bridge = Bridge::builder()
+        .limits(bridge_runtime::Limits::default().max_operations(10_000))
+        .build()
+        .unwrap();
+    let result = bridge.run(
+        "let r = (); try { r = cb_apply(1, |x| { let i = 0; loop { i += 1; } }) } catch (e) { r = e } r",
+    );
+    let text = result.unwrap_err().to_string();
+    assert!(text.contains("Too many operations"), "{text}");
+    assert_eq!(bridge.run("cb_apply(6, |x| x)").unwrap(), json!(6));
+}
+
+#[test]
+fn a_callback_parameter_is_typed_fn_in_signatures_and_definitions() {
+    let apply = bridge_runtime::registry::registered_functions()
+        .into_iter()
+        .find(|function| function.name() == "cb_apply")
+        .expect("cb_apply is registered");
+    assert_eq!(apply.signature(), "cb_apply(x: int, f: Fn) -> int");
+    assert_eq!(apply.params()[1].rust_type(), "ScriptCallback");
+    let definitions = Bridge::new().unwrap().definitions().unwrap();
+    let text = definitions.single_file();
+    assert!(
+        text.contains("fn cb_apply(x: int, f: Fn) -> int;"),
+        "{text}"
     );
 }

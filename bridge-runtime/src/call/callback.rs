@@ -16,6 +16,7 @@ use rhai::{Dynamic, EvalAltResult, FnPtr, NativeCallContext};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -240,7 +241,8 @@ pub enum CallbackErrorKind {
     /// The callback's result has no data form, or is not the type the function asked for.
     Return,
     /// The script was stopped (cancelled, past its deadline, the bridge shut down) or ended
-    /// before the callback could run or finish.
+    /// before the callback could run or finish, or the callback passed one of the script's
+    /// limits (which ends the script, as no script may catch it).
     Stopped,
     /// The call that received the callback has returned: a callback kept past it (in a spawned
     /// task) can no longer run.
@@ -415,6 +417,9 @@ pub(crate) struct CallbackServer<'c, 'n> {
     queue: Arc<CallbackQueue>,
     functions: Vec<FnPtr>,
     context: &'c NativeCallContext<'n>,
+    /// The first error a callback raised that no script may catch (a limit passed, the script
+    /// terminated): the function is told its callback failed, and the script ends with it.
+    fatal: RefCell<Option<Box<EvalAltResult>>>,
 }
 
 impl<'c, 'n> CallbackServer<'c, 'n> {
@@ -427,7 +432,14 @@ impl<'c, 'n> CallbackServer<'c, 'n> {
             queue,
             functions,
             context,
+            fatal: RefCell::new(None),
         }
+    }
+
+    /// The error a callback raised that ends the script, if one did: the call's wait gives it
+    /// to the script instead of waiting on.
+    pub(crate) fn take_fatal(&self) -> Option<Box<EvalAltResult>> {
+        self.fatal.borrow_mut().take()
     }
 
     /// Whether the function asked for a callback to run.
@@ -438,6 +450,10 @@ impl<'c, 'n> CallbackServer<'c, 'n> {
     /// Runs every callback asked for, in the order asked, and answers each.
     pub(crate) fn serve_queued(&self) {
         while let Some(request) = self.queue.take() {
+            if self.fatal.borrow().is_some() {
+                request.answer(Err(QueueClosed::Stopped.error()));
+                continue;
+            }
             let result = self.run(request.index, &request.args);
             request.answer(result);
         }
@@ -473,6 +489,14 @@ impl<'c, 'n> CallbackServer<'c, 'n> {
                     format!("the callback's result has no data form: {error}"),
                 )
             }),
+            Err(error) if !error.unwrap_inner().is_catchable() => {
+                let told = CallbackError::new(
+                    CallbackErrorKind::Stopped,
+                    format!("the script must end: {}", error.unwrap_inner()),
+                );
+                self.fatal.borrow_mut().get_or_insert(error);
+                Err(told)
+            }
             Err(error) => Err(script_error(&error)),
         }
     }
@@ -487,13 +511,9 @@ impl Drop for CallbackServer<'_, '_> {
 /// A callback's script error as the function sees it: a thrown string as itself, a thrown map
 /// with a `message` (a call error) by that message, anything else as Rhai words it.
 /// Rhai wraps an error raised inside a function (the callback itself is one) in the call's
-/// error: the innermost one is what the script raised.
+/// error: the innermost one is what the script raised (a catchable one: see `run`).
 fn script_error(error: &EvalAltResult) -> CallbackError {
     match error.unwrap_inner() {
-        EvalAltResult::ErrorTerminated(..) => CallbackError::new(
-            CallbackErrorKind::Stopped,
-            "the script was stopped while the callback ran",
-        ),
         EvalAltResult::ErrorRuntime(value, _) => {
             CallbackError::new(CallbackErrorKind::Script, thrown_text(value))
         }

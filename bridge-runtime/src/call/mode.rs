@@ -57,6 +57,12 @@ impl Delivery {
                 match (arrived, callbacks) {
                     (Ok(()), Some(callbacks)) if !pending.is_finished() => {
                         callbacks.serve_queued();
+                        if let Some(fatal) = callbacks.take_fatal() {
+                            // A limit passed (or a stop) in a callback ends the script, as it
+                            // would anywhere else in it; the call is dropped with the script.
+                            callbacks.close(QueueClosed::Stopped);
+                            return Err(fatal);
+                        }
                     }
                     (Ok(()), _) => {
                         if let Some(callbacks) = callbacks {
