@@ -525,3 +525,19 @@ fn a_callback_parameter_is_typed_fn_in_signatures_and_definitions() {
         "{text}"
     );
 }
+
+#[test]
+fn scripts_sharing_one_engine_thread_each_serve_their_own_callbacks() {
+    let bridge = Bridge::builder()
+        .max_engine_threads(1)
+        .spin_wait(false)
+        .build()
+        .unwrap();
+    let handles: Vec<_> = (0..20)
+        .map(|k| bridge.spawn(format!("cb_sum_calls(20, |i| cb_double_later(i) + {k})")))
+        .collect();
+    for (k, handle) in handles.into_iter().enumerate() {
+        let expected = (0..20).map(|i| i * 2 + k as i64).sum::<i64>();
+        assert_eq!(handle.join().unwrap(), json!(expected), "script {k}");
+    }
+}
