@@ -302,15 +302,10 @@ fn a_number_where_a_callback_is_expected_is_an_argument_error_naming_function_an
     assert_eq!(error.function, "cb_apply");
     assert_eq!(error.kind, CallErrorKind::Argument);
     assert_eq!(error.param.as_deref(), Some("f"));
-    assert!(
-        error.message.contains("expected a function"),
-        "{}",
-        error.message
-    );
-    assert!(
-        error.message.contains("`i64`") || error.message.contains("`int`"),
-        "{}",
-        error.message
+    assert_eq!(
+        error.message,
+        "expected a function (a closure such as `|x| x + 1`, or `Fn(\"name\")`), got a value \
+         of type `i64`"
     );
     let caught = bridge
         .run("let c = (); try { cb_apply(1, \"x\") } catch (e) { c = [e.kind, e.param] } c")
@@ -433,10 +428,9 @@ fn sandboxed_fn_pointers_and_plain_closures_work() {
 fn sandboxed_a_capturing_closure_is_refused() {
     let bridge = Bridge::sandboxed().build().unwrap();
     let result = bridge.run("let k = 10; cb_apply(2, |x| x + k)");
-    assert!(result.is_err(), "{result:?}");
     let text = result.unwrap_err().to_string();
     assert!(
-        text.to_lowercase().contains("captur") || text.contains("closure"),
+        text.contains("this closure captures the variable `k`"),
         "{text}"
     );
 }
