@@ -384,6 +384,15 @@ fn a_bridge_that_records_or_mocks_refuses_a_call_taking_a_callback_clearly() {
         error.message
     );
     assert_eq!(bridge.run("cb_double_later(4)").unwrap(), json!(0));
+    let recording = Bridge::builder().record(std::io::sink()).build().unwrap();
+    let error = call_error(recording.run("cb_apply(1, |x| x)"));
+    assert_eq!(error.kind, CallErrorKind::Recording);
+    assert_eq!(error.param.as_deref(), Some("f"));
+    assert!(
+        error.message.contains("takes a callback"),
+        "{}",
+        error.message
+    );
 }
 
 #[test]

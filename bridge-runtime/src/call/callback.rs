@@ -230,6 +230,25 @@ pub struct CallbackError {
 }
 
 /// What kind of failure a [`CallbackError`] is.
+///
+/// ```
+/// use bridge_runtime::{script_async, CallbackErrorKind, ScriptCallback};
+///
+/// static KEPT: std::sync::Mutex<Option<ScriptCallback>> = std::sync::Mutex::new(None);
+///
+/// /// Keeps its callback past its own call.
+/// #[script_async]
+/// async fn doc_keep(f: ScriptCallback) {
+///     *KEPT.lock().unwrap() = Some(f);
+/// }
+///
+/// bridge_runtime::run("doc_keep(|| 1)")?;
+/// let kept = KEPT.lock().unwrap().take().unwrap();
+/// let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+/// let late = runtime.block_on(kept.call::<i64>(())).unwrap_err();
+/// assert_eq!(late.kind(), CallbackErrorKind::CallReturned);
+/// # Ok::<(), bridge_runtime::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum CallbackErrorKind {
