@@ -76,7 +76,8 @@ pub(crate) struct Param<'a> {
 ///
 /// The macro sees tokens, not types: a parameter whose type is written `State<T>` or
 /// `ScriptContext<T>` (any path ending so, with one type argument) takes that value from the
-/// bridge or the script run; every other parameter is a script argument. Generated code has the
+/// bridge or the script run; one written `ScriptCallback` (no type arguments) is a script
+/// argument converted to a callback; every other parameter is a script argument. Generated code has the
 /// compiler check that no script argument is one of the two under another name
 /// (`__bridge::NameCheck`, see `expand::names_checked`).
 pub(crate) enum ParamKind<'a> {
@@ -86,6 +87,9 @@ pub(crate) enum ParamKind<'a> {
     State(&'a Type),
     /// `ScriptContext<T>`: the script run's context of type `T`.
     Context(&'a Type),
+    /// `ScriptCallback`: a script function the script passes (a closure or `Fn` pointer); it
+    /// takes a script argument's place.
+    Callback,
 }
 
 impl Param<'_> {
@@ -202,7 +206,7 @@ impl<'a> ScriptFn<'a> {
     pub(crate) fn script_params(&self) -> impl Iterator<Item = &Param<'a>> {
         self.params
             .iter()
-            .filter(|param| matches!(param.kind, ParamKind::Script))
+            .filter(|param| matches!(param.kind, ParamKind::Script | ParamKind::Callback))
     }
 }
 
@@ -221,6 +225,7 @@ impl<'a> ParamKind<'a> {
             _ => None,
         };
         match (last.ident.to_string().as_str(), inner) {
+            ("ScriptCallback", None) if last.arguments.is_none() => Self::Callback,
             ("State", Some(inner)) => Self::State(inner),
             ("ScriptContext", Some(inner)) => Self::Context(inner),
             _ => Self::Script,

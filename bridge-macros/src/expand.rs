@@ -194,7 +194,9 @@ fn dispatch_impl(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
             (ParamKind::State(_), _) => quote! { env.state()? },
             (ParamKind::Context(_), _) => quote! { env.context()? },
             (ParamKind::Script, Some(_)) => quote! { &self.#name },
-            (ParamKind::Script, None) => quote! { self.#name },
+            (ParamKind::Script | ParamKind::Callback, None) => quote! { self.#name },
+            // Refused by `valid` (a callback is taken by value); kept total.
+            (ParamKind::Callback, Some(_)) => quote! { &self.#name },
         }
     });
     let (object, call) = match &function.method {
@@ -229,7 +231,7 @@ fn dispatch_impl(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
         || function
             .params
             .iter()
-            .any(|param| !matches!(param.kind, ParamKind::Script));
+            .any(|param| matches!(param.kind, ParamKind::State(_) | ParamKind::Context(_)));
     let env = if uses_env {
         quote! { env }
     } else {
@@ -323,7 +325,10 @@ fn proxy_fn(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
         let span = param
             .borrowed()
             .map_or_else(|| param.ty.span(), Spanned::span);
-        let conversion = quote_spanned! {span=> call.argument(#index, #text)? };
+        let conversion = match param.kind {
+            ParamKind::Callback => quote_spanned! {span=> call.callback(#index, #text)? },
+            _ => quote_spanned! {span=> call.argument(#index, #text)? },
+        };
         quote! { #name: #conversion }
     });
     let (send, doc) = if function.eager.is_some() {
@@ -453,6 +458,7 @@ fn names_checked(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
     };
     let mut checks: Vec<TokenStream> = function
         .script_params()
+        .filter(|param| matches!(param.kind, ParamKind::Script))
         .map(|param| check(param.ty, "script_argument"))
         .collect();
     if let Output::Value(ty) = &function.output {

@@ -33,6 +33,7 @@ fn named_type(name: &str, arguments: &PathArguments) -> &'static str {
         | "usize" | "INT" => "int",
         "f32" | "f64" | "FLOAT" => "float",
         "bool" => "bool",
+        "ScriptCallback" => "Fn",
         "char" => "char",
         "String" | "str" | "ImmutableString" | "PathBuf" | "Path" => "string",
         "Vec" | "VecDeque" | "LinkedList" | "HashSet" | "BTreeSet" | "BinaryHeap" | "Array" => {

@@ -197,7 +197,13 @@ fn check_params(function: &ScriptFn<'_>, errors: &mut Errors) {
             );
         }
         if let Type::Reference(reference) = param.ty {
-            if reference.mutability.is_some() {
+            if is_script_callback(&reference.elem) {
+                errors.at(
+                    param.ty,
+                    "take a callback by value, `ScriptCallback` (it is a cheap handle to clone): \
+                     a borrowed one would have to outlive the call that holds it",
+                );
+            } else if reference.mutability.is_some() {
                 errors.at(
                     param.ty,
                     "a script function cannot take `&mut`: the script's value is converted into a \
@@ -214,6 +220,11 @@ fn check_params(function: &ScriptFn<'_>, errors: &mut Errors) {
             );
         }
     }
+}
+
+/// Whether `ty` is written as `ScriptCallback` (a path ending so).
+fn is_script_callback(ty: &Type) -> bool {
+    matches!(ty, Type::Path(path) if path.path.segments.last().is_some_and(|last| last.ident == "ScriptCallback"))
 }
 
 fn check_output(function: &ScriptFn<'_>, errors: &mut Errors) {

@@ -36,7 +36,7 @@
 //!
 //! The guide follows: how it works, inputs and typed results, compiled scripts, the types that
 //! cross, errors, state, allow-lists, limits and the sandbox, timeouts, cancellation, calls in
-//! flight, many scripts, engine hooks, tracing.
+//! flight, callbacks, many scripts, engine hooks, tracing.
 //!
 #![doc = include_str!("guide.md")]
 // Unsafe code lives only in the modules that opt in (`sync::reply`, `sync::thread_bound`,
@@ -77,6 +77,7 @@ pub use api::handle::ScriptHandle;
 pub use api::limits::Limits;
 pub use api::script::{IntoScript, Script};
 pub use api::script_run::ScriptRun;
+pub use call::callback::{CallbackArgs, CallbackError, CallbackErrorKind, ScriptCallback};
 pub use call::command::ScriptCommand;
 pub use convert::rules::MAX_VALUE_DEPTH;
 pub use error::{CallError, CallErrorKind, Error, ScriptPosition};

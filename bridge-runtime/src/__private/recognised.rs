@@ -2,17 +2,18 @@
 //! written by that name.
 //!
 //! The macro sees tokens, not types: it reads a parameter written `State<T>` or
-//! `ScriptContext<T>` as a value the bridge passes in, and a return type written `Result<T, E>`
-//! as success or a script error. The same types under another name (`use bridge_runtime::State
-//! as S`, `type Res<T> = Result<T, String>`) would silently become a script argument or a map
-//! returned to the script. So generated code asks [`NameCheck`] about every other parameter's
+//! `ScriptContext<T>` as a value the bridge passes in, one written `ScriptCallback` as a script
+//! function, and a return type written `Result<T, E>` as success or a script error. The same
+//! types under another name (`use bridge_runtime::State as S`, `type Res<T> = Result<T,
+//! String>`) would silently become a script argument or a map returned to the script. So generated code asks [`NameCheck`] about every other parameter's
 //! type and about the return type, and these types answer with an unmet bound whose message
 //! says what to write.
 //!
-//! How it answers: an inherent method of `NameCheck<State<T>>` (and of the other two) is
+//! How it answers: an inherent method of `NameCheck<State<T>>` (and of the others) is
 //! found before the trait method every `NameCheck<T>` has, for the concrete types generated
 //! code names; the inherent one requires a trait nothing implements.
 
+use crate::call::callback::ScriptCallback;
 use crate::state::{ScriptContext, State};
 use std::marker::PhantomData;
 
@@ -65,6 +66,29 @@ pub trait ContextWrittenAsScriptContext<T: ?Sized> {}
     note = "#[script_async] sees tokens, not types: it recognises a `Result` by its last path segment, so `Result<T, E>`, `io::Result<T>` and your own `type Result<T> = ...` all work; an `Err` becomes a script error"
 )]
 pub trait ResultWrittenAsResult<T, E> {}
+
+/// Unmet for every type: the bound `ScriptCallback` under another name meets with its message.
+#[diagnostic::on_unimplemented(
+    message = "this parameter is the bridge's `ScriptCallback` under another name, so #[script_async] would convert it as data",
+    label = "write `ScriptCallback` here, by that name",
+    note = "#[script_async] sees tokens, not types: it recognises a callback by the name `ScriptCallback` (a path such as `bridge_runtime::ScriptCallback` works too); import it as `ScriptCallback`"
+)]
+pub trait CallbackWrittenAsScriptCallback<T: ?Sized> {}
+
+/// Implemented by [`ScriptCallback`] only: lets the check below be generic, as a bound on a
+/// concrete type alone must hold where it is written.
+pub trait IsScriptCallback {}
+
+impl IsScriptCallback for ScriptCallback {}
+
+impl<T: IsScriptCallback> NameCheck<T> {
+    /// Refuses `ScriptCallback` under another name.
+    pub fn script_argument(&self)
+    where
+        Self: CallbackWrittenAsScriptCallback<T>,
+    {
+    }
+}
 
 impl<T: ?Sized> NameCheck<State<T>> {
     /// Refuses `State<T>` under another name.

@@ -4,7 +4,8 @@
 //! interception `intercept`, delivery by `mode` or an `eager` first poll, the hand-off
 //! `transport`, and the reply as the script gets it `script_reply`), the engine thread's
 //! environment it runs in (`env`), the running script's calls in flight and raised errors
-//! (`running_script`, `call_handle`, `raise`), the commands and how the worker runs them
+//! (`running_script`, `call_handle`, `raise`), the script functions a call may call back
+//! (`callback`), the commands and how the worker runs them
 //! (`command`), the queue between them (`queue`), and calls recorded, replayed or mocked
 //! (`call_records`, written by `record_writer`, replay logs read and checked by `replay_log`,
 //! mocks run by `mocked`). Uses `sync`, `fiber` and the leaves only; the registry, the engine
@@ -13,6 +14,7 @@
 pub(crate) mod call_env;
 pub(crate) mod call_handle;
 pub(crate) mod call_records;
+pub(crate) mod callback;
 pub(crate) mod command;
 pub(crate) mod eager;
 pub(crate) mod env;

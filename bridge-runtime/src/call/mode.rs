@@ -3,6 +3,7 @@
 //! a handle to wait on later.
 
 use crate::call::call_handle::CallHandle;
+use crate::call::callback::{CallbackServer, QueueClosed};
 use crate::call::raise::{terminated, ProxyResult};
 use crate::call::running_script::{ErasedReply, Reservation, RunningScript};
 use crate::call::script_reply::ScriptReply;
@@ -30,7 +31,8 @@ pub(crate) enum Delivery {
 
 impl Delivery {
     /// Delivers the reply `pending` will bring: waits for it (unless the script must stop
-    /// first), or returns a handle holding it.
+    /// first), or returns a handle holding it. While it waits, it runs the callbacks the
+    /// function asks for (`callbacks`, never given to a started call: the proxy refuses that).
     pub(crate) fn pending<T, P>(
         self,
         pending: PendingReply<T, P>,
@@ -38,24 +40,44 @@ impl Delivery {
         running: &RunningScript,
         spin: &SpinPolicy,
         position: Position,
+        callbacks: Option<&CallbackServer<'_, '_>>,
     ) -> ProxyResult
     where
         T: SentValue,
         P: 'static,
     {
         match self {
-            Self::Wait => {
+            Self::Wait => loop {
                 let arrived = block_until(
                     &running.control,
                     spin,
-                    || pending.is_finished(),
+                    || pending.is_finished() || callbacks.is_some_and(|c| c.has_requests()),
                     || pending.arm(),
                 );
-                match arrived {
-                    Ok(()) => reply.finish(running, pending.take(), position),
-                    Err(reason) => Err(terminated(reason, position)),
+                match (arrived, callbacks) {
+                    (Ok(()), Some(callbacks)) if !pending.is_finished() => {
+                        callbacks.serve_queued();
+                        if let Some(fatal) = callbacks.take_fatal() {
+                            // A limit passed (or a stop) in a callback ends the script, as it
+                            // would anywhere else in it; the call is dropped with the script.
+                            callbacks.close(QueueClosed::Stopped);
+                            return Err(fatal);
+                        }
+                    }
+                    (Ok(()), _) => {
+                        if let Some(callbacks) = callbacks {
+                            callbacks.close(QueueClosed::CallReturned);
+                        }
+                        return reply.finish(running, pending.take(), position);
+                    }
+                    (Err(reason), _) => {
+                        if let Some(callbacks) = callbacks {
+                            callbacks.close(QueueClosed::Stopped);
+                        }
+                        return Err(terminated(reason, position));
+                    }
                 }
-            }
+            },
             Self::Start(reservation) => {
                 let held = Box::new(HeldReply { pending, reply });
                 Ok(Dynamic::from(CallHandle::new(held, reservation)))

@@ -7,6 +7,7 @@
 //! transport.
 
 use crate::call::call_env::CallEnv;
+use crate::call::callback::{CallbackQueue, CallbackServer, ScriptCallback};
 use crate::call::command::{
     CallFrame, CallPayload, EagerCommand, PendingCall, ScriptCommand, Sent, StartedCall,
 };
@@ -28,10 +29,12 @@ use crate::resource::token::{ResourceRef, ResourceToken};
 use crate::resource::value::ScriptResource;
 use crate::signature::ScriptParam;
 use crate::trace::CallTrace;
-use rhai::{Dynamic, EvalAltResult, NativeCallContext, Position};
+use rhai::{Dynamic, EvalAltResult, FnPtr, NativeCallContext, Position};
 use serde_json::Value;
+use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// What a call needs to know of the function it calls.
@@ -62,6 +65,16 @@ pub struct ScriptCall<'a> {
     timeout: Option<Duration>,
     involves_resources: bool,
     mode: CallMode,
+    /// The script functions among the arguments ([`callback`](Self::callback)), run while the
+    /// call is waited on.
+    callbacks: RefCell<Option<CallbackSet>>,
+}
+
+/// One call's callbacks: the script's function pointers (which stay on this thread) and the
+/// queue through which the function asks for them.
+struct CallbackSet {
+    queue: Arc<CallbackQueue>,
+    functions: Vec<FnPtr>,
 }
 
 impl<'a> ScriptCall<'a> {
@@ -81,6 +94,7 @@ impl<'a> ScriptCall<'a> {
             timeout: callee.timeout,
             involves_resources: callee.involves_resources,
             mode,
+            callbacks: RefCell::new(None),
         }
     }
 
@@ -139,6 +153,57 @@ impl<'a> ScriptCall<'a> {
         Ok(ResourceRef::new(token.inner.clone()))
     }
 
+    /// The script's argument at `index` as a [`ScriptCallback`]: a closure or `Fn("name")`
+    /// pointer, which stays here while the function gets a handle that asks this call's wait to
+    /// run it. Anything else is an argument error naming `param`. A function taking a callback
+    /// cannot be `start`ed (nothing would run the callback while the script goes on), nor
+    /// recorded, replayed or mocked (a script function has no data form): each is a catchable
+    /// error of this call.
+    pub fn callback(
+        &self,
+        index: usize,
+        param: &'static str,
+    ) -> Result<ScriptCallback, Box<EvalAltResult>> {
+        let position = self.context.call_position();
+        let value: &Dynamic = self.args[index];
+        let Some(function) = value.clone().try_cast::<FnPtr>() else {
+            let found = self.context.engine().map_type_name(value.type_name());
+            let message = format!(
+                "expected a function (a closure such as `|x| x + 1`, or `Fn(\"name\")`), got a \
+                 value of type `{found}`"
+            );
+            return Err(self.argument_error(param, message));
+        };
+        if self.mode == CallMode::Start {
+            let message = format!(
+                "`{}` takes a callback, so it cannot be started: a started call runs while the \
+                 script goes on, and nothing would run the callback; call it directly",
+                self.function
+            );
+            return Err(self.raise(CallErrorKind::Argument, message, Some(param), position));
+        }
+        if self.env.records().is_some() {
+            let message = format!(
+                "`{}` takes a callback, and this bridge records, replays or mocks calls: a \
+                 script function has no data form to record or compare, so such a call cannot \
+                 be made here",
+                self.function
+            );
+            return Err(self.raise(CallErrorKind::Recording, message, Some(param), position));
+        }
+        let running = self.running(position)?;
+        let mut callbacks = self.callbacks.borrow_mut();
+        let set = callbacks.get_or_insert_with(|| CallbackSet {
+            queue: CallbackQueue::new(running.waker.clone(), running.control.clone()),
+            functions: Vec::new(),
+        });
+        set.functions.push(function);
+        Ok(ScriptCallback::new(
+            set.functions.len() - 1,
+            set.queue.clone(),
+        ))
+    }
+
     /// Sends `command` to the worker and waits for its reply, converted to a script value (or a
     /// catchable script error). Called through `start`, it returns a call handle instead of waiting.
     pub fn send_and_wait<C: ScriptCommand>(&self, command: C) -> ProxyResult {
@@ -160,11 +225,14 @@ impl<'a> ScriptCall<'a> {
     /// Like [`send_and_wait`](Self::send_and_wait), but first polls the call once right here,
     /// within the worker runtime's context: a call that finishes on that poll never crosses
     /// threads. An unfinished one moves to the worker. Used by `#[script_async(eager)]`.
+    ///
+    /// A call with a callback is sent as by `send_and_wait`: its callbacks run in the wait for
+    /// the reply, and a first poll here has no such wait.
     pub fn run_eager<C: EagerCommand>(&self, command: C) -> ProxyResult
     where
         C::Output: Send,
     {
-        if self.mode == CallMode::Start {
+        if self.mode == CallMode::Start || self.callbacks.borrow().is_some() {
             return self.send_and_wait(command);
         }
         let position = self.context.call_position();
@@ -267,8 +335,21 @@ impl<'a> ScriptCall<'a> {
         T: SentValue,
         P: CallPayload<Reply = Result<T, CallFailure>>,
     {
+        // Taken here: whatever happens to the call now, the server's drop ends its callbacks.
+        let callbacks = self
+            .callbacks
+            .borrow_mut()
+            .take()
+            .map(|set| CallbackServer::new(set.queue, set.functions, &self.context));
         match transport::hand_over(self.env.commands(), payload, running.waker.clone()) {
-            Ok(pending) => delivery.pending(pending, reply, running, self.env.spin(), position),
+            Ok(pending) => delivery.pending(
+                pending,
+                reply,
+                running,
+                self.env.spin(),
+                position,
+                callbacks.as_ref(),
+            ),
             Err(failure) => {
                 let ScriptReply { mut trace, .. } = reply;
                 trace.finish(failure.kind.as_str());

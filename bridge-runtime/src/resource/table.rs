@@ -33,6 +33,14 @@ pub(crate) struct ResourceSettings {
     pub(crate) close_timeout: Duration,
 }
 
+impl ResourceSettings {
+    /// How long a shutting-down worker lets the tasks its closed resources spawned run on (a
+    /// pooled connection goes back to its pool in a task of its own).
+    pub(crate) fn settle_time(&self) -> Duration {
+        self.close_timeout.min(Duration::from_millis(500))
+    }
+}
+
 /// Every script's resources, on the worker.
 pub(crate) struct ResourceTables {
     entries: RefCell<HashMap<u64, Entry>>,
@@ -306,7 +314,8 @@ impl ResourceTables {
     /// Closes every resource still in the table, all at once, each hook bounded by the close
     /// timeout: the bridge is shutting down, and its calls were already dropped. Run inside a
     /// `LocalSet`.
-    pub(crate) async fn close_all(&self) {
+    /// Returns how many it closed.
+    pub(crate) async fn close_all(&self) -> usize {
         let open: Vec<Rc<dyn Closing>> = self
             .entries
             .borrow_mut()
@@ -318,6 +327,7 @@ impl ResourceTables {
             .collect();
         self.scripts.borrow_mut().clear();
         let timeout = self.settings.close_timeout;
+        let count = open.len();
         let closing: Vec<_> = open
             .into_iter()
             .map(|open| tokio::task::spawn_local(open.close(timeout)))
@@ -326,6 +336,7 @@ impl ResourceTables {
             // A close that panicked was reported inside it.
             let _ = close.await;
         }
+        count
     }
 }
 

@@ -55,10 +55,22 @@ pub(super) fn serve(
     // Then every resource scripts still hold is closed, on this thread, inside the runtime:
     // each close hook bounded by the close timeout, all at once.
     worker.resources.release_dropped();
-    LocalSet::new().block_on(&runtime, worker.resources.close_all());
+    let closed = LocalSet::new().block_on(&runtime, worker.resources.close_all());
+    if closed > 0 {
+        runtime.block_on(settle(runtime.handle(), resources.settle_time()));
+    }
     // Blocking work still running (a slow mock, a function's `spawn_blocking`) runs on to its
     // end on its own thread; the bridge does not wait for it past this.
     runtime.shutdown_timeout(BLOCKING_WORK_GRACE);
+}
+
+/// Lets the runtime's tasks run until none is left, or `limit` passes: what closing resources
+/// spawned (a connection on its way back to its pool) finishes before the runtime goes.
+async fn settle(runtime: &tokio::runtime::Handle, limit: Duration) {
+    let started = Instant::now();
+    while runtime.metrics().num_alive_tasks() > 0 && started.elapsed() < limit {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
 }
 
 /// How long a dropped bridge waits for blocking work of its calls that is still running.
