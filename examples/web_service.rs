@@ -4,7 +4,9 @@
 //! - `POST /quote` (JSON order, `x-user` header) runs a compiled pricing script with the order as
 //!   its input and the caller as its context, and returns a typed `Quote`.
 //! - `POST /run` (a script as the body) runs a user's script in the sandbox, with only the notes
-//!   functions and a 2 s limit.
+//!   functions and a 2 s limit. Among them, host objects: a transaction the script holds
+//!   (`begin_notes()`, a `Resource` whose methods it calls, rolled back if it never commits) and
+//!   a callback (`retry(3, || ...)` runs the script's closure until it stops throwing).
 //! - `GET /rates/{currency}` is the "upstream" exchange-rate API the scripts call over HTTP (here
 //!   the same server, so the example needs no network).
 //!
@@ -16,10 +18,13 @@ use axum::extract::{Path, State as AxumState};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use bridge_runtime::{script_async, Bridge, Error, Limits, Script, ScriptContext, State, Value};
+use bridge_runtime::{
+    script_async, Bridge, Error, Limits, Resource, Script, ScriptCallback, ScriptContext, State,
+    Value,
+};
 use serde::{Deserialize, Serialize};
 use sqlx::sqlite::SqlitePoolOptions;
-use sqlx::SqlitePool;
+use sqlx::{Sqlite, SqlitePool, Transaction};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -68,6 +73,73 @@ async fn list_notes(db: State<Db>, caller: ScriptContext<Caller>) -> Result<Vec<
         .into_iter()
         .map(|(id, text)| Note { id, text })
         .collect())
+}
+
+/// A transaction over the calling user's notes, held by a script: what it adds stays only if it
+/// commits. (The example's pool has one connection, so a script holding one should commit
+/// before it calls the other notes functions.)
+pub struct NotesTx {
+    tx: Transaction<'static, Sqlite>,
+    user: String,
+}
+
+#[script_async(group = "notes")]
+impl NotesTx {
+    /// Adds a note inside the transaction; its id.
+    async fn add(&mut self, text: String) -> Result<i64, String> {
+        let result = sqlx::query("INSERT INTO notes (user, text) VALUES (?, ?)")
+            .bind(&self.user)
+            .bind(text)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(result.last_insert_rowid())
+    }
+
+    /// How many notes the user has, as the transaction sees them.
+    async fn count(&mut self) -> Result<i64, String> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM notes WHERE user = ?")
+            .bind(&self.user)
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Keeps what was added; the transaction is closed.
+    async fn commit(self) -> Result<(), String> {
+        self.tx.commit().await.map_err(|e| e.to_string())
+    }
+}
+
+/// Begins a transaction for the calling user. One the script lets go without committing (or
+/// still holds when it ends, however it ends) is rolled back on the worker.
+#[script_async(group = "notes")]
+async fn begin_notes(
+    db: State<Db>,
+    caller: ScriptContext<Caller>,
+) -> Result<Resource<NotesTx>, String> {
+    let tx = db.0.begin().await.map_err(|e| e.to_string())?;
+    let notes = NotesTx {
+        tx,
+        user: caller.user.clone(),
+    };
+    Ok(Resource::new(notes).on_close(|notes| async move {
+        let _ = notes.tx.rollback().await;
+    }))
+}
+
+/// Calls `attempt` (a script function) up to `times` times, until it returns without throwing;
+/// its last error otherwise.
+#[script_async(group = "notes")]
+async fn retry(times: i64, attempt: ScriptCallback) -> Result<Value, String> {
+    let mut last = String::from("retry was asked for no attempts");
+    for _ in 0..times.clamp(0, 10) {
+        match attempt.call::<Value>(()).await {
+            Ok(value) => return Ok(value),
+            Err(error) => last = error.to_string(),
+        }
+    }
+    Err(last)
 }
 
 /// The exchange rate from euros to `currency`, asked of the rates API over HTTP.
@@ -292,7 +364,40 @@ async fn self_test(address: std::net::SocketAddr) -> Result<(), String> {
     let (_, others) = run("grace", "list_notes().len()").await?;
     check(others == "0", "another user sees none of them")?;
 
+    // Host objects: a transaction committed, one forgotten (rolled back), a callback retried.
+    let (_, committed) = run(
+        "ada",
+        r#"let tx = begin_notes(); tx.add("draft"); tx.add("final"); let seen = tx.count();
+           tx.commit(); [seen, list_notes().len()]"#,
+    )
+    .await?;
+    check(
+        committed == "[4,4]",
+        format!("a committed transaction's notes stay: {committed}"),
+    )?;
+    let (_, forgotten) = run(
+        "ada",
+        r#"let tx = begin_notes(); tx.add("lost"); tx.count()"#,
+    )
+    .await?;
+    let (_, after) = run("ada", "list_notes().len()").await?;
+    check(
+        forgotten == "5" && after == "4",
+        format!("a forgotten transaction is rolled back: {forgotten} then {after}"),
+    )?;
+    let (_, retried) = run("ada", "retry(3, || list_notes().len())").await?;
+    check(
+        retried == "4",
+        format!("retry runs the callback: {retried}"),
+    )?;
+    let (status, failed) = run("ada", r#"retry(2, || throw "upstream down")"#).await?;
+    check(
+        status == 400 && failed.contains("upstream down"),
+        format!("retry gives the callback's last error: {status} {failed}"),
+    )?;
+
     for (script, expected) in [
+        ("begin_notes()", "is a resource"),
         ("loop {}", "Too many operations"),
         ("sleep(10)", "time limit"),
         ("exchange_rate(\"USD\")", "Function not found"),
