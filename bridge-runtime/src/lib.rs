@@ -80,12 +80,13 @@ pub use api::script_run::ScriptRun;
 pub use call::command::ScriptCommand;
 pub use convert::rules::MAX_VALUE_DEPTH;
 pub use error::{CallError, CallErrorKind, Error, ScriptPosition};
+pub use resource::stream::ScriptStream;
+pub use resource::value::Resource;
 /// The Rhai crate the bridge runs, for [`BridgeBuilder::configure_engine`] and
 /// [`BridgeBuilder::on_progress`].
 pub use rhai;
 /// A script's final value, as JSON (re-exported from `serde_json`).
 pub use serde_json::Value;
-pub use resource::value::Resource;
 pub use state::{ScriptContext, State};
 
 /// What a bridge knows of the `#[script_async]` functions: each one's name, signature and

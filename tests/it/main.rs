@@ -47,6 +47,7 @@ mod signatures;
 mod standard_library;
 mod state_and_access;
 mod stopping;
+mod streams;
 mod survival;
 mod tenants;
 mod types;

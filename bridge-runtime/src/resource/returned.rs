@@ -76,6 +76,16 @@ pub trait SentValue: Send + 'static {
     /// dropped with any panic in its `Drop` contained).
     fn into_dynamic(self) -> Result<Dynamic, CallFailure>;
 
+    /// The script value, for the function `function` returned it from (a stream's errors name
+    /// it).
+    fn into_dynamic_from(self, function: &'static str) -> Result<Dynamic, CallFailure>
+    where
+        Self: Sized,
+    {
+        let _ = function;
+        self.into_dynamic()
+    }
+
     /// The resource type this value gives the script, if it is one: such a value cannot be
     /// recorded.
     fn resource_type(&self) -> Option<&'static str> {
