@@ -354,3 +354,35 @@ fn a_method_can_return_a_stream() {
         .unwrap();
     assert_eq!(seen, serde_json::json!([3, 4, 5]));
 }
+
+/// How many items [`st_huge_counted`] produced.
+static HUGE_PRODUCED: AtomicUsize = AtomicUsize::new(0);
+
+/// Endless 4 MiB strings, counted in [`HUGE_PRODUCED`].
+#[script_async]
+async fn st_huge_counted() -> ScriptStream<String> {
+    ScriptStream::new(stream::repeat(()).map(|()| {
+        HUGE_PRODUCED.fetch_add(1, Ordering::SeqCst);
+        "x".repeat(4 << 20)
+    }))
+}
+
+#[test]
+fn huge_items_under_the_sandbox_are_a_limit_error_at_the_loop_with_nothing_buffered() {
+    let bridge = Bridge::sandboxed().build().unwrap();
+    let caught = bridge
+        .run(
+            "let caught = (); let n = 0;
+             try { for x in st_huge_counted() { n += 1; if n == 3 { break } } }
+             catch (e) { caught = e }
+             [n, caught.function, caught.kind, caught.message]",
+        )
+        .unwrap();
+    assert_eq!(caught[0], 0);
+    assert_eq!(caught[1], "st_huge_counted");
+    assert_eq!(caught[2], "limit");
+    let message = caught[3].as_str().unwrap();
+    assert!(message.contains("max_string_size"), "{message}");
+    // The first item was refused as it was converted; none was pulled after it.
+    assert_eq!(HUGE_PRODUCED.load(Ordering::SeqCst), 1);
+}
