@@ -327,6 +327,41 @@ fn streams_count_against_max_resources() {
     assert_eq!(sum, 30);
 }
 
+thread_local! {
+    /// A stream a host hook kept past its script, on the engine thread.
+    static KEPT: std::cell::RefCell<Option<bridge_runtime::rhai::Dynamic>> = const { std::cell::RefCell::new(None) };
+}
+
+#[test]
+fn a_stream_kept_past_its_script_is_an_error_in_another_never_a_hang() {
+    // One engine thread, so the second script runs where the first kept its stream.
+    let bridge = Bridge::builder()
+        .max_engine_threads(1)
+        .configure_engine(|engine| {
+            engine.register_fn("st_keep", |value: bridge_runtime::rhai::Dynamic| {
+                KEPT.with(|kept| *kept.borrow_mut() = Some(value));
+            });
+            engine.register_fn("st_kept", || {
+                KEPT.with(|kept| kept.borrow().clone().unwrap_or_default())
+            });
+            engine.register_fn("st_forget", || {
+                KEPT.with(|kept| kept.borrow_mut().take()).is_some()
+            });
+        })
+        .build()
+        .unwrap();
+    bridge.run("st_keep(st_numbers(10)); 1").unwrap();
+    let caught = bridge
+        .run("let caught = [\"ran\", \"\"]; let n = 0; try { for x in st_kept() { n += 1 } } catch (e) { caught = [e.kind, e.message] } caught")
+        .unwrap();
+    assert_eq!(caught[0], "argument");
+    let message = caught[1].as_str().unwrap();
+    assert!(message.contains("another script"), "{message}");
+    // A loop with an empty body, whose items (and errors) Rhai does not look at, ends too.
+    assert_eq!(bridge.run("for x in st_kept() { } 1").unwrap(), 1);
+    assert_eq!(bridge.run("st_forget()").unwrap(), true);
+}
+
 /// A start from which a script counts up.
 pub struct StFrom {
     start: i64,

@@ -56,6 +56,22 @@ impl Iterator for StreamIter {
     type Item = Result<Dynamic, Box<EvalAltResult>>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        let item = self.next_item();
+        if let Some(Err(error)) = &item {
+            // Ends the loop after its error, whatever the loop does with it: Rhai drains a `for`
+            // with an empty body without looking at its items, and would otherwise ask again
+            // and again (a stream of another script would spin for ever). A stopped script's
+            // loop is left to ask again: its next operation ends it.
+            if !matches!(**error, EvalAltResult::ErrorTerminated(..)) {
+                self.token = None;
+            }
+        }
+        item
+    }
+}
+
+impl StreamIter {
+    fn next_item(&mut self) -> Option<Result<Dynamic, Box<EvalAltResult>>> {
         let token = self.token.as_ref()?;
         loop {
             {
@@ -86,9 +102,7 @@ impl Iterator for StreamIter {
             }
         }
     }
-}
 
-impl StreamIter {
     /// Asks the worker for the stream's next batch, and waits for it as a call does.
     fn pull(&self, token: &StreamToken) -> Result<Batch, Box<EvalAltResult>> {
         let position = Position::NONE;

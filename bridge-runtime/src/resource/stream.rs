@@ -49,6 +49,8 @@ pub(crate) const STREAM_TYPE_NAME: &str = "Stream";
 /// An item error ([`try_new`](Self::try_new)'s `Err`, or a panic while polling) is a catchable
 /// error at the loop, of kind `error` or `panic`, naming the function that returned the stream;
 /// the loop ends there. So is an item past the script's value size limits (kind `limit`).
+/// (Rhai runs a `for` whose body is empty without looking at its items: such a loop ends at an
+/// error without raising it.)
 ///
 /// ```
 /// use bridge_runtime::{script_async, Bridge, ScriptStream};
