@@ -421,3 +421,21 @@ fn huge_items_under_the_sandbox_are_a_limit_error_at_the_loop_with_nothing_buffe
     // The first item was refused as it was converted; none was pulled after it.
     assert_eq!(HUGE_PRODUCED.load(Ordering::SeqCst), 1);
 }
+
+#[test]
+fn a_recording_bridge_refuses_a_function_returning_a_stream() {
+    use bridge_runtime::record::RecordAndReplay;
+    let bridge = Bridge::builder().record(std::io::sink()).build().unwrap();
+    let caught = bridge
+        .run(
+            "let caught = (); let n = 0;
+             try { for x in st_numbers(3) { n += 1 } } catch (e) { caught = e }
+             [n, caught.function, caught.kind, caught.message]",
+        )
+        .unwrap();
+    assert_eq!(caught[0], 0);
+    assert_eq!(caught[1], "st_numbers");
+    assert_eq!(caught[2], "recording");
+    let message = caught[3].as_str().unwrap();
+    assert!(message.contains("a record cannot hold"), "{message}");
+}
