@@ -4,7 +4,6 @@
 mod construct;
 mod recognised;
 
-pub use crate::call::call_env::CallEnv;
 pub use crate::call::command::{
     debug_as_json, describe_err, output_json, CommandSeal, EagerCommand, ScriptCommand,
     SendCallFuture,
@@ -12,12 +11,13 @@ pub use crate::call::command::{
 pub use crate::call::proxy::ScriptCall;
 pub use crate::call::raise::ProxyResult;
 pub use crate::convert::type_checks::ScriptArgument;
-pub use crate::error::CallFailure;
-pub use crate::registered::function::ScriptFunction;
-pub use crate::resource::registration::ResourceType;
 pub use crate::resource::returned::{ScriptValue, SentValue};
 pub use crate::resource::token::{NewResource, ResourceRef};
+pub use crate::resource::registration::ResourceType;
 pub use crate::resource::value::ScriptResource;
+pub use crate::error::CallFailure;
+pub use crate::registered::function::ScriptFunction;
+pub use crate::call::call_env::CallEnv;
 pub use construct::{param, required_type, returns};
 pub use inventory;
 pub use recognised::{NameCheck, NotRecognisedByName};

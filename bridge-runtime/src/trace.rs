@@ -172,13 +172,13 @@ mod disabled {
 pub(crate) use disabled::no_span;
 #[cfg(not(feature = "tracing"))]
 pub(crate) use disabled::{
-    close_timed_out, drop_panicked, engine_thread_failed, in_span, instrument, script_ended,
-    script_span, CallTrace, Span,
+    close_timed_out, drop_panicked, engine_thread_failed, in_span, instrument, script_ended, script_span, CallTrace,
+    Span,
 };
 #[cfg(all(test, feature = "tracing"))]
 pub(crate) use enabled::no_span;
 #[cfg(feature = "tracing")]
 pub(crate) use enabled::{
-    close_timed_out, drop_panicked, engine_thread_failed, in_span, instrument, script_ended,
-    script_span, CallTrace, Span,
+    close_timed_out, drop_panicked, engine_thread_failed, in_span, instrument, script_ended, script_span, CallTrace,
+    Span,
 };

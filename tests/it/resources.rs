@@ -77,17 +77,15 @@ async fn ho_counter(start: i64) -> Resource<HoCounter> {
 
 #[test]
 fn methods_change_the_value_the_script_holds() {
-    let value =
-        bridge_runtime::run("let c = ho_counter(1); c.add(2); c.add(3); c.read_after(0)").unwrap();
+    let value = bridge_runtime::run("let c = ho_counter(1); c.add(2); c.add(3); c.read_after(0)")
+        .unwrap();
     assert_eq!(value, 6);
 }
 
 #[test]
 fn type_of_and_print_name_the_resource_type() {
-    let value = bridge_runtime::run(
-        "let c = ho_counter(1); [type_of(c), `${c}`.starts_with(\"HoCounter#\")]",
-    )
-    .unwrap();
+    let value = bridge_runtime::run("let c = ho_counter(1); [type_of(c), `${c}`.starts_with(\"HoCounter#\")]")
+        .unwrap();
     assert_eq!(value, serde_json::json!(["HoCounter", true]));
 }
 
@@ -105,12 +103,7 @@ fn a_consumed_resource_is_a_closed_error_naming_the_method() {
     .unwrap();
     assert_eq!(
         value,
-        serde_json::json!([
-            5,
-            "HoCounter.add",
-            "closed",
-            "this HoCounter was closed by `finish`"
-        ])
+        serde_json::json!([5, "HoCounter.add", "closed", "this HoCounter was closed by `finish`"])
     );
 }
 
@@ -141,11 +134,7 @@ fn two_started_mut_calls_run_in_order_and_shared_calls_overlap() {
         .unwrap();
     assert_eq!(value, serde_json::json!([1, 11, 11, 11]));
     // 100 ms of `add_after`, then both reads at once: about 200 ms, never 300.
-    assert!(
-        started.elapsed() < Duration::from_millis(290),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < Duration::from_millis(290), "{:?}", started.elapsed());
 }
 
 /// Counted on their own: no other test makes them.
@@ -184,11 +173,7 @@ fn wait_until_no_tracked_left() {
     while LIVE_TRACKED.load(Ordering::SeqCst) != 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(2));
     }
-    assert_eq!(
-        LIVE_TRACKED.load(Ordering::SeqCst),
-        0,
-        "resources left open"
-    );
+    assert_eq!(LIVE_TRACKED.load(Ordering::SeqCst), 0, "resources left open");
 }
 
 #[test]
@@ -216,10 +201,6 @@ fn every_resource_is_dropped_on_the_worker_however_the_script_ends() {
     let _held = bridge.spawn("let c = ho_tracked(); let d = c.another(); loop {}");
     std::thread::sleep(Duration::from_millis(50));
     drop(bridge);
-    assert_eq!(
-        LIVE_TRACKED.load(Ordering::SeqCst),
-        0,
-        "left open by the bridge's drop"
-    );
+    assert_eq!(LIVE_TRACKED.load(Ordering::SeqCst), 0, "left open by the bridge's drop");
     assert_eq!(DROPPED_ELSEWHERE.load(Ordering::SeqCst), 0);
 }

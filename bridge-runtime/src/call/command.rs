@@ -6,15 +6,15 @@
 
 #![allow(unsafe_code)]
 
-use crate::call::call_env::{CallEnv, WorkerEnv};
 use crate::catch_unwind::{catch_drop_panic, CatchUnwind};
 use crate::error::{describe_duration, CallErrorKind, CallFailure};
+use crate::call::call_env::{CallEnv, WorkerEnv};
 use crate::resource::returned::{ScriptValue, WorkerSide};
 use crate::resource::table::ResourceTables;
 use crate::state::TypeMap;
+use crate::sync::thread_bound::ThreadBound;
 use crate::sync::control::CallScope;
 use crate::sync::reply::CellSender;
-use crate::sync::thread_bound::ThreadBound;
 use crate::trace::{self, Span};
 use std::fmt::Display;
 use std::future::Future;
@@ -204,10 +204,7 @@ pub(crate) struct PendingCall<C: ScriptCommand> {
 impl<C: ScriptCommand> CallPayload for PendingCall<C> {
     type Reply = Reply<C>;
 
-    fn into_future(
-        mut sender: CellSender<Self, Self::Reply>,
-        worker: &WorkerContext,
-    ) -> CallFuture {
+    fn into_future(mut sender: CellSender<Self, Self::Reply>, worker: &WorkerContext) -> CallFuture {
         let span = sender.payload().frame.span.clone();
         let scope = sender.payload().frame.scope.clone();
         // Nothing is started for a script that already stopped.
@@ -246,10 +243,7 @@ pub(crate) struct StartedCall<T> {
 impl<T: ScriptValue + Send> CallPayload for StartedCall<T> {
     type Reply = Result<T::Sent, CallFailure>;
 
-    fn into_future(
-        mut sender: CellSender<Self, Self::Reply>,
-        worker: &WorkerContext,
-    ) -> CallFuture {
+    fn into_future(mut sender: CellSender<Self, Self::Reply>, worker: &WorkerContext) -> CallFuture {
         let span = sender.payload().frame.span.clone();
         let scope = sender.payload().frame.scope.clone();
         let tables = worker.resources.clone();

@@ -2,10 +2,10 @@
 //! worker runtime's context, before any hand-off. A call that finishes on that poll never
 //! crosses threads; an unfinished one moves to the worker, which goes on polling it.
 
-use crate::call::call_env::CallEnv;
 use crate::call::command::{EagerCommand, SendCallFuture};
 use crate::catch_unwind::CatchUnwind;
 use crate::error::{CallErrorKind, CallFailure};
+use crate::call::call_env::CallEnv;
 use crate::trace::{self, CallTrace};
 use std::future::Future;
 use std::pin::Pin;

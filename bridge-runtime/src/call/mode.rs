@@ -8,9 +8,9 @@ use crate::call::running_script::{ErasedReply, Reservation, RunningScript};
 use crate::call::script_reply::ScriptReply;
 use crate::call::transport::PendingReply;
 use crate::error::CallFailure;
-use crate::resource::returned::SentValue;
 use crate::sync::wait::{block_until, SpinPolicy};
 use rhai::{Dynamic, Position};
+use crate::resource::returned::SentValue;
 use serde_json::Value;
 
 /// Whether the proxy waits for the reply (a plain call) or hands back a handle (`start`).

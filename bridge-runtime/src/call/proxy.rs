@@ -6,7 +6,6 @@
 //! reaches the script through `script_reply`. `Bridge::dispatch` uses the same interception and
 //! transport.
 
-use crate::call::call_env::CallEnv;
 use crate::call::command::{
     CallFrame, CallPayload, EagerCommand, PendingCall, ScriptCommand, Sent, StartedCall,
 };
@@ -23,12 +22,13 @@ use crate::catch_unwind::describe_panic;
 use crate::convert::type_checks::ScriptArgument;
 use crate::convert::{dynamic_to_json, from_script};
 use crate::error::{CallErrorKind, CallFailure};
+use crate::signature::ScriptParam;
+use crate::call::call_env::CallEnv;
+use crate::trace::CallTrace;
+use rhai::{Dynamic, EvalAltResult, NativeCallContext, Position};
 use crate::resource::returned::{ScriptValue, SentValue};
 use crate::resource::token::{ResourceRef, ResourceToken};
 use crate::resource::value::ScriptResource;
-use crate::signature::ScriptParam;
-use crate::trace::CallTrace;
-use rhai::{Dynamic, EvalAltResult, NativeCallContext, Position};
 use serde_json::Value;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;

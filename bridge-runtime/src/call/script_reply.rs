@@ -6,8 +6,8 @@ use crate::call::intercept::Recording;
 use crate::call::raise::ProxyResult;
 use crate::call::running_script::{call_error, RunningScript};
 use crate::convert::dynamic_to_json;
-use crate::error::{CallErrorKind, CallFailure};
 use crate::resource::returned::SentValue;
+use crate::error::{CallErrorKind, CallFailure};
 use crate::trace::CallTrace;
 use rhai::Position;
 
@@ -38,16 +38,7 @@ impl ScriptReply {
                     "it returns a {resource}, a resource, which a record cannot hold; leave \
                      this function out of what the bridge records"
                 );
-                return Self {
-                    function,
-                    recording,
-                    trace,
-                }
-                .raise(
-                    running,
-                    CallFailure::new(CallErrorKind::Recording, message),
-                    position,
-                );
+                return Self { function, recording, trace }.raise(running, CallFailure::new(CallErrorKind::Recording, message), position);
             }
         }
         let mut outcome = reply.and_then(|value| value.into_dynamic_from(function));
@@ -82,26 +73,10 @@ impl ScriptReply {
     }
 
     /// Raises `failure` in `running` at `position`, as this call's error.
-    fn raise(
-        self,
-        running: &RunningScript,
-        failure: CallFailure,
-        position: Position,
-    ) -> ProxyResult {
-        let Self {
-            function,
-            recording,
-            mut trace,
-        } = self;
+    fn raise(self, running: &RunningScript, failure: CallFailure, position: Position) -> ProxyResult {
+        let Self { function, recording, mut trace } = self;
         drop(recording);
         trace.finish(failure.kind.as_str());
-        Err(call_error(
-            Some(running),
-            function,
-            failure.kind,
-            failure.message,
-            None,
-            position,
-        ))
+        Err(call_error(Some(running), function, failure.kind, failure.message, None, position))
     }
 }

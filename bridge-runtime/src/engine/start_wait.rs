@@ -29,10 +29,7 @@ pub(crate) fn register(
     // Keyed by the name Rhai knows: a method's own name, shared by methods of several types.
     let mut by_name: HashMap<&str, Vec<&'static ScriptFunction>> = HashMap::new();
     for function in functions {
-        by_name
-            .entry(function.rhai_name())
-            .or_default()
-            .push(function);
+        by_name.entry(function.rhai_name()).or_default().push(function);
     }
     let start_env = BoundEnv::new(env);
     engine.register_fn(

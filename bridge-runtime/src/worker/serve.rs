@@ -1,9 +1,9 @@
 //! The worker's loop: takes commands off the queue and runs each call as a local task.
 
 use crate::call::command::{Command, WorkerContext};
+use crate::resource::table::{ResourceSettings, ResourceTables};
 use crate::call::queue::CommandReceiver;
 use crate::catch_unwind::drop_quietly;
-use crate::resource::table::{ResourceSettings, ResourceTables};
 use crate::state::TypeMap;
 use crate::sync::wait::SpinGate;
 use std::future::Future;
