@@ -237,6 +237,17 @@ impl<'a> Output<'a> {
     /// `T` of a `Resource<T>` returned (as the value, or the `Ok` of a `Result`): recognised by
     /// name, as `State` is.
     pub(crate) fn resource(&self) -> Option<&'a Type> {
+        self.wrapped_by("Resource")
+    }
+
+    /// Whether it returns a `ScriptStream<T>` (as the value, or the `Ok` of a `Result`):
+    /// recognised by name, as `Resource` is.
+    pub(crate) fn is_stream(&self) -> bool {
+        self.wrapped_by("ScriptStream").is_some()
+    }
+
+    /// `T` of a `wrapper<T>` returned, as the value or the `Ok` of a `Result`.
+    fn wrapped_by(&self, wrapper: &str) -> Option<&'a Type> {
         let ty = match self {
             Output::Unit => return None,
             Output::Value(ty) => *ty,
@@ -246,7 +257,7 @@ impl<'a> Output<'a> {
             return None;
         };
         let last = path.path.segments.last()?;
-        if last.ident != "Resource" {
+        if last.ident != wrapper {
             return None;
         }
         first_type_argument(&last.arguments)

@@ -403,6 +403,11 @@ fn registration(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
             .with_resource_return(#private::ResourceType::of::<#resource>())
         });
     }
+    if function.output.is_stream() {
+        options.extend(quote! {
+            .with_resource_return(#private::ResourceType::stream())
+        });
+    }
     let docs = function.docs();
     if !docs.is_empty() {
         options.extend(quote! { .with_docs(#docs) });

@@ -40,6 +40,7 @@ fn named_type(name: &str, arguments: &PathArguments) -> &'static str {
             "array"
         }
         "HashMap" | "BTreeMap" | "Map" => "map",
+        "ScriptStream" => "Stream",
         "Bytes" | "BytesMut" | "ByteBuf" | "ByteArray" | "Blob" => "blob",
         // `None` is `()`, so an optional value may be either: Rhai's spelling for "any type".
         "Option" | "Value" | "Dynamic" => "?",

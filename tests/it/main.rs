@@ -50,6 +50,7 @@ mod signatures;
 mod standard_library;
 mod state_and_access;
 mod stopping;
+mod streams;
 mod survival;
 mod tenants;
 mod types;

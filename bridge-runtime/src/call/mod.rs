@@ -28,4 +28,5 @@ pub(crate) mod record_writer;
 pub(crate) mod replay_log;
 pub(crate) mod running_script;
 pub(crate) mod script_reply;
+pub(crate) mod stream_pull;
 pub(crate) mod transport;

@@ -50,7 +50,7 @@ impl ScriptReply {
                 );
             }
         }
-        let mut outcome = reply.and_then(SentValue::into_dynamic);
+        let mut outcome = reply.and_then(|value| value.into_dynamic_from(function));
         if let Some(recording) = recording {
             let recorded = match &outcome {
                 Ok(value) => dynamic_to_json(value)

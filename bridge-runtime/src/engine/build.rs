@@ -102,6 +102,7 @@ pub(crate) fn build_engine(
     }
     start_wait::register(&mut engine, env, &settings.functions);
     stdlib::register(&mut engine, env);
+    crate::call::stream_pull::register(&mut engine, env, settings.value_limits);
     settings.limits.apply(&mut engine);
     settings.output.apply(&mut engine);
     register_globals(&mut engine, globals);

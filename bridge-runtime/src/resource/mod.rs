@@ -9,6 +9,7 @@
 
 pub(crate) mod registration;
 pub(crate) mod returned;
+pub(crate) mod stream;
 pub(crate) mod table;
 pub(crate) mod token;
 pub(crate) mod value;

@@ -24,6 +24,15 @@ impl ResourceType {
         }
     }
 
+    /// Streams ([`ScriptStream`](crate::ScriptStream)): every engine knows their one type.
+    pub const fn stream() -> Self {
+        Self {
+            name: crate::resource::stream::STREAM_TYPE_NAME,
+            token_type: TypeId::of::<crate::resource::stream::StreamToken>,
+            register: |_| {},
+        }
+    }
+
     /// The name scripts know it by.
     pub fn name(&self) -> &'static str {
         self.name

@@ -14,10 +14,10 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::sync::Arc;
 
-/// What a value returned to a script must be: data (`Serialize + Send + 'static`), or a
-/// [`Resource`].
+/// What a value returned to a script must be: data (`Serialize + Send + 'static`), a
+/// [`Resource`], or a [`ScriptStream`](crate::ScriptStream).
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be returned to a script: it must be `Serialize + Send + 'static`, or a `Resource<T>`",
+    message = "`{Self}` cannot be returned to a script: it must be `Serialize + Send + 'static`, a `Resource<T>` or a `ScriptStream<T>`",
     label = "not a script value",
     note = "derive `serde::Serialize` for `{Self}` if it is data, or return a value made from it; to let the script hold the value itself (a transaction, a connection), put `#[script_async]` on an `impl` block of its type and return `bridge_runtime::Resource::new(value)`"
 )]
@@ -75,6 +75,16 @@ pub trait SentValue: Send + 'static {
     /// The script value (a panic converting it is the call's `panic` failure; the value is
     /// dropped with any panic in its `Drop` contained).
     fn into_dynamic(self) -> Result<Dynamic, CallFailure>;
+
+    /// The script value, for the function `function` returned it from (a stream's errors name
+    /// it).
+    fn into_dynamic_from(self, function: &'static str) -> Result<Dynamic, CallFailure>
+    where
+        Self: Sized,
+    {
+        let _ = function;
+        self.into_dynamic()
+    }
 
     /// The resource type this value gives the script, if it is one: such a value cannot be
     /// recorded.
