@@ -40,7 +40,7 @@ pub(crate) const STREAM_TYPE_NAME: &str = "Stream";
 /// 64 items, and about 256 KiB) only once it has used up the last, so a stream of a million
 /// rows never sits in memory at once. The script's deadline and cancel apply while it waits.
 ///
-/// It is a resource: it counts against [`max_resources`](crate::BridgeBuilder::max_resources),
+/// It is a resource: it counts against [`max_resources`](crate::Limits::max_resources),
 /// and it is dropped on the worker, inside its runtime, when the script lets go of it (a `for`
 /// over the call itself drops it at `break` or at the loop's end; a stream kept in a variable,
 /// when the variable goes) or when its script ends, however it ends. Two loops over one stream
