@@ -23,15 +23,19 @@ use std::rc::Rc;
 
 /// Teaches `engine` the `Stream` type: its name, how it prints, and its iterator, which pulls
 /// batches through `env` with each item within `limits`.
-pub(crate) fn register(engine: &mut rhai::Engine, env: &Rc<EngineEnv>, limits: SizeLimits) {
+pub(crate) fn register(
+    engine: &mut rhai::Engine,
+    functions: &mut Module,
+    env: &Rc<EngineEnv>,
+    limits: SizeLimits,
+) {
     host_types::remember(TypeId::of::<StreamToken>(), STREAM_TYPE_NAME);
     engine.register_type_with_name::<StreamToken>(STREAM_TYPE_NAME);
     let show = |token: &mut StreamToken| format!("{STREAM_TYPE_NAME}#{}", token.inner.id);
     engine.register_fn("to_string", show);
     engine.register_fn("to_debug", show);
     let env = BoundEnv::new(env);
-    let mut iterators = Module::new();
-    iterators.set_iter_result(TypeId::of::<StreamToken>(), move |value: Dynamic| {
+    functions.set_iter_result(TypeId::of::<StreamToken>(), move |value: Dynamic| {
         let token = value.try_cast::<StreamToken>();
         Box::new(StreamIter {
             token,
@@ -39,7 +43,6 @@ pub(crate) fn register(engine: &mut rhai::Engine, env: &Rc<EngineEnv>, limits: S
             limits,
         }) as Box<dyn Iterator<Item = Result<Dynamic, Box<EvalAltResult>>>>
     });
-    engine.register_global_module(iterators.into());
 }
 
 /// One `for` loop over a stream.

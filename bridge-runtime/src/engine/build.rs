@@ -94,6 +94,7 @@ pub(crate) fn build_engine(
     for &(function, state) in &settings.missing_state {
         register_missing_state(&mut functions, env, function, state);
     }
+    crate::call::stream_pull::register(&mut engine, &mut functions, env, settings.value_limits);
     engine.register_global_module(functions.into());
     for function in &settings.functions {
         for resource in function.resource_types() {
@@ -102,7 +103,6 @@ pub(crate) fn build_engine(
     }
     start_wait::register(&mut engine, env, &settings.functions);
     stdlib::register(&mut engine, env);
-    crate::call::stream_pull::register(&mut engine, env, settings.value_limits);
     settings.limits.apply(&mut engine);
     settings.output.apply(&mut engine);
     register_globals(&mut engine, globals);
