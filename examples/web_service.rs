@@ -6,7 +6,8 @@
 //! - `POST /run` (a script as the body) runs a user's script in the sandbox, with only the notes
 //!   functions and a 2 s limit. Among them, host objects: a transaction the script holds
 //!   (`begin_notes()`, a `Resource` whose methods it calls, rolled back if it never commits) and
-//!   a callback (`retry(3, || ...)` runs the script's closure until it stops throwing).
+//!   a callback (`retry(3, || ...)` runs the script's closure until it stops throwing), and a
+//!   streamed query (`for note in each_note() { ... }` pulls the notes page by page).
 //! - `GET /rates/{currency}` is the "upstream" exchange-rate API the scripts call over HTTP (here
 //!   the same server, so the example needs no network).
 //!
@@ -19,8 +20,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use bridge_runtime::{
-    script_async, Bridge, Error, Limits, Resource, Script, ScriptCallback, ScriptContext, State,
-    Value,
+    script_async, Bridge, Error, Limits, Resource, Script, ScriptCallback, ScriptContext,
+    ScriptStream, State, Value,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::sqlite::SqlitePoolOptions;
@@ -140,6 +141,48 @@ async fn retry(times: i64, attempt: ScriptCallback) -> Result<Value, String> {
         }
     }
     Err(last)
+}
+
+/// The calling user's notes, oldest first, as a stream the script iterates with `for`: read from
+/// the database a page at a time as the script asks for more, so a user with a million notes
+/// costs one page of memory.
+#[script_async(group = "notes")]
+async fn each_note(db: State<Db>, caller: ScriptContext<Caller>) -> ScriptStream<Note> {
+    const PAGE: i64 = 50;
+    let start = (
+        db.0.clone(),
+        caller.user.clone(),
+        0_i64,
+        Vec::<Note>::new().into_iter(),
+    );
+    let notes = futures_util::stream::unfold(start, |(pool, user, after, mut page)| async move {
+        if let Some(note) = page.next() {
+            return Some((Ok(note), (pool, user, after, page)));
+        }
+        let rows: Result<Vec<(i64, String)>, _> = sqlx::query_as(
+            "SELECT id, text FROM notes WHERE user = ? AND id > ? ORDER BY id LIMIT ?",
+        )
+        .bind(&user)
+        .bind(after)
+        .bind(PAGE)
+        .fetch_all(&pool)
+        .await;
+        match rows {
+            Err(error) => Some((Err(error.to_string()), (pool, user, i64::MAX, page))),
+            Ok(rows) if rows.is_empty() => None,
+            Ok(rows) => {
+                let last = rows.last().map_or(after, |(id, _)| *id);
+                let mut page = rows
+                    .into_iter()
+                    .map(|(id, text)| Note { id, text })
+                    .collect::<Vec<_>>()
+                    .into_iter();
+                let first = page.next()?;
+                Some((Ok(first), (pool, user, last, page)))
+            }
+        }
+    });
+    ScriptStream::try_new(notes)
 }
 
 /// The exchange rate from euros to `currency`, asked of the rates API over HTTP.
@@ -384,6 +427,15 @@ async fn self_test(address: std::net::SocketAddr) -> Result<(), String> {
     check(
         forgotten == "5" && after == "4",
         format!("a forgotten transaction is rolled back: {forgotten} then {after}"),
+    )?;
+    let (_, streamed) = run(
+        "ada",
+        "let texts = []; for note in each_note() { texts.push(note.text); } texts",
+    )
+    .await?;
+    check(
+        streamed == r#"["quoted 9.0 EUR","quoted 9.0 EUR","draft","final"]"#,
+        format!("a streamed query gives every note in order: {streamed}"),
     )?;
     let (_, retried) = run("ada", "retry(3, || list_notes().len())").await?;
     check(
