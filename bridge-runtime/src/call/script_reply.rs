@@ -29,28 +29,31 @@ impl ScriptReply {
     ) -> ProxyResult {
         let Self {
             function,
-            recording,
+            mut recording,
             mut trace,
         } = self;
-        if let (Some(_), Ok(value)) = (&recording, &reply) {
-            if let Some(resource) = value.resource_type() {
-                let message = format!(
-                    "it returns a {resource}, a resource, which a record cannot hold; leave \
-                     this function out of what the bridge records"
-                );
-                return Self {
-                    function,
-                    recording,
-                    trace,
-                }
-                .raise(
-                    running,
-                    CallFailure::new(CallErrorKind::Recording, message),
-                    position,
-                );
+        // A value a record cannot hold is refused before it reaches the script (it is dropped,
+        // and a resource with it) and the call is not recorded.
+        let refused = recording
+            .as_ref()
+            .and(reply.as_ref().ok())
+            .and_then(SentValue::resource_type)
+            .map(|resource| {
+                CallFailure::new(
+                    CallErrorKind::Recording,
+                    format!(
+                        "it returns a {resource}, a resource, which a record cannot hold; leave \
+                         this function out of what the bridge records"
+                    ),
+                )
+            });
+        let mut outcome = match refused {
+            Some(failure) => {
+                drop(recording.take());
+                Err(failure)
             }
-        }
-        let mut outcome = reply.and_then(|value| value.into_dynamic_from(function));
+            None => reply.and_then(|value| value.into_dynamic_from(function)),
+        };
         if let Some(recording) = recording {
             let recorded = match &outcome {
                 Ok(value) => dynamic_to_json(value)
@@ -79,29 +82,5 @@ impl ScriptReply {
                 ))
             }
         }
-    }
-
-    /// Raises `failure` in `running` at `position`, as this call's error.
-    fn raise(
-        self,
-        running: &RunningScript,
-        failure: CallFailure,
-        position: Position,
-    ) -> ProxyResult {
-        let Self {
-            function,
-            recording,
-            mut trace,
-        } = self;
-        drop(recording);
-        trace.finish(failure.kind.as_str());
-        Err(call_error(
-            Some(running),
-            function,
-            failure.kind,
-            failure.message,
-            None,
-            position,
-        ))
     }
 }
