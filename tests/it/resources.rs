@@ -127,23 +127,33 @@ fn returning_a_resource_as_the_result_is_a_clear_error() {
 #[test]
 fn two_started_mut_calls_run_in_order_and_shared_calls_overlap() {
     let bridge = Bridge::new().unwrap();
-    let started = Instant::now();
+    // Order: the slow `&mut` call asked first finishes first, whatever their durations.
     let value = bridge
         .run(
             r#"
             let c = ho_counter(0);
             let a = start(Fn("add_after"), [c, 100, 1]);
             let b = start(Fn("add_after"), [c, 0, 10]);
-            let r1 = start(Fn("read_after"), [c, 100]);
-            let r2 = start(Fn("read_after"), [c, 100]);
-            [wait(a), wait(b), wait(r1), wait(r2)]
+            [wait(a), wait(b)]
             "#,
         )
         .unwrap();
-    assert_eq!(value, serde_json::json!([1, 11, 11, 11]));
-    // 100 ms of `add_after`, then both reads at once: about 200 ms, never 300.
+    assert_eq!(value, serde_json::json!([1, 11]));
+    // Overlap: two 300 ms `&self` calls together take about 300 ms; one after the other, 600.
+    let started = Instant::now();
+    let value = bridge
+        .run(
+            r#"
+            let c = ho_counter(5);
+            let r1 = start(Fn("read_after"), [c, 300]);
+            let r2 = start(Fn("read_after"), [c, 300]);
+            [wait(r1), wait(r2)]
+            "#,
+        )
+        .unwrap();
+    assert_eq!(value, serde_json::json!([5, 5]));
     assert!(
-        started.elapsed() < Duration::from_millis(290),
+        started.elapsed() < Duration::from_millis(600),
         "{:?}",
         started.elapsed()
     );
