@@ -60,16 +60,26 @@ fn threads_do_not_grow_with_use_and_are_not_leaked() {
         "drop took {:?}",
         dropping.elapsed()
     );
-    assert_eq!(
-        thread_count(),
-        warm,
-        "dropping the bridge left threads behind"
-    );
+    assert_settles_to(warm, "dropping the bridge left threads behind");
 
     // Bridges created and dropped in a loop do not accumulate threads either.
     for _ in 0..20 {
         let bridge = Bridge::new().unwrap();
         assert_eq!(bridge.run("echo(1)").unwrap(), json!(1));
     }
-    assert_eq!(thread_count(), warm);
+    assert_settles_to(
+        warm,
+        "bridges created and dropped in a loop left threads behind",
+    );
+}
+
+/// Asserts that the process's thread count comes back to `expected` within a second. A joined
+/// thread can still be counted in `/proc` for a moment (the kernel wakes `pthread_join` before it
+/// has finished removing the thread: measured 0.4 to 5 ms here); a leaked one never goes.
+fn assert_settles_to(expected: usize, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while thread_count() != expected && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(thread_count(), expected, "{what}");
 }
