@@ -77,7 +77,8 @@ pub(crate) struct Param<'a> {
 /// The macro sees tokens, not types: a parameter whose type is written `State<T>` or
 /// `ScriptContext<T>` (any path ending so, with one type argument) takes that value from the
 /// bridge or the script run; one written `ScriptCallback` (no type arguments) is a script
-/// argument converted to a callback; every other parameter is a script argument. Generated code has the
+/// argument converted to a callback; one written `Ref<T>` or `Mut<T>` is a resource the script
+/// passes, which the call locks; every other parameter is a script argument. Generated code has the
 /// compiler check that no script argument is one of the two under another name
 /// (`__bridge::NameCheck`, see `expand::names_checked`).
 pub(crate) enum ParamKind<'a> {
@@ -90,6 +91,9 @@ pub(crate) enum ParamKind<'a> {
     /// `ScriptCallback`: a script function the script passes (a closure or `Fn` pointer); it
     /// takes a script argument's place.
     Callback,
+    /// `Ref<T>` / `Mut<T>`: a resource of type `T` the script passes, locked for the call
+    /// (shared, or alone if `exclusive`); it takes a script argument's place.
+    Resource { ty: &'a Type, exclusive: bool },
 }
 
 impl Param<'_> {
@@ -204,9 +208,19 @@ impl<'a> ScriptFn<'a> {
 
     /// The parameters scripts pass, in order.
     pub(crate) fn script_params(&self) -> impl Iterator<Item = &Param<'a>> {
+        self.params.iter().filter(|param| {
+            matches!(
+                param.kind,
+                ParamKind::Script | ParamKind::Callback | ParamKind::Resource { .. }
+            )
+        })
+    }
+
+    /// Whether any parameter is a resource (`Ref<T>`, `Mut<T>`).
+    pub(crate) fn takes_resources(&self) -> bool {
         self.params
             .iter()
-            .filter(|param| matches!(param.kind, ParamKind::Script | ParamKind::Callback))
+            .any(|param| matches!(param.kind, ParamKind::Resource { .. }))
     }
 }
 
@@ -228,6 +242,14 @@ impl<'a> ParamKind<'a> {
             ("ScriptCallback", None) if last.arguments.is_none() => Self::Callback,
             ("State", Some(inner)) => Self::State(inner),
             ("ScriptContext", Some(inner)) => Self::Context(inner),
+            ("Ref", Some(ty)) => Self::Resource {
+                ty,
+                exclusive: false,
+            },
+            ("Mut", Some(ty)) => Self::Resource {
+                ty,
+                exclusive: true,
+            },
             _ => Self::Script,
         }
     }

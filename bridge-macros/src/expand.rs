@@ -166,7 +166,13 @@ fn command_type(function: &ScriptFn<'_>, names: &Names, place: CommandPlace<'_>)
     });
     let fields = function.script_params().map(|param| {
         let name = param_ident(param);
-        let ty = field_type(param);
+        let ty = match param.kind {
+            ParamKind::Resource { ty, .. } => {
+                let private = &names.private;
+                quote! { #private::ResourceRef<#ty> }
+            }
+            _ => field_type(param),
+        };
         quote! { #vis #name: #ty }
     });
     quote! {
@@ -197,12 +203,22 @@ fn dispatch_impl(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
             (ParamKind::Script | ParamKind::Callback, None) => quote! { self.#name },
             // Refused by `valid` (a callback is taken by value); kept total.
             (ParamKind::Callback, Some(_)) => quote! { &self.#name },
+            (ParamKind::Resource { exclusive, .. }, _) => {
+                let access = if *exclusive {
+                    quote! { exclusive }
+                } else {
+                    quote! { shared }
+                };
+                quote! { resources.#access(&self.#name)? }
+            }
         }
     });
+    let claims = resource_claims(function, private);
     let (object, call) = match &function.method {
-        None => (TokenStream::new(), quote! { #rust_fn(#(#args),*).await }),
+        None => (claims, quote! { #rust_fn(#(#args),*).await }),
         Some(method) => {
-            let (object, argument) = object_access(method, function);
+            let (object, argument) = object_access(method, function, claims.is_empty());
+            let object = quote! { #claims #object };
             let self_ty = method.self_ty;
             let call = quote! { <#self_ty>::#rust_fn(#argument, #(#args),*).await };
             (object, call)
@@ -228,10 +244,12 @@ fn dispatch_impl(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
         }
     };
     let uses_env = function.method.is_some()
-        || function
-            .params
-            .iter()
-            .any(|param| matches!(param.kind, ParamKind::State(_) | ParamKind::Context(_)));
+        || function.params.iter().any(|param| {
+            matches!(
+                param.kind,
+                ParamKind::State(_) | ParamKind::Context(_) | ParamKind::Resource { .. }
+            )
+        });
     let env = if uses_env {
         quote! { env }
     } else {
@@ -256,9 +274,67 @@ fn dispatch_impl(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
     }
 }
 
+/// For a function taking resources (`Ref<T>`, `Mut<T>`): the statement that locks all of them,
+/// a method's object among them, in one order; empty for any other function.
+fn resource_claims(function: &ScriptFn<'_>, private: &TokenStream) -> TokenStream {
+    if !function.takes_resources() {
+        return TokenStream::new();
+    }
+    let object = function
+        .method
+        .as_ref()
+        .map(|method| match method.receiver {
+            ReceiverKind::Shared => quote! { #private::Claim::shared(&self.__object, "self") },
+            ReceiverKind::Exclusive => {
+                quote! { #private::Claim::exclusive(&self.__object, "self") }
+            }
+            ReceiverKind::Consuming => {
+                let name = unraw(function.ident());
+                quote! { #private::Claim::consuming(&self.__object, #name) }
+            }
+        });
+    let params = function.params.iter().filter_map(|param| {
+        let ParamKind::Resource { exclusive, .. } = param.kind else {
+            return None;
+        };
+        let name = param_ident(param);
+        let text = param.name();
+        Some(if exclusive {
+            quote! { #private::Claim::exclusive(&self.#name, #text) }
+        } else {
+            quote! { #private::Claim::shared(&self.#name, #text) }
+        })
+    });
+    let claims = object.into_iter().chain(params);
+    quote! {
+        let resources = env.lock_resources(::std::vec![#(#claims),*]).await?;
+    }
+}
+
 /// How a method's dispatch reaches its object: the statement that waits for its turn on the
-/// resource, and the receiver argument it passes.
-fn object_access(method: &Method<'_>, function: &ScriptFn<'_>) -> (TokenStream, TokenStream) {
+/// resource (or, when `alone` is false, takes it from the resources the call locked together),
+/// and the receiver argument it passes.
+fn object_access(
+    method: &Method<'_>,
+    function: &ScriptFn<'_>,
+    alone: bool,
+) -> (TokenStream, TokenStream) {
+    if !alone {
+        return match method.receiver {
+            ReceiverKind::Shared => (
+                quote! { let object = resources.shared(&self.__object)?; },
+                quote! { &*object },
+            ),
+            ReceiverKind::Exclusive => (
+                quote! { let mut object = resources.exclusive(&self.__object)?; },
+                quote! { &mut *object },
+            ),
+            ReceiverKind::Consuming => (
+                quote! { let object = resources.value(&self.__object)?; },
+                quote! { object },
+            ),
+        };
+    }
     match method.receiver {
         ReceiverKind::Shared => (
             quote! { let object = env.resource(&self.__object).await?; },
@@ -327,6 +403,7 @@ fn proxy_fn(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
             .map_or_else(|| param.ty.span(), Spanned::span);
         let conversion = match param.kind {
             ParamKind::Callback => quote_spanned! {span=> call.callback(#index, #text)? },
+            ParamKind::Resource { .. } => quote_spanned! {span=> call.resource(#index, #text)? },
             _ => quote_spanned! {span=> call.argument(#index, #text)? },
         };
         quote! { #name: #conversion }
@@ -378,7 +455,10 @@ fn registration(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
     let params = function.script_params().map(|param| {
         let name = param.name();
         let rust_type = type_text(param.ty);
-        let script_type = script_type(param.ty);
+        let script_type = match param.kind {
+            ParamKind::Resource { ty, .. } => type_name(ty),
+            _ => script_type(param.ty).to_owned(),
+        };
         quote! {
             #private::param(#name, #rust_type, #script_type)
         }
@@ -401,6 +481,19 @@ fn registration(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
         script_returns = type_name(resource);
         options.extend(quote! {
             .with_resource_return(#private::ResourceType::of::<#resource>())
+        });
+    }
+    let resource_params: Vec<TokenStream> = function
+        .params
+        .iter()
+        .filter_map(|param| match param.kind {
+            ParamKind::Resource { ty, .. } => Some(quote! { #private::ResourceType::of::<#ty>() }),
+            _ => None,
+        })
+        .collect();
+    if !resource_params.is_empty() {
+        options.extend(quote! {
+            .with_resource_params(&[#(#resource_params),*])
         });
     }
     if function.output.is_stream() {
@@ -449,8 +542,8 @@ fn registration(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
     }
 }
 
-/// The macro recognises `State`, `ScriptContext` and `Result` by name; the compiler checks the
-/// types it did not recognise (every script argument's, and the return type) are none of them
+/// The macro recognises `State`, `ScriptContext`, `ScriptCallback`, `Ref`, `Mut`, `Result`,
+/// `Resource` and `ScriptStream` by name; the compiler checks the types it did not recognise (every script argument's, and the return type) are none of them
 /// under another name. Type-checked, never run.
 fn names_checked(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
     // Spanned on the type: an alias of `State` is reported there.
@@ -466,7 +559,10 @@ fn names_checked(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
         .filter(|param| matches!(param.kind, ParamKind::Script))
         .map(|param| check(param.ty, "script_argument"))
         .collect();
-    if let Output::Value(ty) = &function.output {
+    // A `Resource<T>` or `ScriptStream<T>` written by name is what it says; under another
+    // name, the check refuses it.
+    let recognised = function.output.resource().is_some() || function.output.is_stream();
+    if let (Output::Value(ty), false) = (&function.output, recognised) {
         checks.push(check(ty, "return_value"));
     }
     let private = &names.private;

@@ -1,7 +1,7 @@
 //! Checks the model: every shape the bridge cannot support is reported, each with one message on
 //! the offending tokens that says what to write instead.
 
-use crate::ast::{Output, ScriptFn};
+use crate::ast::{Output, Param, ParamKind, ScriptFn};
 use crate::errors::Errors;
 use crate::module::{is_script_async, ScriptModule};
 use crate::reserved::script_name_problem;
@@ -196,8 +196,20 @@ fn check_params(function: &ScriptFn<'_>, errors: &mut Errors) {
                  argument needs a name for error messages and for its command field",
             );
         }
+        if let ParamKind::Resource { .. } = param.kind {
+            check_resource_param(function, param, errors);
+        }
         if let Type::Reference(reference) = param.ty {
-            if is_script_callback(&reference.elem) {
+            if let Some(wrapper) = resource_wrapper(&reference.elem) {
+                errors.at(
+                    param.ty,
+                    format!(
+                        "take a resource by value, `{wrapper}<T>` (it holds the resource's lock \
+                         for the call): a borrowed one would have to outlive the call that \
+                         holds it"
+                    ),
+                );
+            } else if is_script_callback(&reference.elem) {
                 errors.at(
                     param.ty,
                     "take a callback by value, `ScriptCallback` (it is a cheap handle to clone): \
@@ -219,6 +231,45 @@ fn check_params(function: &ScriptFn<'_>, errors: &mut Errors) {
                  one concrete type; write that type",
             );
         }
+    }
+}
+
+/// Where a resource parameter (`Ref<T>`, `Mut<T>`) cannot be: in an `eager` function (it runs
+/// its first poll on the script's thread, and resources stay on the worker) or in a
+/// `#[script_async] mod` (whose commands are data others may send).
+fn check_resource_param(function: &ScriptFn<'_>, param: &Param<'_>, errors: &mut Errors) {
+    if function.eager.is_some() {
+        errors.at(
+            param.ty,
+            "a function taking a resource runs on the worker, where the resource is: remove \
+             `eager`",
+        );
+    }
+    if function.in_module {
+        errors.at(
+            param.ty,
+            "a #[script_async] mod's functions are also commands sent as data, and a resource \
+             has no data form: move this function out of the module (as its own \
+             #[script_async] fn)",
+        );
+    }
+}
+
+/// `Ref` or `Mut` if `ty` is written as one of them (a path ending so, with a type argument).
+fn resource_wrapper(ty: &Type) -> Option<&'static str> {
+    let Type::Path(path) = ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if matches!(last.arguments, syn::PathArguments::None) {
+        return None;
+    }
+    if last.ident == "Ref" {
+        Some("Ref")
+    } else if last.ident == "Mut" {
+        Some("Mut")
+    } else {
+        None
     }
 }
 

@@ -14,6 +14,7 @@ pub use crate::call::raise::ProxyResult;
 pub use crate::convert::type_checks::ScriptArgument;
 pub use crate::error::CallFailure;
 pub use crate::registered::function::ScriptFunction;
+pub use crate::resource::claims::{Claim, Claimed};
 pub use crate::resource::registration::ResourceType;
 pub use crate::resource::returned::{ScriptValue, SentValue};
 pub use crate::resource::token::{NewResource, ResourceRef};

@@ -81,6 +81,7 @@ pub use call::callback::{CallbackArgs, CallbackError, CallbackErrorKind, ScriptC
 pub use call::command::ScriptCommand;
 pub use convert::rules::MAX_VALUE_DEPTH;
 pub use error::{CallError, CallErrorKind, Error, ScriptPosition};
+pub use resource::guards::{Mut, Ref};
 pub use resource::stream::ScriptStream;
 pub use resource::value::Resource;
 /// The Rhai crate the bridge runs, for [`BridgeBuilder::configure_engine`] and

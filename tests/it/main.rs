@@ -39,6 +39,7 @@ mod limits;
 mod many_scripts;
 mod record_replay;
 mod registration;
+mod resource_params;
 mod resources;
 mod resources_sqlx;
 mod runner;

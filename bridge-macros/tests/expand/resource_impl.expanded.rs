@@ -143,11 +143,6 @@ const _: () = {
     struct __TallyForkCommand {
         __object: __bridge::ResourceRef<Tally>,
     }
-    /// The compiler checks that no type here is `State`, `ScriptContext` or `Result` under another name.
-    const _: fn() = || {
-        use __bridge::NotRecognisedByName as _;
-        __bridge::NameCheck::<Resource<Tally>>::new().return_value();
-    };
     #[automatically_derived]
     impl __bridge::CommandSeal for __TallyForkCommand {}
     #[automatically_derived]
@@ -244,7 +239,6 @@ const _: () = {
     const _: fn() = || {
         use __bridge::NotRecognisedByName as _;
         __bridge::NameCheck::<i64>::new().script_argument();
-        __bridge::NameCheck::<Resource<Tally>>::new().return_value();
     };
     #[automatically_derived]
     impl __bridge::CommandSeal for __TallyCommand {}

@@ -14,7 +14,6 @@ const _: () = {
     const _: fn() = || {
         use __bridge::NotRecognisedByName as _;
         __bridge::NameCheck::<i64>::new().script_argument();
-        __bridge::NameCheck::<bridge_runtime::ScriptStream<i64>>::new().return_value();
     };
     #[automatically_derived]
     impl __bridge::CommandSeal for __BelowCommand {}

@@ -14,6 +14,9 @@
 //! code names; the inherent one requires a trait nothing implements.
 
 use crate::call::callback::ScriptCallback;
+use crate::resource::guards::{Mut, Ref};
+use crate::resource::stream::ScriptStream;
+use crate::resource::value::Resource;
 use crate::state::{ScriptContext, State};
 use std::marker::PhantomData;
 
@@ -113,6 +116,60 @@ impl<T, E> NameCheck<Result<T, E>> {
     pub fn return_value(&self)
     where
         Self: ResultWrittenAsResult<T, E>,
+    {
+    }
+}
+
+/// Unmet for every type: the bound `Ref<T>` or `Mut<T>` under another name meets with its
+/// message.
+#[diagnostic::on_unimplemented(
+    message = "this parameter is the bridge's `{W}` under another name, so #[script_async] would convert it as data",
+    label = "write `{W}` here, by that name",
+    note = "#[script_async] sees tokens, not types: it recognises a resource parameter by the name `Ref` or `Mut` (a path such as `bridge_runtime::Mut<T>` works too); import it by that name"
+)]
+pub trait ResourceWrittenByName<W: ?Sized> {}
+
+impl<T> NameCheck<Ref<T>> {
+    /// Refuses `Ref<T>` under another name.
+    pub fn script_argument(&self)
+    where
+        Self: ResourceWrittenByName<Ref<T>>,
+    {
+    }
+}
+
+impl<T> NameCheck<Mut<T>> {
+    /// Refuses `Mut<T>` under another name.
+    pub fn script_argument(&self)
+    where
+        Self: ResourceWrittenByName<Mut<T>>,
+    {
+    }
+}
+
+/// Unmet for every type: the bound `Resource<T>` or `ScriptStream<T>` under another name, as a
+/// return type, meets with its message.
+#[diagnostic::on_unimplemented(
+    message = "this return type is a `{W}` under another name, so #[script_async] would not know the script holds it",
+    label = "write `{W}` here, by that name",
+    note = "#[script_async] sees tokens, not types: it recognises `Resource<T>` and `ScriptStream<T>` by those names (a path such as `bridge_runtime::Resource<T>` works too), which their signatures and the refusal to record them need"
+)]
+pub trait ReturnWrittenByName<W: ?Sized> {}
+
+impl<T> NameCheck<Resource<T>> {
+    /// Refuses `Resource<T>` under another name.
+    pub fn return_value(&self)
+    where
+        Self: ReturnWrittenByName<Resource<T>>,
+    {
+    }
+}
+
+impl<T> NameCheck<ScriptStream<T>> {
+    /// Refuses `ScriptStream<T>` under another name.
+    pub fn return_value(&self)
+    where
+        Self: ReturnWrittenByName<ScriptStream<T>>,
     {
     }
 }

@@ -2,6 +2,7 @@
 //! script's context, and (on the worker) the resources the script holds.
 
 use crate::error::{CallErrorKind, CallFailure};
+use crate::resource::claims::{self, Claim, Claimed};
 use crate::resource::table::{ResourceTables, Slot};
 use crate::resource::token::ResourceRef;
 use crate::resource::value::ScriptResource;
@@ -112,6 +113,19 @@ impl CallEnv {
             tables.consume(resource, method);
         }
         Ok(value)
+    }
+
+    /// Every resource a call names besides a lone object (a method's object and its `Ref<T>` /
+    /// `Mut<T>` parameters, or a function's), locked in the order of the resources' ids, so
+    /// that calls naming the same resources in other orders queue instead of deadlocking.
+    pub async fn lock_resources(&self, claims: Vec<Claim<'_>>) -> Result<Claimed, CallFailure> {
+        let Some((tables, scope)) = self.tables() else {
+            return Err(CallFailure::new(
+                CallErrorKind::Argument,
+                "resources are reachable only from calls run on the worker".to_owned(),
+            ));
+        };
+        claims::lock_all(tables, scope, claims).await
     }
 
     fn taken<T: ScriptResource>(&self, resource: &ResourceRef<T>) -> CallFailure {

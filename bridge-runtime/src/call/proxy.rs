@@ -68,6 +68,8 @@ pub struct ScriptCall<'a> {
     /// The script functions among the arguments ([`callback`](Self::callback)), run while the
     /// call is waited on.
     callbacks: RefCell<Option<CallbackSet>>,
+    /// The ids of the resources among the arguments ([`resource`](Self::resource)).
+    resources: RefCell<Vec<u64>>,
 }
 
 /// One call's callbacks: the script's function pointers (which stay on this thread) and the
@@ -95,6 +97,7 @@ impl<'a> ScriptCall<'a> {
             involves_resources: callee.involves_resources,
             mode,
             callbacks: RefCell::new(None),
+            resources: RefCell::default(),
         }
     }
 
@@ -150,6 +153,17 @@ impl<'a> ScriptCall<'a> {
             );
             return Err(self.argument_error(param, message));
         }
+        if let Some(holder) = running.held_by_caller(token.inner.id) {
+            let message = format!(
+                "this {} is held by `{holder}`, which is calling back into the script: a \
+                 callback cannot use a resource its function holds (the call would wait for \
+                 `{holder}`, which waits for the callback); give the callback what it needs as \
+                 arguments",
+                T::TYPE_NAME
+            );
+            return Err(self.argument_error(param, message));
+        }
+        self.resources.borrow_mut().push(token.inner.id);
         Ok(ResourceRef::new(token.inner.clone()))
     }
 
@@ -276,7 +290,10 @@ impl<'a> ScriptCall<'a> {
     ) -> Result<Route, Box<EvalAltResult>> {
         // Taken before a replayed call is used up: a call refused for the limit serves nothing.
         let delivery = match self.mode {
-            CallMode::Wait => Delivery::Wait,
+            CallMode::Wait => {
+                running.calls_in_flight.drop_finished_orphans();
+                Delivery::Wait
+            }
             CallMode::Start => Delivery::Start(self.reserve_in_flight(running, position)?),
         };
         let Some(records) = self.env.records() else {
@@ -341,6 +358,10 @@ impl<'a> ScriptCall<'a> {
             .borrow_mut()
             .take()
             .map(|set| CallbackServer::new(set.queue, set.functions, &self.context));
+        let resources = self.resources.borrow();
+        let _held = callbacks
+            .as_ref()
+            .map(|_| running.hold_for_callbacks(self.function, &resources));
         match transport::hand_over(self.env.commands(), payload, running.waker.clone()) {
             Ok(pending) => delivery.pending(
                 pending,

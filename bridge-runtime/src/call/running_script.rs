@@ -23,6 +23,24 @@ pub(crate) struct RunningScript {
     /// The last call error raised in it, as a typed value: the script sees a map, and may build
     /// and throw a map of the same shape itself, which must stay a plain script error.
     last_raised: RefCell<Option<CallError>>,
+    /// The resources of calls now waiting on their callbacks, each with the function holding
+    /// it: a call from such a callback that names one of them would wait for a lock its own
+    /// caller holds, forever, so it is refused at once.
+    held_by_callers: RefCell<Vec<(u64, &'static str)>>,
+}
+
+/// Marks resources as held by a call serving its callbacks, until dropped.
+pub(crate) struct HeldByCaller<'a> {
+    running: &'a RunningScript,
+    count: usize,
+}
+
+impl Drop for HeldByCaller<'_> {
+    fn drop(&mut self) {
+        let mut held = self.running.held_by_callers.borrow_mut();
+        let keep = held.len().saturating_sub(self.count);
+        held.truncate(keep);
+    }
 }
 
 impl RunningScript {
@@ -42,7 +60,33 @@ impl RunningScript {
             name,
             calls_in_flight: Rc::default(),
             last_raised: RefCell::new(None),
+            held_by_callers: RefCell::default(),
         }
+    }
+
+    /// Marks the resources `ids` as held by `function`, which is about to wait on a call that
+    /// may run callbacks in this script, until the returned guard drops.
+    pub(crate) fn hold_for_callbacks(
+        &self,
+        function: &'static str,
+        ids: &[u64],
+    ) -> HeldByCaller<'_> {
+        self.held_by_callers
+            .borrow_mut()
+            .extend(ids.iter().map(|id| (*id, function)));
+        HeldByCaller {
+            running: self,
+            count: ids.len(),
+        }
+    }
+
+    /// The function holding the resource `id` while it waits on its callbacks, if one does.
+    pub(crate) fn held_by_caller(&self, id: u64) -> Option<&'static str> {
+        self.held_by_callers
+            .borrow()
+            .iter()
+            .find(|(held, _)| *held == id)
+            .map(|(_, function)| *function)
     }
 
     /// Rhai's `position` in this script, as errors report it.
@@ -124,13 +168,22 @@ impl CallsInFlight {
     /// Counts one more call, unless `limit` are in flight already. Taken before the call is
     /// sent, so a refused call never reaches the worker.
     pub(crate) fn reserve(self: &Rc<Self>, limit: usize) -> Option<Reservation> {
-        let mut orphans = self.orphans.borrow_mut();
-        orphans.retain(|reply| !reply.is_finished());
-        if self.handles.get() + orphans.len() >= limit {
+        self.drop_finished_orphans();
+        if self.handles.get() + self.orphans.borrow().len() >= limit {
             return None;
         }
         self.handles.set(self.handles.get() + 1);
         Some(Reservation(Some(Rc::downgrade(self))))
+    }
+
+    /// Drops the replies of dropped handles whose calls have finished since: a resource one
+    /// returned is let go then, rather than when the script ends. Run before each call.
+    #[inline]
+    pub(crate) fn drop_finished_orphans(&self) {
+        let mut orphans = self.orphans.borrow_mut();
+        if !orphans.is_empty() {
+            orphans.retain(|reply| !reply.is_finished());
+        }
     }
 
     /// Counts one call less: its handle was waited on or dropped.

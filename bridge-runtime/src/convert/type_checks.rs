@@ -13,7 +13,7 @@ use serde::Serialize;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a script argument: it must be `Serialize + Deserialize + Send + 'static`",
     label = "not a script argument",
-    note = "derive `serde::Serialize` and `serde::Deserialize` for `{Self}` if it is data; a shared resource (a pool, a client) is not an argument: take it as `State<{Self}>` and give it once with `BridgeBuilder::state`"
+    note = "derive `serde::Serialize` and `serde::Deserialize` for `{Self}` if it is data; a shared resource (a pool, a client) is not an argument: take it as `State<{Self}>` and give it once with `BridgeBuilder::state`; a value the script holds (a `Resource<{Self}>`) is passed as `Ref<{Self}>` or `Mut<{Self}>`"
 )]
 pub trait ScriptArgument: Serialize + DeserializeOwned + Send + 'static {}
 

@@ -31,6 +31,8 @@ pub struct ScriptFunction {
     contexts: &'static [RequiredType],
     method: Option<Method>,
     returns_resource: Option<ResourceType>,
+    /// The types of its `Ref<T>` / `Mut<T>` parameters.
+    resource_params: &'static [ResourceType],
 }
 
 /// What a method of a resource type adds to its registration.
@@ -65,6 +67,7 @@ impl ScriptFunction {
             contexts: &[],
             method: None,
             returns_resource: None,
+            resource_params: &[],
         }
     }
 
@@ -83,6 +86,14 @@ impl ScriptFunction {
     #[doc(hidden)]
     pub const fn with_resource_return(mut self, of: ResourceType) -> Self {
         self.returns_resource = Some(of);
+        self
+    }
+
+    /// Used by the code `#[script_async]` writes for a function taking resources as parameters
+    /// (`Ref<T>`, `Mut<T>`).
+    #[doc(hidden)]
+    pub const fn with_resource_params(mut self, of: &'static [ResourceType]) -> Self {
+        self.resource_params = of;
         self
     }
 
@@ -154,12 +165,13 @@ impl ScriptFunction {
             .map(|method| method.of)
             .into_iter()
             .chain(self.returns_resource)
+            .chain(self.resource_params.iter().copied())
     }
 
-    /// Whether a record cannot hold its calls: a method of a resource, or a function returning
-    /// one.
+    /// Whether a record cannot hold its calls: a method of a resource, or a function taking or
+    /// returning one.
     pub(crate) fn involves_resources(&self) -> bool {
-        self.method.is_some() || self.returns_resource.is_some()
+        self.method.is_some() || self.returns_resource.is_some() || !self.resource_params.is_empty()
     }
 
     /// The Rust function's path (`my_crate::users::fetch_user`).
