@@ -2,7 +2,7 @@
 //! into another script, used after close, opened without end.
 
 use bridge_runtime::record::RecordAndReplay;
-use bridge_runtime::{rhai, script_async, Bridge, Limits, Resource};
+use bridge_runtime::{rhai, script_async, Bridge, Limits, Mut, Ref, Resource};
 use std::cell::RefCell;
 use std::time::Duration;
 
@@ -23,6 +23,18 @@ impl HrKey {
 #[script_async]
 async fn hr_key(secret: i64) -> Resource<HrKey> {
     Resource::new(HrKey { secret })
+}
+
+/// Whether two keys hold the same secret.
+#[script_async]
+async fn hr_same(a: Ref<HrKey>, b: Ref<HrKey>) -> bool {
+    a.secret == b.secret
+}
+
+/// Swaps the secrets of two keys.
+#[script_async]
+async fn hr_swap(mut a: Mut<HrKey>, mut b: Mut<HrKey>) {
+    std::mem::swap(&mut a.secret, &mut b.secret);
 }
 
 fn sandboxed() -> Bridge {
@@ -128,4 +140,43 @@ fn opening_resources_without_end_stops_at_max_resources_and_released_ones_do_not
         )
         .unwrap();
     assert_eq!(value, serde_json::json!([64, "limit", 1]));
+}
+
+#[test]
+fn a_resource_parameter_cannot_be_forged_smuggled_or_aliased() {
+    let bridge = Bridge::sandboxed()
+        .max_engine_threads(1)
+        .configure_engine(|engine| {
+            engine.register_fn("stash_param", |value: rhai::Dynamic| {
+                STASH.with(|stash| *stash.borrow_mut() = Some(value));
+            });
+            engine.register_fn("unstash_param", || {
+                STASH.with(|stash| stash.borrow_mut().take().unwrap_or_default())
+            });
+        })
+        .build()
+        .unwrap();
+    for forged in ["1", r#""HrKey#1""#, "#{ id: 1 }", "()", "[hr_key(1)]"] {
+        let script = format!(
+            "let k = hr_key(1); let r = (); try {{ hr_swap(k, {forged}); }} catch (e) {{ r = [e.kind, e.param]; }} r"
+        );
+        let value = bridge.run(&script).unwrap();
+        assert_eq!(value, serde_json::json!(["argument", "b"]), "{forged}");
+    }
+    bridge.run("stash_param(hr_key(7)); 0").unwrap();
+    let value = bridge
+        .run("let k = hr_key(7); let r = (); try { hr_same(k, unstash_param()); } catch (e) { r = e.message; } r")
+        .unwrap();
+    assert!(
+        value
+            .as_str()
+            .unwrap()
+            .contains("belongs to another script"),
+        "{value}"
+    );
+    // The same key as both `Mut`s: refused before anything runs; as both `Ref`s: fine.
+    let value = bridge
+        .run("let k = hr_key(3); let seen = 0; try { hr_swap(k, k); } catch (e) { seen = e.kind; } [seen, hr_same(k, k), k.reveal()]")
+        .unwrap();
+    assert_eq!(value, serde_json::json!(["argument", true, 3]));
 }
