@@ -64,6 +64,16 @@ mod enabled {
         );
     }
 
+    /// Reports that a shutting-down worker stopped waiting for resources still held (a guard
+    /// kept in a task of the host's own) and let them go with its runtime.
+    pub(crate) fn close_all_gave_up(limit: std::time::Duration) {
+        let limit_ms = u64::try_from(limit.as_millis()).unwrap_or(u64::MAX);
+        tracing::warn!(
+            limit_ms,
+            "closing the resources of a dropped bridge took longer than twice its close_timeout; the rest are dropped with its runtime"
+        );
+    }
+
     /// Reports that an engine thread failed and was replaced.
     pub(crate) fn engine_thread_failed(panic: &str, scripts_ended: usize) {
         tracing::error!(
@@ -147,6 +157,8 @@ mod disabled {
 
     pub(crate) fn close_timed_out(_limit: std::time::Duration) {}
 
+    pub(crate) fn close_all_gave_up(_limit: std::time::Duration) {}
+
     pub(crate) fn engine_thread_failed(_panic: &str, _scripts_ended: usize) {}
 
     pub(crate) struct CallTrace;
@@ -172,13 +184,13 @@ mod disabled {
 pub(crate) use disabled::no_span;
 #[cfg(not(feature = "tracing"))]
 pub(crate) use disabled::{
-    close_timed_out, drop_panicked, engine_thread_failed, in_span, instrument, script_ended,
-    script_span, CallTrace, Span,
+    close_all_gave_up, close_timed_out, drop_panicked, engine_thread_failed, in_span, instrument,
+    script_ended, script_span, CallTrace, Span,
 };
 #[cfg(all(test, feature = "tracing"))]
 pub(crate) use enabled::no_span;
 #[cfg(feature = "tracing")]
 pub(crate) use enabled::{
-    close_timed_out, drop_panicked, engine_thread_failed, in_span, instrument, script_ended,
-    script_span, CallTrace, Span,
+    close_all_gave_up, close_timed_out, drop_panicked, engine_thread_failed, in_span, instrument,
+    script_ended, script_span, CallTrace, Span,
 };

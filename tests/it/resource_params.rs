@@ -364,3 +364,46 @@ fn a_resource_returned_to_a_dropped_handle_is_closed_while_the_script_goes_on() 
         "#);
     assert_eq!(value, true);
 }
+
+/// Keeps the account's guard in a task of its own that never ends: host code that leaks a lock.
+#[script_async]
+async fn rp_leak_guard(account: Mut<RpAccount>) {
+    tokio::spawn(async move {
+        let _kept = account;
+        std::future::pending::<()>().await;
+    });
+}
+
+#[test]
+fn a_guard_leaked_into_a_host_task_does_not_hang_the_bridge_drop() {
+    let bridge = Bridge::builder()
+        .close_timeout(Duration::from_millis(100))
+        .configure_engine(|engine| {
+            engine.register_fn("block_half_a_second", || {
+                std::thread::sleep(Duration::from_millis(500));
+            });
+        })
+        .build()
+        .unwrap();
+    // The script is inside a host function when the worker stops, so its account is still in
+    // the worker's table, and the task holds it: the drop gives up on it after twice the close
+    // timeout instead of waiting for ever. (The loop after it notices the stop at once.)
+    let _running =
+        bridge.spawn("let a = rp_account(5); rp_leak_guard(a); block_half_a_second(); loop {}");
+    std::thread::sleep(Duration::from_millis(200));
+    let (dropped, done) = std::sync::mpsc::channel();
+    let dropping = Instant::now();
+    std::thread::spawn(move || {
+        drop(bridge);
+        let _ = dropped.send(());
+    });
+    assert!(
+        done.recv_timeout(Duration::from_secs(10)).is_ok(),
+        "the bridge did not drop in 10 s"
+    );
+    assert!(
+        dropping.elapsed() < Duration::from_secs(3),
+        "dropping took {:?}",
+        dropping.elapsed()
+    );
+}

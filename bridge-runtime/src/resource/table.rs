@@ -312,8 +312,8 @@ impl ResourceTables {
     }
 
     /// Closes every resource still in the table, all at once, each hook bounded by the close
-    /// timeout: the bridge is shutting down, and its calls were already dropped. Run inside a
-    /// `LocalSet`.
+    /// timeout and the whole by twice that: the bridge is shutting down, and its calls were
+    /// already dropped. Run inside a `LocalSet`.
     /// Returns how many it closed.
     pub(crate) async fn close_all(&self) -> usize {
         let open: Vec<Rc<dyn Closing>> = self
@@ -332,9 +332,17 @@ impl ResourceTables {
             .into_iter()
             .map(|open| tokio::task::spawn_local(open.close(timeout)))
             .collect();
-        for close in closing {
-            // A close that panicked was reported inside it.
-            let _ = close.await;
+        // A call's guard that host code moved into a task of its own would hold its resource
+        // past every call: waiting for that unbounded would hang the bridge's drop.
+        let waited = tokio::time::timeout(timeout.saturating_mul(2), async {
+            for close in closing {
+                // A close that panicked was reported inside it.
+                let _ = close.await;
+            }
+        })
+        .await;
+        if waited.is_err() {
+            crate::trace::close_all_gave_up(timeout.saturating_mul(2));
         }
         count
     }
