@@ -14,7 +14,7 @@ fn errors_with(features: &[&str]) -> Vec<String> {
     let features: Vec<String> = features.iter().map(|f| format!("rhai/{f}")).collect();
     let output = Command::new(env!("CARGO"))
         .current_dir(workspace)
-        .args(["check", "--offline", "--quiet", "--message-format=short"])
+        .args(["check", "--locked", "--quiet", "--message-format=short"])
         .args(["-p", "bridge-rhai-check", "--features", &features.join(",")])
         .env(
             "CARGO_TARGET_DIR",
@@ -65,7 +65,7 @@ fn sync_builds() {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let status = Command::new(env!("CARGO"))
         .current_dir(workspace)
-        .args(["check", "--offline", "--quiet", "-p", "bridge-rhai-check"])
+        .args(["check", "--locked", "--quiet", "-p", "bridge-rhai-check"])
         .args(["--features", "rhai/sync"])
         .env(
             "CARGO_TARGET_DIR",
