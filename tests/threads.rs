@@ -71,6 +71,16 @@ fn threads_do_not_grow_with_use_and_are_not_leaked() {
         warm,
         "bridges created and dropped in a loop left threads behind",
     );
+
+    // A bridge with call threads of its own ends them with it, a task left on them too.
+    for _ in 0..5 {
+        let bridge = Bridge::builder().worker_threads(3).build().unwrap();
+        assert_eq!(
+            bridge.run("leave_background_task(); echo(2)").unwrap(),
+            json!(2)
+        );
+    }
+    assert_settles_to(warm, "bridges with worker_threads left threads behind");
 }
 
 /// Asserts that the process's thread count comes back to `expected` within a second. A joined

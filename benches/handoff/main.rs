@@ -7,13 +7,15 @@
 //! Paths: `direct` (a plain sync function registered on a Rhai engine: the floor for any script
 //! call), `naive` (the pattern written by hand: JSON over std mpsc, `block_on` on the worker),
 //! then the bridge with functions that return at once, yield once, work 20 µs, or take and return
-//! structs; two scripts at once; start-up; and a fan-out of 256 scripts making 10 ms calls.
+//! structs; two scripts at once; start-up; a fan-out of 256 scripts making 10 ms calls; and CPU
+//! work in async functions on one worker against `worker_threads(2)` (`cores`).
 
 use bridge_runtime::{script_async, Bridge};
 use serde::{Deserialize, Serialize};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+mod cores;
 mod cpu_bound;
 mod measure;
 mod naive;
@@ -339,6 +341,11 @@ fn main() {
         if wants("cpu") && cpu_bound::cpu_bound_rows(&mut table, config.cpu_rounds) {
             noisy.push("cpu");
         }
+        table.print();
+    }
+    if wants("cores") {
+        let mut table = Table::new();
+        cores::cores_rows(&mut table, config.rounds.min(7), config.work_calls / 20);
         table.print();
     }
     if wants("scale") {

@@ -256,6 +256,7 @@ fn dispatch_impl(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
         quote! { _env }
     };
     let doc = format!(" Worker side: awaits [`{shown}`] with this command's arguments.");
+    let placed = placed_dispatch(function, shown, private);
     quote! {
         #[automatically_derived]
         impl #private::CommandSeal for #command {}
@@ -270,6 +271,31 @@ fn dispatch_impl(function: &ScriptFn<'_>, names: &Names) -> TokenStream {
             ) -> ::core::result::Result<Self::Output, #private::CallFailure> {
                 #body
             }
+            #placed
+        }
+    }
+}
+
+/// For a function that takes no resource: its dispatch boxed to run on any thread of a bridge
+/// given more (`worker_threads`) when its future is `Send`, which only here, where the future's
+/// type is known, can be asked. Empty for methods and functions taking resources: they keep to
+/// the worker, which owns the resources.
+fn placed_dispatch(function: &ScriptFn<'_>, shown: &str, private: &TokenStream) -> TokenStream {
+    if function.method.is_some() || function.takes_resources() {
+        return TokenStream::new();
+    }
+    let doc = format!(
+        " Worker side, on a bridge with more threads: [`{shown}`]'s call, to run on any of them \
+         if its future is `Send`."
+    );
+    quote! {
+        #[doc = #doc]
+        fn dispatch_placed(self, env: #private::CallEnv) -> #private::Placed<Self::Output> {
+            use #private::{LocalFuture as _, SendFuture as _};
+            let call = #private::FutureProbe(
+                <Self as #private::ScriptCommand>::dispatch(self, env.off_worker()),
+            );
+            (&call).placement().boxed(call)
         }
     }
 }

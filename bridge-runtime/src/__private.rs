@@ -7,7 +7,9 @@ mod recognised;
 pub use crate::call::call_env::CallEnv;
 pub use crate::call::command::{
     debug_as_json, describe_err, output_json, CommandSeal, EagerCommand, ScriptCommand,
-    SendCallFuture,
+};
+pub use crate::call::placement::{
+    Anywhere, FutureProbe, LocalFuture, OnPool, OnWorker, Placed, SendCallFuture, SendFuture,
 };
 pub use crate::call::proxy::ScriptCall;
 pub use crate::call::raise::ProxyResult;

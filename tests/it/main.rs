@@ -21,6 +21,7 @@
 //! [`registration`] checks that every function defined here is registered exactly once.
 
 mod bytes;
+mod call_threads;
 mod callbacks;
 mod calling;
 mod command_module;

@@ -31,6 +31,17 @@ const _: () = {
         ) -> ::core::result::Result<Self::Output, __bridge::CallFailure> {
             ::core::result::Result::Ok(add(self.a, self.b).await)
         }
+        /// Worker side, on a bridge with more threads: [`add`]'s call, to run on any of them if its future is `Send`.
+        fn dispatch_placed(
+            self,
+            env: __bridge::CallEnv,
+        ) -> __bridge::Placed<Self::Output> {
+            use __bridge::{LocalFuture as _, SendFuture as _};
+            let call = __bridge::FutureProbe(
+                <Self as __bridge::ScriptCommand>::dispatch(self, env.off_worker()),
+            );
+            (&call).placement().boxed(call)
+        }
     }
     /// Script side of [`add`]: converts the arguments, sends a `__AddCommand` to the worker, waits for the reply.
     fn __add_proxy(call: &mut __bridge::ScriptCall<'_>) -> __bridge::ProxyResult {

@@ -38,6 +38,17 @@ const _: () = {
             let result = retry(self.times, self.attempt).await;
             __bridge::describe_err(result)
         }
+        /// Worker side, on a bridge with more threads: [`retry`]'s call, to run on any of them if its future is `Send`.
+        fn dispatch_placed(
+            self,
+            env: __bridge::CallEnv,
+        ) -> __bridge::Placed<Self::Output> {
+            use __bridge::{LocalFuture as _, SendFuture as _};
+            let call = __bridge::FutureProbe(
+                <Self as __bridge::ScriptCommand>::dispatch(self, env.off_worker()),
+            );
+            (&call).placement().boxed(call)
+        }
     }
     /// Script side of [`retry`]: converts the arguments, sends a `__RetryCommand` to the worker, waits for the reply.
     fn __retry_proxy(call: &mut __bridge::ScriptCall<'_>) -> __bridge::ProxyResult {

@@ -34,6 +34,17 @@ const _: () = {
         ) -> ::core::result::Result<Self::Output, __bridge::CallFailure> {
             ::core::result::Result::Ok(lookup_cached(self.key).await)
         }
+        /// Worker side, on a bridge with more threads: [`lookup_cached`]'s call, to run on any of them if its future is `Send`.
+        fn dispatch_placed(
+            self,
+            env: __bridge::CallEnv,
+        ) -> __bridge::Placed<Self::Output> {
+            use __bridge::{LocalFuture as _, SendFuture as _};
+            let call = __bridge::FutureProbe(
+                <Self as __bridge::ScriptCommand>::dispatch(self, env.off_worker()),
+            );
+            (&call).placement().boxed(call)
+        }
     }
     #[automatically_derived]
     impl __bridge::EagerCommand for __LookupCachedCommand {

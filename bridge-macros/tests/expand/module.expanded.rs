@@ -58,6 +58,17 @@ pub mod accounts {
             ) -> ::core::result::Result<Self::Output, __bridge::CallFailure> {
                 ::core::result::Result::Ok(open_account(&self.owner).await)
             }
+            /// Worker side, on a bridge with more threads: [`open_account`]'s call, to run on any of them if its future is `Send`.
+            fn dispatch_placed(
+                self,
+                env: __bridge::CallEnv,
+            ) -> __bridge::Placed<Self::Output> {
+                use __bridge::{LocalFuture as _, SendFuture as _};
+                let call = __bridge::FutureProbe(
+                    <Self as __bridge::ScriptCommand>::dispatch(self, env.off_worker()),
+                );
+                (&call).placement().boxed(call)
+            }
         }
         /// Script side of [`open_account`]: converts the arguments, sends a `OpenAccountCommand` to the worker, waits for the reply.
         fn __open_account_proxy(
@@ -117,6 +128,17 @@ pub mod accounts {
             ) -> ::core::result::Result<Self::Output, __bridge::CallFailure> {
                 let result = deposit(self.id, self.amount).await;
                 __bridge::describe_err(result)
+            }
+            /// Worker side, on a bridge with more threads: [`deposit`]'s call, to run on any of them if its future is `Send`.
+            fn dispatch_placed(
+                self,
+                env: __bridge::CallEnv,
+            ) -> __bridge::Placed<Self::Output> {
+                use __bridge::{LocalFuture as _, SendFuture as _};
+                let call = __bridge::FutureProbe(
+                    <Self as __bridge::ScriptCommand>::dispatch(self, env.off_worker()),
+                );
+                (&call).placement().boxed(call)
             }
         }
         /// Script side of [`deposit`]: converts the arguments, sends a `DepositCommand` to the worker, waits for the reply.

@@ -253,6 +253,17 @@ const _: () = {
         ) -> ::core::result::Result<Self::Output, __bridge::CallFailure> {
             ::core::result::Result::Ok(tally(self.start).await)
         }
+        /// Worker side, on a bridge with more threads: [`tally`]'s call, to run on any of them if its future is `Send`.
+        fn dispatch_placed(
+            self,
+            env: __bridge::CallEnv,
+        ) -> __bridge::Placed<Self::Output> {
+            use __bridge::{LocalFuture as _, SendFuture as _};
+            let call = __bridge::FutureProbe(
+                <Self as __bridge::ScriptCommand>::dispatch(self, env.off_worker()),
+            );
+            (&call).placement().boxed(call)
+        }
     }
     /// Script side of [`tally`]: converts the arguments, sends a `__TallyCommand` to the worker, waits for the reply.
     fn __tally_proxy(call: &mut __bridge::ScriptCall<'_>) -> __bridge::ProxyResult {

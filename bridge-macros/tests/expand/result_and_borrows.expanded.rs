@@ -40,6 +40,17 @@ const _: () = {
             let result = lookup_user(&self.name, &self.ids).await;
             __bridge::describe_err(result)
         }
+        /// Worker side, on a bridge with more threads: [`lookup_user`]'s call, to run on any of them if its future is `Send`.
+        fn dispatch_placed(
+            self,
+            env: __bridge::CallEnv,
+        ) -> __bridge::Placed<Self::Output> {
+            use __bridge::{LocalFuture as _, SendFuture as _};
+            let call = __bridge::FutureProbe(
+                <Self as __bridge::ScriptCommand>::dispatch(self, env.off_worker()),
+            );
+            (&call).placement().boxed(call)
+        }
     }
     /// Script side of [`lookup_user`]: converts the arguments, sends a `__LookupUserCommand` to the worker, waits for the reply.
     fn __lookup_user_proxy(

@@ -43,6 +43,17 @@ const _: () = {
             let result = rename_user(env.state()?, env.context()?, self.new_name).await;
             __bridge::describe_err(result)
         }
+        /// Worker side, on a bridge with more threads: [`rename_user`]'s call, to run on any of them if its future is `Send`.
+        fn dispatch_placed(
+            self,
+            env: __bridge::CallEnv,
+        ) -> __bridge::Placed<Self::Output> {
+            use __bridge::{LocalFuture as _, SendFuture as _};
+            let call = __bridge::FutureProbe(
+                <Self as __bridge::ScriptCommand>::dispatch(self, env.off_worker()),
+            );
+            (&call).placement().boxed(call)
+        }
     }
     /// Script side of [`rename_user`]: converts the arguments, sends a `__RenameUserCommand` to the worker, waits for the reply.
     fn __rename_user_proxy(

@@ -21,6 +21,7 @@ use crate::registered::function::unique_functions;
 use crate::resource::table::ResourceSettings;
 use crate::state::TypeMap;
 use crate::sync::wait::SpinGate;
+use crate::worker::call_threads::CallThreads;
 use crate::worker::thread::Worker;
 use serde::Serialize;
 use std::fmt;
@@ -74,6 +75,7 @@ pub struct BridgeBuilder {
     output: ScriptOutput,
     stack_size: usize,
     spin_wait: bool,
+    call_threads: CallThreads,
     /// A bad one fails `build`.
     globals: NamedValues,
     cached_scripts: usize,
@@ -98,6 +100,7 @@ impl Default for BridgeBuilder {
             output: ScriptOutput::default(),
             stack_size: crate::fiber::coroutine::DEFAULT_STACK_SIZE,
             spin_wait: true,
+            call_threads: CallThreads::Worker,
             globals: NamedValues::globals(),
             cached_scripts: DEFAULT_CACHED_SCRIPTS,
             engine_hooks: Vec::new(),
@@ -287,6 +290,39 @@ impl BridgeBuilder {
         self
     }
 
+    /// Runs calls on a multi-thread tokio runtime of the bridge's own with `threads` threads
+    /// (from 1 to 1,024, else [`build`](Self::build) fails with [`Error::Config`]), so CPU work
+    /// inside async functions (decoding, hashing, TLS) uses that many cores. By default every
+    /// call runs on the bridge's one worker thread, the quickest hand-off for calls that mostly
+    /// wait.
+    ///
+    /// Only a function whose future and value are `Send`, and that takes no
+    /// [`Ref`](crate::Ref)/[`Mut`](crate::Mut), moves there; any other call (a `!Send` future, a
+    /// method of a [`Resource`](crate::Resource), a function taking or returning one) keeps to
+    /// the worker thread, which still takes every call and owns every resource: nothing fails to
+    /// compile for it. A call on another thread sees that runtime as its tokio context (`tokio::spawn`
+    /// spawns there). The runtime ends with the bridge: calls still on it are dropped.
+    /// The last of `worker_threads` and [`runtime`](Self::runtime) given wins.
+    pub fn worker_threads(mut self, threads: usize) -> Self {
+        self.call_threads = CallThreads::Own(threads);
+        self
+    }
+
+    /// Runs calls on the host's own runtime (a multi-thread one: `handle` of
+    /// `#[tokio::main]`'s, say), as [`worker_threads`](Self::worker_threads) runs them on one of
+    /// the bridge's: the same calls move there, and the rest keep to the bridge's worker thread.
+    /// When the bridge drops, its calls still running there are aborted; should that runtime
+    /// shut down first, they end with a `shutdown` error.
+    ///
+    /// Do not give it a current-thread runtime whose one thread then waits in
+    /// [`Bridge::run`](crate::Bridge::run): the calls would wait for that thread for ever (until
+    /// the script's deadline). [`build`](Self::build) refuses a current-thread runtime's handle
+    /// for that reason.
+    pub fn runtime(mut self, handle: tokio::runtime::Handle) -> Self {
+        self.call_threads = CallThreads::Host(handle);
+        self
+    }
+
     /// Address space reserved for each running script's stack (default 64 MiB; from 256 KiB to
     /// 1 GiB, else [`build`](Self::build) fails with [`Error::Config`]). Only what a script uses
     /// is touched. Rhai recurses on it (script calls, nested
@@ -382,7 +418,12 @@ impl BridgeBuilder {
             max_per_script: self.limits.max_resources_value(),
             close_timeout: self.close_timeout,
         };
-        let worker = Worker::start(states.clone(), spin_gate.clone(), resources)?;
+        let worker = Worker::start(
+            states.clone(),
+            spin_gate.clone(),
+            resources,
+            self.call_threads,
+        )?;
         let bridge_stopped = Arc::new(AtomicBool::new(false));
         let settings = EngineSettings {
             functions: functions.clone(),
@@ -463,6 +504,25 @@ impl BridgeBuilder {
                 "at least one script of a tenant must be able to run",
             )?;
         }
+        match &self.call_threads {
+            CallThreads::Worker => {}
+            CallThreads::Own(threads) => within(
+                "worker_threads",
+                *threads,
+                1..=MAX_ENGINE_THREADS,
+                "each is an OS thread of the bridge's own runtime",
+            )?,
+            CallThreads::Host(handle) => {
+                if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread {
+                    return Err(Error::Config(
+                        "BridgeBuilder::runtime was given a current-thread runtime: its one \
+                         thread would run the calls only when it is not waiting for a script; \
+                         give a multi-thread runtime's handle, or use worker_threads"
+                            .to_owned(),
+                    ));
+                }
+            }
+        }
         within(
             "min_engine_threads",
             self.min_engine_threads,
@@ -528,6 +588,7 @@ impl fmt::Debug for BridgeBuilder {
             .field("limits", &self.limits)
             .field("max_concurrent_scripts", &self.max_concurrent_scripts)
             .field("max_engine_threads", &self.max_engine_threads)
+            .field("call_threads", &self.call_threads)
             .field("engine_hooks", &self.engine_hooks.len())
             .field("mocks", &self.records.mock_names())
             .field("recording", &self.records.recorder.is_some())

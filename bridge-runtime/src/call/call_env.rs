@@ -60,6 +60,14 @@ impl CallEnv {
         })
     }
 
+    /// This env without the worker's part (its resource tables are bound to the worker
+    /// thread), for a call that may run on another thread: only functions that take no resource
+    /// are given one.
+    pub fn off_worker(mut self) -> Self {
+        self.worker = None;
+        self
+    }
+
     fn tables(&self) -> Option<(&Rc<ResourceTables>, &Arc<CallScope>)> {
         let worker = self.worker.as_ref()?;
         Some((worker.tables.get()?, &worker.scope))

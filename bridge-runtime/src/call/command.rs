@@ -7,6 +7,7 @@
 #![allow(unsafe_code)]
 
 use crate::call::call_env::{CallEnv, WorkerEnv};
+use crate::call::placement::{CallPool, Placed, SendCallFuture};
 use crate::catch_unwind::{catch_drop_panic, CatchUnwind};
 use crate::error::{describe_duration, CallErrorKind, CallFailure};
 use crate::resource::returned::{ScriptValue, WorkerSide};
@@ -45,15 +46,21 @@ pub trait ScriptCommand: CommandSeal + Send + 'static {
     /// Worker side: awaits the real function with this command's arguments, and the state and
     /// context it asks for from `env`.
     fn dispatch(self, env: CallEnv) -> impl Future<Output = Result<Self::Output, CallFailure>>;
+
+    /// Worker side, on a bridge with threads besides the worker's: the same call, boxed to run
+    /// on any of them when its future is `Send`, else on the worker. `#[script_async]` writes it
+    /// for functions that take no resource; by default every call keeps to the worker.
+    fn dispatch_placed(self, env: CallEnv) -> Placed<Self::Output>
+    where
+        Self: Sized,
+    {
+        Placed::Worker(Box::pin(self.dispatch(env)))
+    }
 }
 
 /// Seals [`ScriptCommand`]: implemented by the code `#[script_async]` writes, beside it.
 #[doc(hidden)]
 pub trait CommandSeal {}
-
-/// A call's future that may move between threads: what an eager call hands to the worker when its
-/// first poll (on the engine thread) did not finish it.
-pub type SendCallFuture<T> = Pin<Box<dyn Future<Output = Result<T, CallFailure>> + Send>>;
 
 /// A command whose function is polled once on the engine thread before any hand-off
 /// (`#[script_async(eager)]`): a call that finishes on that first poll never crosses threads.
@@ -76,6 +83,8 @@ pub(crate) type Sent<C> = <<C as ScriptCommand>::Output as ScriptValue>::Sent;
 pub(crate) struct WorkerContext {
     pub(crate) states: Arc<TypeMap>,
     pub(crate) resources: Rc<ResourceTables>,
+    /// Where `Send` calls run, if the bridge has threads besides the worker's.
+    pub(crate) pool: Option<CallPool>,
 }
 
 impl WorkerContext {
@@ -88,6 +97,7 @@ impl WorkerContext {
                 max_per_script: 64,
                 close_timeout: Duration::from_secs(1),
             }),
+            pool: None,
         }
     }
 
@@ -213,6 +223,7 @@ impl<C: ScriptCommand> CallPayload for PendingCall<C> {
         // Nothing is started for a script that already stopped.
         let env = (!scope.is_set()).then(|| worker.env(&scope));
         let tables = worker.resources.clone();
+        let pool = worker.pool.clone().map(|pool| (pool, span.clone()));
         let call = async move {
             let Some(env) = env else {
                 return;
@@ -221,7 +232,13 @@ impl<C: ScriptCommand> CallPayload for PendingCall<C> {
                 return;
             };
             let call = CatchUnwind::new(async move {
-                let value = command.dispatch(env).await?;
+                let value = match pool {
+                    None => command.dispatch(env).await?,
+                    Some((pool, span)) => match command.dispatch_placed(env) {
+                        Placed::Anywhere(call) => call.start(&pool, span).await?,
+                        Placed::Worker(call) => call.await?,
+                    },
+                };
                 value.on_worker(Some(&WorkerSide {
                     tables: &tables,
                     scope: &scope,
@@ -253,11 +270,20 @@ impl<T: ScriptValue + Send> CallPayload for StartedCall<T> {
         let span = sender.payload().frame.span.clone();
         let scope = sender.payload().frame.scope.clone();
         let tables = worker.resources.clone();
+        let pool = worker.pool.clone().map(|pool| (pool, span.clone()));
         let call = async move {
             let Some(call) = sender.payload_mut().call.take() else {
                 return;
             };
-            let reply = sender.payload().frame.run(call).await;
+            // On a bridge with more threads, the rest of an eager call (its future is `Send`)
+            // runs on them.
+            let reply = match pool {
+                None => sender.payload().frame.run(call).await,
+                Some((pool, span)) => {
+                    let pooled = CatchUnwind::new(pool.run(call, span));
+                    sender.payload().frame.run(pooled).await
+                }
+            };
             if let Some(reply) = reply {
                 let side = WorkerSide {
                     tables: &tables,

@@ -3,7 +3,8 @@
 //! crosses threads; an unfinished one moves to the worker, which goes on polling it.
 
 use crate::call::call_env::CallEnv;
-use crate::call::command::{EagerCommand, SendCallFuture};
+use crate::call::command::EagerCommand;
+use crate::call::placement::SendCallFuture;
 use crate::catch_unwind::CatchUnwind;
 use crate::error::{CallErrorKind, CallFailure};
 use crate::trace::{self, CallTrace};

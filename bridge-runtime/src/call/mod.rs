@@ -6,7 +6,7 @@
 //! environment it runs in (`env`), the running script's calls in flight and raised errors
 //! (`running_script`, `call_handle`, `raise`), the script functions a call may call back
 //! (`callback`), the commands and how the worker runs them
-//! (`command`), the queue between them (`queue`), and calls recorded, replayed or mocked
+//! (`command`), where a call's future runs (`placement`), the queue between them (`queue`), and calls recorded, replayed or mocked
 //! (`call_records`, written by `record_writer`, replay logs read and checked by `replay_log`,
 //! mocks run by `mocked`). Uses `sync`, `fiber` and the leaves only; the registry, the engine
 //! and the worker build on it.
@@ -21,6 +21,7 @@ pub(crate) mod env;
 pub(crate) mod intercept;
 pub(crate) mod mocked;
 pub(crate) mod mode;
+pub(crate) mod placement;
 pub(crate) mod proxy;
 pub(crate) mod queue;
 pub(crate) mod raise;

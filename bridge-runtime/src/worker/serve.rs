@@ -6,6 +6,7 @@ use crate::catch_unwind::drop_quietly;
 use crate::resource::table::{ResourceSettings, ResourceTables};
 use crate::state::TypeMap;
 use crate::sync::wait::SpinGate;
+use crate::worker::call_threads::CallPoolRuntime;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
@@ -18,6 +19,7 @@ use tokio::task::LocalSet;
 /// The worker thread's body: serves commands until `stopped` fires or every sender is gone.
 pub(super) fn serve(
     runtime: tokio::runtime::Runtime,
+    pool: CallPoolRuntime,
     received: CommandReceiver,
     stopped: oneshot::Receiver<()>,
     states: Arc<TypeMap>,
@@ -37,6 +39,7 @@ pub(super) fn serve(
     let worker = WorkerContext {
         states,
         resources: ResourceTables::new(resources),
+        pool: pool.pool,
     };
     let calls = LocalSet::new();
     calls.block_on(&runtime, async {
@@ -62,6 +65,10 @@ pub(super) fn serve(
     // Blocking work still running (a slow mock, a function's `spawn_blocking`) runs on to its
     // end on its own thread; the bridge does not wait for it past this.
     runtime.shutdown_timeout(BLOCKING_WORK_GRACE);
+    // The calls' own runtime last: the calls on it were aborted as the local set dropped.
+    if let Some(owned) = pool.owned {
+        owned.shutdown_timeout(BLOCKING_WORK_GRACE);
+    }
 }
 
 /// Lets the runtime's tasks run until none is left, or `limit` passes: what closing resources

@@ -5,6 +5,7 @@ use crate::error::Error;
 use crate::resource::table::ResourceSettings;
 use crate::state::TypeMap;
 use crate::sync::wait::SpinGate;
+use crate::worker::call_threads::{CallPoolRuntime, CallThreads};
 use crate::worker::serve::serve;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -24,7 +25,9 @@ impl Worker {
         states: Arc<TypeMap>,
         spin_gate: Arc<SpinGate>,
         resources: ResourceSettings,
+        threads: CallThreads,
     ) -> Result<Self, Error> {
+        let pool = CallPoolRuntime::start(threads)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -34,7 +37,11 @@ impl Worker {
         let (stop, stopped) = oneshot::channel();
         let thread = std::thread::Builder::new()
             .name("bridge-worker".to_owned())
-            .spawn(move || serve(runtime, received, stopped, states, spin_gate, resources))
+            .spawn(move || {
+                serve(
+                    runtime, pool, received, stopped, states, spin_gate, resources,
+                )
+            })
             .map_err(|e| Error::Startup(format!("worker thread: {e}")))?;
         Ok(Self {
             commands,
