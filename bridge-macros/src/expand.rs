@@ -291,7 +291,7 @@ fn placed_dispatch(function: &ScriptFn<'_>, shown: &str, private: &TokenStream) 
     quote! {
         #[doc = #doc]
         fn dispatch_placed(self, env: #private::CallEnv) -> #private::Placed<Self::Output> {
-            use #private::{LocalFuture as _, SendFuture as _};
+            use #private::placement::*;
             let call = #private::FutureProbe(
                 <Self as #private::ScriptCommand>::dispatch(self, env.off_worker()),
             );

@@ -8,9 +8,13 @@ pub use crate::call::call_env::CallEnv;
 pub use crate::call::command::{
     debug_as_json, describe_err, output_json, CommandSeal, EagerCommand, ScriptCommand,
 };
-pub use crate::call::placement::{
-    Anywhere, FutureProbe, LocalFuture, OnPool, OnWorker, Placed, SendCallFuture, SendFuture,
-};
+pub use crate::call::placement::{Anywhere, FutureProbe, OnPool, OnWorker, Placed, SendCallFuture};
+
+/// The two traits that pick a call's placement ([`FutureProbe`]), for a glob import: one of
+/// them always goes unused, and a glob import of both is not reported as unused.
+pub mod placement {
+    pub use crate::call::placement::{LocalFuture, SendFuture};
+}
 pub use crate::call::proxy::ScriptCall;
 pub use crate::call::raise::ProxyResult;
 pub use crate::convert::type_checks::ScriptArgument;

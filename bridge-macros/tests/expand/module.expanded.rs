@@ -63,7 +63,7 @@ pub mod accounts {
                 self,
                 env: __bridge::CallEnv,
             ) -> __bridge::Placed<Self::Output> {
-                use __bridge::{LocalFuture as _, SendFuture as _};
+                use __bridge::placement::*;
                 let call = __bridge::FutureProbe(
                     <Self as __bridge::ScriptCommand>::dispatch(self, env.off_worker()),
                 );
@@ -134,7 +134,7 @@ pub mod accounts {
                 self,
                 env: __bridge::CallEnv,
             ) -> __bridge::Placed<Self::Output> {
-                use __bridge::{LocalFuture as _, SendFuture as _};
+                use __bridge::placement::*;
                 let call = __bridge::FutureProbe(
                     <Self as __bridge::ScriptCommand>::dispatch(self, env.off_worker()),
                 );

@@ -258,7 +258,7 @@ const _: () = {
             self,
             env: __bridge::CallEnv,
         ) -> __bridge::Placed<Self::Output> {
-            use __bridge::{LocalFuture as _, SendFuture as _};
+            use __bridge::placement::*;
             let call = __bridge::FutureProbe(
                 <Self as __bridge::ScriptCommand>::dispatch(self, env.off_worker()),
             );
