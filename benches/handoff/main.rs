@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+mod busy;
 mod cores;
 mod cpu_bound;
 mod measure;
@@ -102,6 +103,8 @@ struct Config {
     scale_rounds: usize,
     /// Rounds of each CPU-bound script.
     cpu_rounds: usize,
+    /// Rounds of each load in the `busy` section.
+    busy_rounds: usize,
     smoke: bool,
 }
 
@@ -119,6 +122,7 @@ impl Config {
             scale_scripts: vec![1_000, 10_000, 30_000],
             scale_rounds: 3,
             cpu_rounds: 25,
+            busy_rounds: 25,
             smoke: false,
         }
     }
@@ -134,6 +138,7 @@ impl Config {
             scale_scripts: vec![50],
             scale_rounds: 1,
             cpu_rounds: 1,
+            busy_rounds: 1,
             smoke: true,
         }
     }
@@ -277,24 +282,8 @@ fn fanout_floor(scripts: usize, calls: usize) -> FanoutResult {
     result
 }
 
-/// Keeps both cores busy while `run` runs, to see what spinning does on a loaded machine.
-fn with_cores_busy<T>(run: impl FnOnce() -> T) -> T {
-    let stop = std::sync::atomic::AtomicBool::new(false);
-    std::thread::scope(|scope| {
-        for _ in 0..2 {
-            scope.spawn(|| {
-                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    std::hint::black_box((0..1000u64).sum::<u64>());
-                }
-            });
-        }
-        let result = run();
-        stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        result
-    })
-}
-
 fn main() {
+    busy::compete_if_asked();
     let full = std::env::args().any(|arg| arg == "--bench");
     // `cargo bench --bench handoff -- scale start` runs only the sections named.
     let sections: Vec<String> = std::env::args()
@@ -357,6 +346,9 @@ fn main() {
     }
     if wants("tracing") {
         tracing_rows(&engine, &bridge, &config);
+    }
+    if wants("busy") {
+        busy::print_busy(&bridge, config.smoke, config.busy_rounds, config.calls);
     }
     if wants("tenants") {
         tenants::print_tenants(config.smoke);
@@ -503,7 +495,9 @@ fn handoff_table(
     let ready_parking = Samples::collect(rounds, || {
         bridge_loop(&parking, "bench_ready(s, 1)", config.work_calls)
     });
-    let (direct_loaded, ready_loaded, parking_loaded) = with_cores_busy(|| {
+    let (direct_loaded, ready_loaded, parking_loaded) = {
+        // Smoke runs start one competitor: the path is exercised, the cores stay free.
+        let _busy = busy::Competitors::start(if config.smoke { 1 } else { cores });
         (
             Samples::collect(rounds, || {
                 engine_loop(engine, "bench_ready(s, 1)", calls / 4)
@@ -515,7 +509,7 @@ fn handoff_table(
                 bridge_loop(&parking, "bench_ready(s, 1)", config.work_calls)
             }),
         )
-    });
+    };
 
     let mut table = Table::new();
     table.row("direct", direct, "1.00× direct (baseline)".to_owned());
@@ -651,7 +645,8 @@ fn handoff_table(
         "ready, cores busy",
         &ready_loaded,
         format!(
-            "{:.2}× direct with both cores busy ({:.0} ns); without spinning {:.0} ns",
+            "{:.2}× direct beside {cores} competing processes ({:.0} ns); without spinning {:.0} ns \
+             (more loads: the busy section)",
             ready_loaded.ratio(&direct_loaded),
             direct_loaded.median(),
             parking_loaded.median()

@@ -12,6 +12,11 @@ impl Samples {
         Self((0..rounds).map(|_| measure()).collect())
     }
 
+    /// Figures measured elsewhere.
+    pub fn from_values(values: Vec<f64>) -> Self {
+        Self(values)
+    }
+
     pub fn median(&self) -> f64 {
         let mut sorted = self.0.clone();
         sorted.sort_by(f64::total_cmp);

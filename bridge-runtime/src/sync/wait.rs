@@ -9,39 +9,54 @@
 //! (after a spin in vain, because calls are slow or the machine is busy, the next waits park at
 //! once, more of them after each further failure), and only while fewer engine threads spin
 //! than there are cores to spare beside the worker: on a busy machine, spinning would take the
-//! CPU the reply needs.
+//! CPU the reply needs. A spin also stops as soon as the worker is seen off its CPU or parked,
+//! and after any sign that the machine is crowded nobody spins for a while (see
+//! [`crate::sync::pulse`]).
 
 use crate::fiber::coroutine::{self as fiber, Suspend};
 use crate::sync::control::{ScriptControl, StopReason};
+use crate::sync::pulse::{Crowding, SpinnerWatch, SpinnersSeen, WorkerPulse, WorkerWatch};
+use crossbeam_utils::CachePadded;
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The longest a waiter spins before parking.
 const MAX_SPIN: Duration = Duration::from_micros(50);
 
-/// How many engine threads of one bridge may spin at once, and how many do.
+/// How many engine threads of one bridge may spin at once, and how many do; and what each side
+/// of a wait publishes about itself (see [`crate::sync::pulse`]).
 pub(crate) struct SpinGate {
-    spinning: AtomicUsize,
-    limit: usize,
+    /// The number of spinning threads in the low bits, their pulse above.
+    spinners: CachePadded<AtomicU64>,
+    limit: u64,
+    worker: WorkerPulse,
+    crowding: Crowding,
 }
+
+/// The low bits of `SpinGate::spinners`: how many threads spin.
+const SPINNER_COUNT: u64 = 0xffff;
+const SPINNER_BEAT: u64 = SPINNER_COUNT + 1;
 
 impl SpinGate {
     /// Leaves one core for the worker: on two cores, one engine thread spins at a time.
     pub(crate) fn for_this_machine() -> Arc<Self> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Arc::new(Self {
-            spinning: AtomicUsize::new(0),
-            limit: cores.saturating_sub(1).max(1),
-        })
+        Self::with_limit(cores.saturating_sub(1).max(1) as u64)
     }
 
     /// No thread spins: every wait parks at once (`BridgeBuilder::spin_wait(false)`).
     pub(crate) fn disabled() -> Arc<Self> {
+        Self::with_limit(0)
+    }
+
+    fn with_limit(limit: u64) -> Arc<Self> {
         Arc::new(Self {
-            spinning: AtomicUsize::new(0),
-            limit: 0,
+            spinners: CachePadded::new(AtomicU64::new(0)),
+            limit: limit.min(SPINNER_COUNT),
+            worker: WorkerPulse::new(),
+            crowding: Crowding::new(),
         })
     }
 
@@ -51,11 +66,13 @@ impl SpinGate {
     }
 
     fn enter(&self) -> bool {
-        let mut current = self.spinning.load(Ordering::Relaxed);
-        while current < self.limit {
-            match self.spinning.compare_exchange_weak(
+        let mut current = self.spinners.load(Ordering::Relaxed);
+        while current & SPINNER_COUNT < self.limit {
+            // A beat too: a spinner that gets its reply before its first beat still shows the
+            // worker a pulse that moved.
+            match self.spinners.compare_exchange_weak(
                 current,
-                current + 1,
+                current + 1 + SPINNER_BEAT,
                 Ordering::AcqRel,
                 Ordering::Relaxed,
             ) {
@@ -67,12 +84,34 @@ impl SpinGate {
     }
 
     fn leave(&self) {
-        self.spinning.fetch_sub(1, Ordering::AcqRel);
+        self.spinners.fetch_sub(1, Ordering::AcqRel);
     }
 
-    /// Whether any engine thread is spinning now (it will send its next call within moments).
-    pub(crate) fn anyone_spinning(&self) -> bool {
-        self.spinning.load(Ordering::Relaxed) > 0
+    /// A spinning thread is still looking (on its CPU).
+    fn spinner_beat(&self) {
+        self.spinners.fetch_add(SPINNER_BEAT, Ordering::Relaxed);
+    }
+
+    /// What `watch` makes of the spinning engine threads now: whether one spins on its CPU (it
+    /// will send its next call within moments). One that holds a slot but stopped looking is
+    /// off its CPU: that is noted as crowding.
+    pub(crate) fn spinners(&self, watch: &mut SpinnerWatch, now: Instant) -> SpinnersSeen {
+        let word = self.spinners.load(Ordering::Relaxed);
+        let seen = watch.look(now, word >> 16, word & SPINNER_COUNT > 0);
+        if seen == SpinnersSeen::Stalled {
+            self.crowding.note(now);
+        }
+        seen
+    }
+
+    /// The worker's pulse, which the worker thread bumps.
+    pub(crate) fn worker(&self) -> &WorkerPulse {
+        &self.worker
+    }
+
+    /// Whether the machine was seen crowded lately: then nobody spins.
+    pub(crate) fn is_crowded(&self, now: Instant) -> bool {
+        self.crowding.is_crowded(now)
     }
 }
 
@@ -273,17 +312,28 @@ fn spin_phase<T>(
     if let Some(outcome) = check() {
         return Some(outcome);
     }
+    let gate = &spin.gate;
+    if !gate.is_enabled() {
+        return None;
+    }
+    // A crowded machine: the worker is likely off its CPU, or needs this one.
+    if gate.is_crowded(started) {
+        return None;
+    }
     let budget = spin.budget();
-    if budget.is_zero() || !spin.gate.is_enabled() {
+    if budget.is_zero() {
         return None;
     }
     // With a spinning slot, spin on the CPU; without one (more waiters than cores to spare),
     // give the core away between checks instead, so the worker and the other scripts run.
-    let spinning = spin.gate.enter();
+    let spinning = gate.enter();
+    // From now, not from `started`: a wait that parked and spins again must not read the time
+    // in between as its own preemption.
+    let mut watch = WorkerWatch::start(Instant::now(), gate.worker());
     let mut outcome = None;
+    let mut stopped = None;
     let mut looks = 0_u32;
-    // The clock is read every 16 looks only: reading it costs as much as a look.
-    while outcome.is_none() && (!looks.is_multiple_of(16) || started.elapsed() < budget) {
+    while outcome.is_none() {
         if spinning && looks % 64 != 63 {
             // A few pause instructions between looks: one pause is ~40-140 cycles.
             for _ in 0..4 {
@@ -296,13 +346,34 @@ fn spin_phase<T>(
         }
         looks = looks.wrapping_add(1);
         outcome = check();
+        // The clock is read every 8 looks only: reading it costs about as much as a look.
+        if outcome.is_none() && looks.is_multiple_of(8) {
+            let now = Instant::now();
+            if now.saturating_duration_since(started) >= budget {
+                break;
+            }
+            if spinning {
+                gate.spinner_beat();
+            }
+            stopped = watch.look_at(now, gate.worker());
+            if stopped.is_some() {
+                break;
+            }
+        }
     }
     if spinning {
-        spin.gate.leave();
+        gate.leave();
     }
-    match outcome {
-        Some(_) => spin.spin_succeeded(started.elapsed()),
-        None => spin.spin_failed(),
+    match (&outcome, stopped) {
+        (Some(_), _) => {
+            spin.spin_succeeded(started.elapsed());
+            gate.crowding.calm();
+        }
+        // Not the call's fault: crowding parks every waiter for a spell instead.
+        (None, Some(stop)) if stop.is_crowding() => gate.crowding.note(Instant::now()),
+        // The worker was parked: its wake-up takes longer than spinning should.
+        (None, Some(_)) => {}
+        (None, None) => spin.spin_failed(),
     }
     outcome
 }
@@ -460,6 +531,50 @@ mod tests {
             !spin.budget().is_zero(),
             "calm again: a 30 µs reply is just a slow call"
         );
+    }
+
+    #[test]
+    fn on_a_crowded_machine_a_wait_parks_at_once_and_penalises_nothing() {
+        let spin = policy();
+        spin.gate.crowding.note(Instant::now());
+        let mut looks = 0;
+        let outcome: Option<()> = spin_phase(&spin, Instant::now(), &mut || {
+            looks += 1;
+            None
+        });
+        assert!(outcome.is_none());
+        assert_eq!(looks, 1, "one look, no spin");
+        assert_eq!(spin.budget(), MIN_SPIN, "no failed spin was counted");
+    }
+
+    #[test]
+    fn a_spinner_entering_moves_the_pulse_the_worker_watches() {
+        let gate = SpinGate::for_this_machine();
+        let mut watch = SpinnerWatch::new();
+        let start = Instant::now();
+        assert!(gate.enter());
+        assert_eq!(gate.spinners(&mut watch, start), SpinnersSeen::Running);
+        gate.leave();
+        assert_eq!(gate.spinners(&mut watch, start), SpinnersSeen::None);
+        // Spins too quick to beat, one after another between two looks of the worker: each
+        // entry moves the pulse, so they are not mistaken for one spinner that stopped.
+        for step in 1..10 {
+            assert!(gate.enter());
+            gate.leave();
+            assert!(gate.enter());
+            let at = start + crate::sync::pulse::STALL * 2 * step;
+            assert_eq!(gate.spinners(&mut watch, at), SpinnersSeen::Running);
+            gate.leave();
+        }
+        assert!(gate.enter());
+        let late = start + crate::sync::pulse::STALL * 30;
+        assert_eq!(gate.spinners(&mut watch, late), SpinnersSeen::Running);
+        assert_eq!(
+            gate.spinners(&mut watch, late + crate::sync::pulse::STALL * 2),
+            SpinnersSeen::Stalled
+        );
+        assert!(gate.is_crowded(late + crate::sync::pulse::STALL * 2));
+        gate.leave();
     }
 
     #[test]

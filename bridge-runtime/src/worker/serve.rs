@@ -5,6 +5,7 @@ use crate::call::queue::CommandReceiver;
 use crate::catch_unwind::drop_quietly;
 use crate::resource::table::{ResourceSettings, ResourceTables};
 use crate::state::TypeMap;
+use crate::sync::pulse::{SpinnerWatch, SpinnersSeen, WorkerState};
 use crate::sync::wait::SpinGate;
 use crate::worker::call_threads::CallPoolRuntime;
 use std::future::Future;
@@ -84,8 +85,11 @@ async fn settle(runtime: &tokio::runtime::Handle, limit: Duration) {
 const BLOCKING_WORK_GRACE: Duration = Duration::from_secs(1);
 
 /// After its last command the worker keeps polling this long, or as long as an engine thread is
-/// spinning on a reply (its next call follows within moments), but at most `WORKER_MAX_SPIN`.
-/// When every script is parked on long calls, a command is a wake-up away anyway: don't spin.
+/// spinning on a reply and on its CPU (its next call follows within moments), but at most
+/// `WORKER_MAX_SPIN`. When every script is parked on long calls, a command is a wake-up away
+/// anyway: don't spin. On a crowded machine (see [`crate::sync::pulse`]) it parks as soon as a
+/// look finds nothing: the engine thread it would wait for may need this very core, and the
+/// scheduler runs a thread that sleeps sooner than one that polls.
 const WORKER_GRACE: Duration = Duration::from_micros(10);
 const WORKER_MAX_SPIN: Duration = Duration::from_micros(100);
 
@@ -96,8 +100,9 @@ async fn receive_commands(
 ) {
     let mut last_command = Instant::now();
     let mut inline_streak = 0_u32;
+    let mut spinners = SpinnerWatch::new();
     loop {
-        match take_commands(received, worker).await {
+        match take_commands(received, worker, spin_gate).await {
             Taken::AllFinished if inline_streak < MAX_INLINE_STREAK => {
                 // Every call finished inline: nothing new for the runtime to run, so look for the
                 // next command at once (a trip through the scheduler costs a system call).
@@ -107,11 +112,16 @@ async fn receive_commands(
             }
             Taken::AllFinished | Taken::SomePending => last_command = Instant::now(),
             Taken::Nothing => {
-                let idle = last_command.elapsed();
-                let keep_polling =
-                    idle < WORKER_GRACE || (idle < WORKER_MAX_SPIN && spin_gate.anyone_spinning());
+                let now = Instant::now();
+                let idle = now.saturating_duration_since(last_command);
+                let keep_polling = !spin_gate.is_crowded(now)
+                    && (idle < WORKER_GRACE
+                        || (idle < WORKER_MAX_SPIN
+                            && spin_gate.spinners(&mut spinners, now) == SpinnersSeen::Running));
                 if !keep_polling {
+                    spin_gate.worker().beat(WorkerState::Parked);
                     received.park().await;
+                    spin_gate.worker().beat(WorkerState::Polling);
                     last_command = Instant::now();
                     continue;
                 }
@@ -139,11 +149,21 @@ enum Taken {
 /// Starts every queued call: polled once right here (most quick calls finish on that first poll,
 /// without becoming a task), spawned as a local task if not finished. Polls the queue a little
 /// before giving up, since the next command is often a few hundred nanoseconds away; returns as
-/// soon as it took any, so spawned calls get to run.
-async fn take_commands(received: &CommandReceiver, worker: &WorkerContext) -> Taken {
-    for _ in 0..64 {
+/// soon as it took any, so spawned calls get to run. Bumps the worker's pulse as it polls, so
+/// spinning waiters see it is on its CPU.
+async fn take_commands(
+    received: &CommandReceiver,
+    worker: &WorkerContext,
+    spin_gate: &SpinGate,
+) -> Taken {
+    let pulse = spin_gate.worker();
+    for attempt in 0..64 {
+        if attempt % 8 == 0 {
+            pulse.beat(WorkerState::Polling);
+        }
         let mut taken = Taken::Nothing;
         while let Some(command) = received.try_next() {
+            pulse.beat(WorkerState::InCall);
             let finished = match command {
                 Command::Call(call) => {
                     // Resources a script let go of are gone before its next call opens more.
