@@ -36,13 +36,6 @@ impl Samples {
     }
 }
 
-impl From<Vec<f64>> for Samples {
-    /// Rounds measured elsewhere (interleaved with other figures' rounds).
-    fn from(rounds: Vec<f64>) -> Self {
-        Self(rounds)
-    }
-}
-
 /// Two figures measured in alternating rounds, so both see the same machine noise; their ratio
 /// is the median of the per-round ratios.
 pub struct Pair {

@@ -128,8 +128,12 @@ async fn receive_commands(
             }
         }
         inline_streak = 0;
-        // Let spawned calls, timers and I/O run, then look again.
+        // Let spawned calls, timers and I/O run, then look again. The pulse stands still while
+        // the runtime runs them: said to be in a call, so a waiter does not read the stillness
+        // as the worker being off its CPU and park.
+        spin_gate.worker().beat(WorkerState::InCall);
         tokio::task::yield_now().await;
+        spin_gate.worker().beat(WorkerState::Polling);
     }
 }
 
