@@ -1,5 +1,6 @@
-//! The macro's model of one function: syn's tree read into what the expansion needs, with
-//! references to the user's own tokens so every error can point at them.
+//! The macro's model of one function (and of a `#[script_async] mod` of them): syn's tree read
+//! into what the expansion needs, with references to the user's own tokens so every error can
+//! point at them.
 
 use crate::attr::ScriptAsyncArgs;
 use proc_macro2::Span;
@@ -7,6 +8,25 @@ use syn::{
     FnArg, GenericArgument, Ident, ItemFn, LitInt, LitStr, Pat, PathArguments, Receiver,
     ReturnType, Type,
 };
+
+/// One `#[script_async] mod`.
+pub(crate) struct ScriptModule<'a> {
+    pub(crate) item: &'a syn::ItemMod,
+    /// Its `async fn`s, in order (a `fn` that is not `async` is left for `valid` to report).
+    pub(crate) functions: Vec<ScriptFn<'a>>,
+    /// The module's own arguments, for `valid` to refuse those that are given per function.
+    pub(crate) args: ScriptAsyncArgs,
+    /// Where the generated code finds the runtime.
+    pub(crate) runtime_path: syn::Path,
+}
+
+/// Whether `attr` is `#[script_async]` (by any path).
+pub(crate) fn is_script_async(attr: &syn::Attribute) -> bool {
+    attr.path()
+        .segments
+        .last()
+        .is_some_and(|segment| segment.ident == "script_async")
+}
 
 /// One `#[script_async] async fn`.
 pub(crate) struct ScriptFn<'a> {

@@ -5,7 +5,7 @@
 //! Read, checked and expanded in the same three steps as a single function; each function goes
 //! through the single-function checks too, so its errors read the same.
 
-use crate::ast::ScriptFn;
+use crate::ast::{is_script_async, ScriptFn, ScriptModule};
 use crate::attr::ScriptAsyncArgs;
 use crate::errors::Errors;
 use crate::expand::{
@@ -16,16 +16,6 @@ use crate::{ast, valid};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use syn::{AttrStyle, Item, ItemMod, LitStr};
-
-/// One `#[script_async] mod`.
-pub(crate) struct ScriptModule<'a> {
-    pub(crate) item: &'a ItemMod,
-    /// Its `async fn`s, in order (a `fn` that is not `async` is left for [`valid`] to report).
-    pub(crate) functions: Vec<ScriptFn<'a>>,
-    /// The module's own arguments, for [`valid`] to refuse those that are given per function.
-    pub(crate) args: ScriptAsyncArgs,
-    runtime_path: syn::Path,
-}
 
 /// Reads `item` and checks it, recording in `errors` what a script module may not be or contain.
 pub(crate) fn read<'a>(
@@ -82,14 +72,6 @@ pub(crate) fn without_inner_attributes(item: &ItemMod) -> ItemMod {
         }
     }
     item
-}
-
-/// Whether `attr` is `#[script_async]` (by any path).
-pub(crate) fn is_script_async(attr: &syn::Attribute) -> bool {
-    attr.path()
-        .segments
-        .last()
-        .is_some_and(|segment| segment.ident == "script_async")
 }
 
 /// The module with its functions unchanged, and after them each function's command, proxy and

@@ -1,9 +1,8 @@
 //! Checks the model: every shape the bridge cannot support is reported, each with one message on
 //! the offending tokens that says what to write instead.
 
-use crate::ast::{Output, Param, ParamKind, ScriptFn};
+use crate::ast::{is_script_async, Output, Param, ParamKind, ScriptFn, ScriptModule};
 use crate::errors::Errors;
-use crate::module::{is_script_async, ScriptModule};
 use crate::reserved::script_name_problem;
 use syn::visit::Visit;
 use syn::{GenericParam, Item, Type, TypeImplTrait};
