@@ -355,3 +355,62 @@ async fn ct_meet_nobody() -> i64 {
     tokio::task::yield_now().await;
     1
 }
+
+/// Panics when dropped: a user's `Drop` that goes wrong as a call is let go of.
+struct PanicsWhenDropped;
+
+impl Drop for PanicsWhenDropped {
+    fn drop(&mut self) {
+        panic!("ct_panics_when_dropped's guard panicked as it was dropped");
+    }
+}
+
+/// Sleeps 30 s holding a guard whose `Drop` panics.
+#[script_async]
+async fn ct_panics_when_dropped() -> i64 {
+    let _guard = PanicsWhenDropped;
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    1
+}
+
+/// A panic payload whose own `Drop` panics.
+struct PayloadPanicsOnDrop;
+
+impl Drop for PayloadPanicsOnDrop {
+    fn drop(&mut self) {
+        panic!("the payload panicked as it was dropped");
+    }
+}
+
+#[script_async]
+async fn ct_bad_payload() -> i64 {
+    tokio::task::yield_now().await;
+    std::panic::panic_any(PayloadPanicsOnDrop)
+}
+
+#[test]
+fn user_code_that_panics_while_dropped_on_a_call_thread_leaves_the_bridge_serving() {
+    const TEST: &str = "call_threads::user_code_that_panics_while_dropped_on_a_call_thread_leaves_the_bridge_serving";
+    bridge_suite::child::in_child(TEST, || {
+        let timed = Bridge::builder()
+            .worker_threads(2)
+            .limits(bridge_runtime::Limits::default().call_timeout(Duration::from_millis(100)))
+            .build()
+            .unwrap();
+        // No time limit here: the first panic's backtrace alone can take longer than 100 ms.
+        let plain = threaded();
+        for _ in 0..3 {
+            // Aborted on its call thread at the timeout; its guard panics there.
+            let error = timed.run("ct_panics_when_dropped()").unwrap_err();
+            assert_eq!(call_kind(&error), Some(CallErrorKind::Timeout), "{error}");
+            let caught = plain
+                .run("let caught = (); try { ct_bad_payload() } catch (e) { caught = e.kind } caught")
+                .unwrap();
+            assert_eq!(caught, json!("panic"));
+            for bridge in [&timed, &plain] {
+                assert_eq!(bridge.run("ct_where()").unwrap(), json!("bridge-call"));
+            }
+        }
+        drop((timed, plain));
+    });
+}
