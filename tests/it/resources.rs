@@ -394,3 +394,41 @@ fn a_token_let_go_right_after_a_start_still_reaches_its_call() {
     .unwrap();
     assert_eq!(value, 2);
 }
+
+/// How many `HoLastGasp` close hooks ran to their end.
+static LAST_GASP_CLOSED: AtomicUsize = AtomicUsize::new(0);
+
+/// A resource whose close hook awaits before it counts, as a rollback would.
+pub struct HoLastGasp;
+
+#[script_async]
+impl HoLastGasp {}
+
+/// A resource whose close hook is observed.
+#[script_async]
+async fn ho_last_gasp() -> Resource<HoLastGasp> {
+    Resource::new(HoLastGasp).on_close(|_| async {
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        LAST_GASP_CLOSED.fetch_add(1, Ordering::SeqCst);
+    })
+}
+
+#[test]
+fn resources_let_go_just_as_the_bridge_drops_are_closed_all_the_same() {
+    // The last tokens go as the script ends, a moment before the bridge drops: the worker may
+    // still have their releases to do, or their close hooks under way, as it shuts down.
+    for round in 0..60 {
+        let before = LAST_GASP_CLOSED.load(Ordering::SeqCst);
+        let bridge = Bridge::new().unwrap();
+        bridge
+            .run("for i in 0..4 { let g = ho_last_gasp(); } let h = ho_last_gasp(); 1")
+            .unwrap();
+        drop(bridge);
+        assert_eq!(
+            LAST_GASP_CLOSED.load(Ordering::SeqCst) - before,
+            5,
+            "round {round}: close hooks cut short by the bridge's drop"
+        );
+    }
+}

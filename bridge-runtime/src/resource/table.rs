@@ -6,6 +6,7 @@
 
 use crate::catch_unwind::{catch_drop_panic, CatchUnwind};
 use crate::error::{CallErrorKind, CallFailure};
+use crate::resource::closes::Closes;
 use crate::resource::token::{NewResource, Releases, ResourceRef, TokenInner};
 use crate::resource::value::{CloseHook, Resource, ScriptResource};
 use crate::sync::control::CallScope;
@@ -50,6 +51,7 @@ pub(crate) struct ResourceTables {
     next_id: Cell<u64>,
     releases: Arc<Releases>,
     settings: ResourceSettings,
+    closes: Closes,
 }
 
 /// One resource in the table.
@@ -127,6 +129,7 @@ impl ResourceTables {
             next_id: Cell::new(1),
             releases: Arc::default(),
             settings,
+            closes: Closes::new(),
         })
     }
 
@@ -308,14 +311,31 @@ impl ResourceTables {
     }
 
     fn close_later(&self, closing: Rc<dyn Closing>) {
-        tokio::task::spawn_local(closing.close(self.settings.close_timeout));
+        self.closes
+            .start(closing.close(self.settings.close_timeout));
     }
 
-    /// Closes every resource still in the table, all at once, each hook bounded by the close
-    /// timeout and the whole by twice that: the bridge is shutting down, and its calls were
-    /// already dropped. Run inside a `LocalSet`.
-    /// Returns how many it closed.
-    pub(crate) async fn close_all(&self) -> usize {
+    /// Runs `serving` (the worker serving calls, in a local set of its own) on `runtime`, the
+    /// closes of the resources its scripts let go running beside it.
+    pub(crate) fn serve<F: Future>(
+        &self,
+        runtime: &tokio::runtime::Runtime,
+        serving: F,
+    ) -> F::Output {
+        self.closes.run(runtime, serving)
+    }
+
+    /// Closes every resource still in the table, and lets the closes already under way end:
+    /// the bridge is shutting down, and its calls were already dropped (see
+    /// [`close_all`](Self::close_all)). Returns how many it closed.
+    pub(crate) fn shut_down(&self, runtime: &tokio::runtime::Runtime) -> usize {
+        self.closes.run(runtime, self.close_all())
+    }
+
+    /// Closes every resource still in the table (those whose last token went but which were
+    /// not released yet among them), all at once, each hook bounded by the close timeout, and
+    /// waits for every close under way, the whole bounded by twice that timeout.
+    async fn close_all(&self) -> usize {
         let open: Vec<Rc<dyn Closing>> = self
             .entries
             .borrow_mut()
@@ -326,23 +346,18 @@ impl ResourceTables {
             })
             .collect();
         self.scripts.borrow_mut().clear();
-        let timeout = self.settings.close_timeout;
         let count = open.len();
-        let closing: Vec<_> = open
-            .into_iter()
-            .map(|open| tokio::task::spawn_local(open.close(timeout)))
-            .collect();
+        for closing in open {
+            self.close_later(closing);
+        }
         // A call's guard that host code moved into a task of its own would hold its resource
         // past every call: waiting for that unbounded would hang the bridge's drop.
-        let waited = tokio::time::timeout(timeout.saturating_mul(2), async {
-            for close in closing {
-                // A close that panicked was reported inside it.
-                let _ = close.await;
-            }
-        })
-        .await;
-        if waited.is_err() {
-            crate::trace::close_all_gave_up(timeout.saturating_mul(2));
+        let limit = self.settings.close_timeout.saturating_mul(2);
+        if tokio::time::timeout(limit, self.closes.all_ended())
+            .await
+            .is_err()
+        {
+            crate::trace::close_all_gave_up(limit);
         }
         count
     }

@@ -43,23 +43,26 @@ pub(super) fn serve(
         pool: pool.pool,
     };
     let calls = LocalSet::new();
-    calls.block_on(&runtime, async {
+    let serving = calls.run_until(async {
         tokio::task::spawn_local(worker.resources.clone().serve_releases());
         tokio::select! {
             _ = stopped => {}
             () = receive_commands(&received, &worker, &spin_gate) => {}
         }
     });
+    worker.resources.serve(&runtime, serving);
     received.close(false);
     // Dropping the local set drops the futures of unfinished calls, and with them their reply
     // senders, inside the runtime's context.
     let entered = runtime.enter();
     drop(calls);
     drop(entered);
-    // Then every resource scripts still hold is closed, on this thread, inside the runtime:
-    // each close hook bounded by the close timeout, all at once.
-    worker.resources.release_dropped();
-    let closed = LocalSet::new().block_on(&runtime, worker.resources.close_all());
+    // Then every resource still in the table is closed, on this thread, inside the runtime:
+    // each close hook bounded by the close timeout, all at once. That takes those whose last
+    // token went just now too (they stay in the table until released): releasing them here
+    // first would spawn their closes outside any local set, a panic that left every resource
+    // unclosed.
+    let closed = worker.resources.shut_down(&runtime);
     if closed > 0 {
         runtime.block_on(settle(runtime.handle(), resources.settle_time()));
     }
