@@ -3,15 +3,18 @@
 
 use crate::error::{CallErrorKind, CallFailure};
 use crate::resource::claims::{self, Claim, Claimed};
+use crate::resource::locking;
 use crate::resource::table::{ResourceTables, Slot};
 use crate::resource::token::ResourceRef;
 use crate::resource::value::ScriptResource;
 use crate::state::{ScriptContext, State, TypeMap};
 use crate::sync::control::CallScope;
 use crate::sync::thread_bound::ThreadBound;
+use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::rc::Rc;
 use std::sync::Arc;
+use tokio::sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard};
 
 /// What a call's dispatch can draw on besides its arguments: the bridge's state, the calling
 /// script's context, and the resources it holds. Passed to
@@ -88,39 +91,51 @@ impl CallEnv {
 
     /// Shared access to the resource `resource` refers to, for a `&self` method: waits while a
     /// `&mut self` or `self` call asked before it runs.
-    pub async fn resource<T: ScriptResource>(
+    pub fn resource<T: ScriptResource>(
         &self,
         resource: &ResourceRef<T>,
-    ) -> Result<impl Deref<Target = T> + use<T>, CallFailure> {
-        let guard = self.slot(resource)?.read_owned().await;
-        tokio::sync::OwnedRwLockReadGuard::try_map(guard, Option::as_ref)
-            .map_err(|_| self.taken(resource))
+    ) -> impl Future<Output = Result<impl Deref<Target = T> + use<T>, CallFailure>> + use<T> {
+        let lock = self
+            .slot(resource)
+            .map(|slot| (locking::shared(slot), self.taken_later(resource)));
+        async move {
+            let (lock, taken) = lock?;
+            OwnedRwLockReadGuard::try_map(lock.await, Option::as_ref).map_err(|_| taken.failure())
+        }
     }
 
     /// Sole access to the resource `resource` refers to, for a `&mut self` method: waits for
     /// the calls asked before it, in order.
-    pub async fn resource_mut<T: ScriptResource>(
+    pub fn resource_mut<T: ScriptResource>(
         &self,
         resource: &ResourceRef<T>,
-    ) -> Result<impl DerefMut<Target = T> + use<T>, CallFailure> {
-        let guard = self.slot(resource)?.write_owned().await;
-        tokio::sync::OwnedRwLockWriteGuard::try_map(guard, Option::as_mut)
-            .map_err(|_| self.taken(resource))
+    ) -> impl Future<Output = Result<impl DerefMut<Target = T> + use<T>, CallFailure>> + use<T>
+    {
+        let lock = self
+            .slot(resource)
+            .map(|slot| (locking::exclusive(slot), self.taken_later(resource)));
+        async move {
+            let (lock, taken) = lock?;
+            OwnedRwLockWriteGuard::try_map(lock.await, Option::as_mut).map_err(|_| taken.failure())
+        }
     }
 
     /// The value of the resource `resource` refers to, taken for the `self` method `method`
     /// (named in the error of any later call on it): waits for the calls asked before it.
-    pub async fn take_resource<T: ScriptResource>(
+    pub fn take_resource<T: ScriptResource>(
         &self,
         resource: &ResourceRef<T>,
         method: &'static str,
-    ) -> Result<T, CallFailure> {
-        let mut guard = self.slot(resource)?.write_owned().await;
-        let value = guard.take().ok_or_else(|| self.taken(resource))?;
-        if let Some((tables, _)) = self.tables() {
-            tables.consume(resource, method);
+    ) -> impl Future<Output = Result<T, CallFailure>> + use<T> {
+        let lock = self
+            .slot(resource)
+            .map(|slot| (locking::exclusive(slot), self.taken_later(resource)));
+        async move {
+            let (lock, taken) = lock?;
+            let value = lock.await.take().ok_or_else(|| taken.failure())?;
+            taken.consume(method);
+            Ok(value)
         }
-        Ok(value)
     }
 
     /// Every resource a call names besides a lone object (a method's object and its `Ref<T>` /
@@ -136,10 +151,33 @@ impl CallEnv {
         claims::lock_all(tables, scope, claims).await
     }
 
-    fn taken<T: ScriptResource>(&self, resource: &ResourceRef<T>) -> CallFailure {
-        match self.tables() {
-            Some((tables, _)) => tables.taken(resource),
+    fn taken_later<T: ScriptResource>(&self, resource: &ResourceRef<T>) -> Taken<T> {
+        Taken {
+            tables: self.tables().map(|(tables, _)| tables.clone()),
+            resource: ResourceRef::named(resource.id),
+        }
+    }
+}
+
+/// What a call on a resource reports, and does, when it finds the value taken by a `self`
+/// method once its turn comes.
+struct Taken<T> {
+    tables: Option<Rc<ResourceTables>>,
+    resource: ResourceRef<T>,
+}
+
+impl<T: ScriptResource> Taken<T> {
+    fn failure(&self) -> CallFailure {
+        match &self.tables {
+            Some(tables) => tables.taken(&self.resource),
             None => CallFailure::new(CallErrorKind::Closed, "it was closed".to_owned()),
+        }
+    }
+
+    /// Marks the resource consumed by the method `by`, which took its value.
+    fn consume(&self, by: &'static str) {
+        if let Some(tables) = &self.tables {
+            tables.consume(&self.resource, by);
         }
     }
 }

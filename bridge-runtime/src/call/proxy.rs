@@ -31,6 +31,7 @@ use crate::signature::ScriptParam;
 use crate::trace::CallTrace;
 use rhai::{Dynamic, EvalAltResult, FnPtr, NativeCallContext, Position};
 use serde_json::Value;
+use smallvec::SmallVec;
 use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
@@ -69,7 +70,7 @@ pub struct ScriptCall<'a> {
     /// call is waited on.
     callbacks: RefCell<Option<CallbackSet>>,
     /// The ids of the resources among the arguments ([`resource`](Self::resource)).
-    resources: RefCell<Vec<u64>>,
+    resources: RefCell<SmallVec<[u64; 4]>>,
 }
 
 /// One call's callbacks: the script's function pointers (which stay on this thread) and the
@@ -164,7 +165,10 @@ impl<'a> ScriptCall<'a> {
             return Err(self.argument_error(param, message));
         }
         self.resources.borrow_mut().push(token.inner.id);
-        Ok(ResourceRef::new(token.inner.clone()))
+        Ok(match self.mode {
+            CallMode::Wait => ResourceRef::named(token.inner.id),
+            CallMode::Start => ResourceRef::holding(token.inner.clone()),
+        })
     }
 
     /// The script's argument at `index` as a [`ScriptCallback`]: a closure or `Fn("name")`

@@ -125,7 +125,7 @@ impl StreamIter {
         }
         let mut trace = CallTrace::start(token.function);
         let payload = NextBatch {
-            stream: Some(ResourceRef::new(token.inner.clone())),
+            stream: Some(ResourceRef::holding(token.inner.clone())),
             limits: self.limits,
             frame: CallFrame {
                 scope: running.control.calls().clone(),

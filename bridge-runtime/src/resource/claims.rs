@@ -5,13 +5,15 @@
 
 use crate::error::{CallErrorKind, CallFailure};
 use crate::resource::guards::{Mut, Ref};
+use crate::resource::locking;
 use crate::resource::table::ResourceTables;
-use crate::resource::token::{ResourceRef, TokenInner};
+use crate::resource::token::ResourceRef;
 use crate::resource::value::ScriptResource;
 use crate::sync::control::CallScope;
 use std::any::Any;
 use std::cell::RefCell;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -36,14 +38,18 @@ type Locking = Pin<Box<dyn Future<Output = Result<Held, CallFailure>>>>;
 
 /// Finds a resource's slot at once (an unknown or consumed one fails before any lock is taken),
 /// and gives the future that waits for its lock.
-type LockFn = fn(&Rc<ResourceTables>, &Arc<CallScope>, &Arc<TokenInner>, Access) -> SlotLookup;
+type LockFn = fn(&Rc<ResourceTables>, &Arc<CallScope>, u64, Access) -> SlotLookup;
 
 /// A resource's slot found, as the future that waits for its lock, or why it cannot be had.
 type SlotLookup = Result<Locking, CallFailure>;
 
 /// One resource a call names, and how it takes it. Made by the code `#[script_async]` writes.
 pub struct Claim<'a> {
-    token: &'a Arc<TokenInner>,
+    id: u64,
+    /// The resource's type, as scripts name it.
+    type_name: &'static str,
+    /// The call's command, which holds what the claim names, outlives it.
+    _command: PhantomData<&'a ()>,
     /// The parameter (`self` for a method's object), named in errors.
     param: &'static str,
     access: Access,
@@ -75,7 +81,9 @@ impl<'a> Claim<'a> {
         access: Access,
     ) -> Self {
         Self {
-            token: &resource.inner,
+            id: resource.id,
+            type_name: T::TYPE_NAME,
+            _command: PhantomData,
             param,
             access,
             lock: lock::<T>,
@@ -83,36 +91,38 @@ impl<'a> Claim<'a> {
     }
 
     fn id(&self) -> u64 {
-        self.token.id
+        self.id
     }
 }
 
-/// Finds the slot of the resource `token` names and gives the future that locks it as `access`
+/// Finds the slot of the resource `id` and gives the future that locks it as `access`
 /// asks. Kept a plain `fn` per `T`, so a claim needs no allocation of its own.
 fn lock<T: ScriptResource>(
     tables: &Rc<ResourceTables>,
     scope: &Arc<CallScope>,
-    token: &Arc<TokenInner>,
+    id: u64,
     access: Access,
 ) -> SlotLookup {
-    let resource = ResourceRef::<T>::new(token.clone());
+    // The call's command holds the token meanwhile.
+    let resource = ResourceRef::<T>::named(id);
     let slot = tables.slot(&resource, scope)?;
     let tables = tables.clone();
     Ok(Box::pin(async move {
         let held: Held = match access {
             Access::Shared => {
-                let guard = OwnedRwLockReadGuard::try_map(slot.read_owned().await, Option::as_ref)
-                    .map_err(|_| tables.taken(&resource))?;
+                let guard =
+                    OwnedRwLockReadGuard::try_map(locking::shared(slot).await, Option::as_ref)
+                        .map_err(|_| tables.taken(&resource))?;
                 Box::new(Arc::new(guard))
             }
             Access::Exclusive => {
                 let guard =
-                    OwnedRwLockWriteGuard::try_map(slot.write_owned().await, Option::as_mut)
+                    OwnedRwLockWriteGuard::try_map(locking::exclusive(slot).await, Option::as_mut)
                         .map_err(|_| tables.taken(&resource))?;
                 Box::new(Mut::new(guard))
             }
             Access::Consuming(method) => {
-                let mut guard = slot.write_owned().await;
+                let mut guard = locking::exclusive(slot).await;
                 let value = guard.take().ok_or_else(|| tables.taken(&resource))?;
                 tables.consume(&resource, method);
                 Box::new(value)
@@ -147,7 +157,7 @@ pub(crate) async fn lock_all(
     // Every slot found before any lock is taken: an unknown or consumed resource fails at once.
     let mut locking = Vec::with_capacity(claims.len());
     for claim in &claims {
-        let future = (claim.lock)(tables, scope, claim.token, claim.access)
+        let future = (claim.lock)(tables, scope, claim.id, claim.access)
             .map_err(|failure| for_param(failure, claim.param))?;
         locking.push((claim.id(), claim.param, future));
     }
@@ -202,7 +212,7 @@ impl Claimed {
     ) -> Result<&RefCell<Option<Held>>, CallFailure> {
         self.held
             .iter()
-            .find(|(id, _)| *id == resource.inner.id)
+            .find(|(id, _)| *id == resource.id)
             .map(|(_, cell)| cell)
             .ok_or_else(|| lost(resource))
     }
@@ -217,7 +227,7 @@ fn for_param(failure: CallFailure, param: &'static str) -> CallFailure {
 }
 
 fn named_twice(first: &Claim<'_>, second: &Claim<'_>) -> CallFailure {
-    let name = first.token.type_name;
+    let name = first.type_name;
     CallFailure::new(
         CallErrorKind::Argument,
         format!(

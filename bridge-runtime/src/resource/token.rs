@@ -4,6 +4,7 @@
 //! The token's last copy going (wherever it goes: the script's engine thread, a host thread)
 //! only asks the worker to release the resource; the value itself never leaves the worker.
 
+use crate::resource::value::ScriptResource;
 use crate::sync::control::CallScope;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -56,22 +57,14 @@ pub(crate) struct TokenInner {
     /// scope alive, while its address is never reused for another script's as long as the
     /// token exists.
     pub(crate) owner: Weak<CallScope>,
-    /// The resource's type, as scripts name it.
-    pub(crate) type_name: &'static str,
     releases: Arc<Releases>,
 }
 
 impl TokenInner {
-    pub(crate) fn new(
-        id: u64,
-        owner: &Arc<CallScope>,
-        type_name: &'static str,
-        releases: Arc<Releases>,
-    ) -> Self {
+    pub(crate) fn new(id: u64, owner: &Arc<CallScope>, releases: Arc<Releases>) -> Self {
         Self {
             id,
             owner: Arc::downgrade(owner),
-            type_name,
             releases,
         }
     }
@@ -113,25 +106,40 @@ impl<T> Clone for ResourceToken<T> {
 
 /// A resource a call refers to (a method's receiver), as its command carries it to the worker.
 ///
-/// It keeps the token alive until the call is over, so a script that lets its last copy go
-/// right after a `start` cannot have the resource released before the call reaches it.
+/// A `start`ed call keeps the token alive until the call is over, so a script that lets its
+/// last copy go right after the `start` cannot have the resource released before the call
+/// reaches it. A call the script waits on needs no such hold (the script's own value is
+/// borrowed for as long as it waits), and so takes none: the token's count is then touched by
+/// the engine thread alone, never bounced to the worker's core and back on every call.
 pub struct ResourceRef<T> {
-    pub(crate) inner: Arc<TokenInner>,
+    pub(crate) id: u64,
+    _keep: Option<Arc<TokenInner>>,
     _type: PhantomData<fn() -> T>,
 }
 
 impl<T> ResourceRef<T> {
-    pub(crate) fn new(inner: Arc<TokenInner>) -> Self {
+    /// Refers to `inner`'s resource and keeps its token alive while the call lasts.
+    pub(crate) fn holding(inner: Arc<TokenInner>) -> Self {
         Self {
-            inner,
+            id: inner.id,
+            _keep: Some(inner),
+            _type: PhantomData,
+        }
+    }
+
+    /// Refers to the resource `id` while something else keeps its token alive.
+    pub(crate) fn named(id: u64) -> Self {
+        Self {
+            id,
+            _keep: None,
             _type: PhantomData,
         }
     }
 }
 
-impl<T> std::fmt::Debug for ResourceRef<T> {
+impl<T: ScriptResource> std::fmt::Debug for ResourceRef<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}#{}", self.inner.type_name, self.inner.id)
+        write!(f, "{}#{}", T::TYPE_NAME, self.id)
     }
 }
 
