@@ -8,8 +8,9 @@
 
 use crate::call::call_env::{CallEnv, WorkerEnv};
 use crate::call::placement::{CallPool, Placed, SendCallFuture};
-use crate::catch_unwind::{catch_drop_panic, CatchUnwind};
-use crate::error::{describe_duration, CallErrorKind, CallFailure};
+use crate::call::run_call::run_call;
+use crate::catch_unwind::CatchUnwind;
+use crate::error::{CallErrorKind, CallFailure};
 use crate::resource::returned::{ScriptValue, WorkerSide};
 use crate::resource::table::ResourceTables;
 use crate::state::TypeMap;
@@ -19,11 +20,10 @@ use crate::sync::thread_bound::ThreadBound;
 use crate::trace::{self, Span};
 use std::fmt::Display;
 use std::future::Future;
-use std::pin::Pin;
+use std::pin::{pin, Pin};
 use std::ptr::NonNull;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::task::Poll;
 use std::time::Duration;
 
 /// One function's call, as plain data, and how the worker performs it.
@@ -195,10 +195,11 @@ pub(crate) struct CallFrame {
 }
 
 impl CallFrame {
-    /// Runs `call` within this frame's time limit and scope (see [`run_call`]).
+    /// Runs `call`, pinned in its caller's future, within this frame's time limit and scope
+    /// (see [`run_call`]).
     pub(crate) async fn run<T>(
         &self,
-        call: CatchUnwind<impl Future<Output = Result<T, CallFailure>>>,
+        call: Pin<&mut Option<CatchUnwind<impl Future<Output = Result<T, CallFailure>>>>>,
     ) -> Option<Result<T, CallFailure>> {
         run_call(call, &self.scope, self.timeout).await
     }
@@ -231,7 +232,7 @@ impl<C: ScriptCommand> CallPayload for PendingCall<C> {
             let Some(command) = sender.payload_mut().command.take() else {
                 return;
             };
-            let call = CatchUnwind::new(async move {
+            let call = pin!(Some(CatchUnwind::new(async move {
                 let value = match pool {
                     None => command.dispatch(env).await?,
                     Some((pool, span)) => match command.dispatch_placed(env) {
@@ -243,7 +244,7 @@ impl<C: ScriptCommand> CallPayload for PendingCall<C> {
                     tables: &tables,
                     scope: &scope,
                 }))
-            });
+            })));
             if let Some(reply) = sender.payload().frame.run(call).await {
                 sender.send(reply);
             }
@@ -278,9 +279,9 @@ impl<T: ScriptValue + Send> CallPayload for StartedCall<T> {
             // On a bridge with more threads, the rest of an eager call (its future is `Send`)
             // runs on them.
             let reply = match pool {
-                None => sender.payload().frame.run(call).await,
+                None => sender.payload().frame.run(pin!(Some(call))).await,
                 Some((pool, span)) => {
-                    let pooled = CatchUnwind::new(pool.run(call, span));
+                    let pooled = pin!(Some(CatchUnwind::new(pool.run(call, span))));
                     sender.payload().frame.run(pooled).await
                 }
             };
@@ -294,80 +295,6 @@ impl<T: ScriptValue + Send> CallPayload for StartedCall<T> {
         };
         Box::pin(trace::instrument(call, span))
     }
-}
-
-/// Drives a call to its end on the worker and gives its reply; `None` if the script stopped
-/// first (the call is dropped, and so, by the caller, is its sender unsent: a waiter, if any is
-/// left, learns that no reply is coming). A call past `timeout` is dropped and replies with a
-/// timeout error.
-async fn run_call<T>(
-    call: CatchUnwind<impl Future<Output = Result<T, CallFailure>>>,
-    scope: &CallScope,
-    timeout: Option<Duration>,
-) -> Option<Result<T, CallFailure>> {
-    let outcome = until_stopped(within(timeout, call), scope).await?;
-    Some(match outcome {
-        Ok(Ok(result)) => result,
-        Ok(Err(panic_message)) => Err(CallFailure::new(CallErrorKind::Panic, panic_message)),
-        Err(TimedOut { drop_panic }) => {
-            let mut message = format!(
-                "the call did not finish within {}",
-                describe_duration(timeout)
-            );
-            if let Some(panic_message) = drop_panic {
-                message.push_str(&format!(
-                    ", and panicked as it was dropped: {panic_message}"
-                ));
-            }
-            Err(CallFailure::new(CallErrorKind::Timeout, message))
-        }
-    })
-}
-
-/// Runs `call` until it finishes (`Some`) or the script stops (`None`, and it is dropped).
-///
-/// The call is polled first and the stop flag is only waited on once the call is pending, so a
-/// call that finishes on its first poll never registers a waiter. A panic while dropping the call
-/// (a user's `Drop`) is caught: it must not unwind through the worker.
-async fn until_stopped<F: Future>(call: F, stop: &CallScope) -> Option<F::Output> {
-    let mut call = std::pin::pin!(Some(call));
-    let mut stopped = std::pin::pin!(stop.wait());
-    let outcome = std::future::poll_fn(|cx| {
-        if let Some(running) = call.as_mut().as_pin_mut() {
-            if let Poll::Ready(output) = running.poll(cx) {
-                return Poll::Ready(Some(output));
-            }
-        }
-        match stopped.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(None),
-            Poll::Pending => Poll::Pending,
-        }
-    })
-    .await;
-    // The script is told nothing of a panic here: it stopped, or the call already answered.
-    let _ = catch_drop_panic(|| call.as_mut().set(None));
-    outcome
-}
-
-/// A call that ran past its time limit, and what its `Drop` panicked with, if it did.
-struct TimedOut {
-    drop_panic: Option<String>,
-}
-
-/// Runs `future` to completion, or until `timeout` passes (then it is dropped, a panic in its
-/// `Drop` caught).
-async fn within<F: Future>(timeout: Option<Duration>, future: F) -> Result<F::Output, TimedOut> {
-    let Some(limit) = timeout else {
-        return Ok(future.await);
-    };
-    let mut timed = std::pin::pin!(Some(tokio::time::timeout(limit, future)));
-    let outcome = std::future::poll_fn(|cx| match timed.as_mut().as_pin_mut() {
-        Some(running) => running.poll(cx),
-        None => Poll::Pending,
-    })
-    .await;
-    let drop_panic = catch_drop_panic(|| timed.as_mut().set(None));
-    outcome.map_err(|_| TimedOut { drop_panic })
 }
 
 /// Replaces a function's error with its `Display`, taken on the worker so the error type itself
@@ -438,6 +365,21 @@ mod tests {
                 span: crate::trace::no_span(),
             },
         }
+    }
+
+    #[test]
+    fn a_calls_future_holds_its_command_once_not_once_per_layer() {
+        // Each layer that took the call by value (time limit, stop flag, panic catching) held
+        // it again: a call that returned at once had a future of over 5 KiB, allocated and
+        // copied on every call.
+        let control = ScriptControl::new(None, crate::state::ContextValues::default());
+        let (sender, _receiver) = call_cell(
+            pending_add(&control),
+            crate::sync::wake::ScriptWaker::for_current_thread(),
+        );
+        let call = ErasedCall::new(sender).into_future(&WorkerContext::for_tests());
+        let size = std::mem::size_of_val(call.as_ref().get_ref());
+        assert!(size <= 1024, "a call's future is {size} bytes");
     }
 
     #[test]

@@ -34,7 +34,7 @@ impl CallPayload for MockedCall {
             };
             // A mock still running when its script stops runs on to its end on its blocking
             // thread; nobody waits for it.
-            let mocked = CatchUnwind::new(async move {
+            let mocked = std::pin::pin!(Some(CatchUnwind::new(async move {
                 match tokio::task::spawn_blocking(move || invocation.run()).await {
                     Ok(outcome) => outcome,
                     Err(failed) => Err(CallFailure::new(
@@ -45,7 +45,7 @@ impl CallPayload for MockedCall {
                         },
                     )),
                 }
-            });
+            })));
             if let Some(reply) = sender.payload().frame.run(mocked).await {
                 sender.send(reply);
             }

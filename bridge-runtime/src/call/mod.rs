@@ -6,7 +6,7 @@
 //! environment it runs in (`env`), the running script's calls in flight and raised errors
 //! (`running_script`, `call_handle`, `raise`), the script functions a call may call back
 //! (`callback`), the commands and how the worker runs them
-//! (`command`), where a call's future runs (`placement`), the queue between them (`queue`), and calls recorded, replayed or mocked
+//! (`command`, each call driven to its end by `run_call`), where a call's future runs (`placement`), the queue between them (`queue`), and calls recorded, replayed or mocked
 //! (`call_records`, written by `record_writer`, replay logs read and checked by `replay_log`,
 //! mocks run by `mocked`). Uses `sync`, `fiber` and the leaves only; the registry, the engine
 //! and the worker build on it.
@@ -27,6 +27,7 @@ pub(crate) mod queue;
 pub(crate) mod raise;
 pub(crate) mod record_writer;
 pub(crate) mod replay_log;
+pub(crate) mod run_call;
 pub(crate) mod running_script;
 pub(crate) mod script_reply;
 pub(crate) mod stream_pull;

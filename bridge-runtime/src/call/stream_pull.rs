@@ -201,7 +201,7 @@ impl CallPayload for NextBatch {
                 Ok(slot) => slot,
                 Err(failure) => return sender.send(Err(failure)),
             };
-            let batch = CatchUnwind::new(async move {
+            let batch = std::pin::pin!(Some(CatchUnwind::new(async move {
                 let mut source = slot.write().await;
                 let batch = match source.as_mut() {
                     Some(source) => Ok(source.next_batch(&limits).await),
@@ -213,7 +213,7 @@ impl CallPayload for NextBatch {
                 drop(source);
                 drop(stream);
                 batch
-            });
+            })));
             if let Some(reply) = sender.payload().frame.run(batch).await {
                 sender.send(reply);
             }
