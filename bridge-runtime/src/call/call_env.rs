@@ -3,7 +3,7 @@
 
 use crate::error::{CallErrorKind, CallFailure};
 use crate::resource::claims::{self, Claim, Claimed};
-use crate::resource::locking;
+use crate::resource::locking::{self, Locking};
 use crate::resource::table::{ResourceTables, Slot};
 use crate::resource::token::ResourceRef;
 use crate::resource::value::ScriptResource;
@@ -76,7 +76,13 @@ impl CallEnv {
         Some((worker.tables.get()?, &worker.scope))
     }
 
-    fn slot<T: ScriptResource>(&self, resource: &ResourceRef<T>) -> Result<Slot<T>, CallFailure> {
+    /// The lock on the resource `resource` refers to, as `take` starts taking it, and what to
+    /// report should its value be gone once the lock is had.
+    fn lock<T: ScriptResource, G>(
+        &self,
+        resource: &ResourceRef<T>,
+        take: fn(&Slot<T>) -> Locking<G>,
+    ) -> Result<(Locking<G>, Taken<T>), CallFailure> {
         let (tables, scope) = self.tables().ok_or_else(|| {
             CallFailure::new(
                 CallErrorKind::Argument,
@@ -86,7 +92,12 @@ impl CallEnv {
                 ),
             )
         })?;
-        tables.slot(resource, scope)
+        let lock = tables.with_slot(resource, scope, take)?;
+        let taken = Taken {
+            tables: tables.clone(),
+            resource: ResourceRef::named(resource.id),
+        };
+        Ok((lock, taken))
     }
 
     /// Shared access to the resource `resource` refers to, for a `&self` method: waits while a
@@ -95,9 +106,7 @@ impl CallEnv {
         &self,
         resource: &ResourceRef<T>,
     ) -> impl Future<Output = Result<impl Deref<Target = T> + use<T>, CallFailure>> + use<T> {
-        let lock = self
-            .slot(resource)
-            .map(|slot| (locking::shared(slot), self.taken_later(resource)));
+        let lock = self.lock(resource, locking::shared);
         async move {
             let (lock, taken) = lock?;
             OwnedRwLockReadGuard::try_map(lock.await, Option::as_ref).map_err(|_| taken.failure())
@@ -111,9 +120,7 @@ impl CallEnv {
         resource: &ResourceRef<T>,
     ) -> impl Future<Output = Result<impl DerefMut<Target = T> + use<T>, CallFailure>> + use<T>
     {
-        let lock = self
-            .slot(resource)
-            .map(|slot| (locking::exclusive(slot), self.taken_later(resource)));
+        let lock = self.lock(resource, locking::exclusive);
         async move {
             let (lock, taken) = lock?;
             OwnedRwLockWriteGuard::try_map(lock.await, Option::as_mut).map_err(|_| taken.failure())
@@ -127,9 +134,7 @@ impl CallEnv {
         resource: &ResourceRef<T>,
         method: &'static str,
     ) -> impl Future<Output = Result<T, CallFailure>> + use<T> {
-        let lock = self
-            .slot(resource)
-            .map(|slot| (locking::exclusive(slot), self.taken_later(resource)));
+        let lock = self.lock(resource, locking::exclusive);
         async move {
             let (lock, taken) = lock?;
             let value = lock.await.take().ok_or_else(|| taken.failure())?;
@@ -150,34 +155,22 @@ impl CallEnv {
         };
         claims::lock_all(tables, scope, claims).await
     }
-
-    fn taken_later<T: ScriptResource>(&self, resource: &ResourceRef<T>) -> Taken<T> {
-        Taken {
-            tables: self.tables().map(|(tables, _)| tables.clone()),
-            resource: ResourceRef::named(resource.id),
-        }
-    }
 }
 
 /// What a call on a resource reports, and does, when it finds the value taken by a `self`
 /// method once its turn comes.
 struct Taken<T> {
-    tables: Option<Rc<ResourceTables>>,
+    tables: Rc<ResourceTables>,
     resource: ResourceRef<T>,
 }
 
 impl<T: ScriptResource> Taken<T> {
     fn failure(&self) -> CallFailure {
-        match &self.tables {
-            Some(tables) => tables.taken(&self.resource),
-            None => CallFailure::new(CallErrorKind::Closed, "it was closed".to_owned()),
-        }
+        self.tables.taken(&self.resource)
     }
 
     /// Marks the resource consumed by the method `by`, which took its value.
     fn consume(&self, by: &'static str) {
-        if let Some(tables) = &self.tables {
-            tables.consume(&self.resource, by);
-        }
+        self.tables.consume(&self.resource, by);
     }
 }

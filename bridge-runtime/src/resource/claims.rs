@@ -111,18 +111,18 @@ fn lock<T: ScriptResource>(
         let held: Held = match access {
             Access::Shared => {
                 let guard =
-                    OwnedRwLockReadGuard::try_map(locking::shared(slot).await, Option::as_ref)
+                    OwnedRwLockReadGuard::try_map(locking::shared(&slot).await, Option::as_ref)
                         .map_err(|_| tables.taken(&resource))?;
                 Box::new(Arc::new(guard))
             }
             Access::Exclusive => {
                 let guard =
-                    OwnedRwLockWriteGuard::try_map(locking::exclusive(slot).await, Option::as_mut)
+                    OwnedRwLockWriteGuard::try_map(locking::exclusive(&slot).await, Option::as_mut)
                         .map_err(|_| tables.taken(&resource))?;
                 Box::new(Mut::new(guard))
             }
             Access::Consuming(method) => {
-                let mut guard = locking::exclusive(slot).await;
+                let mut guard = locking::exclusive(&slot).await;
                 let value = guard.take().ok_or_else(|| tables.taken(&resource))?;
                 tables.consume(&resource, method);
                 Box::new(value)

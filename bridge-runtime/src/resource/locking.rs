@@ -7,6 +7,7 @@
 use crate::resource::table::Slot;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use tokio::sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard};
 
@@ -38,17 +39,17 @@ impl<G> Future for Locking<G> {
 }
 
 /// Shared access to `slot`, as a `&self` method or a `Ref<T>` parameter takes it.
-pub(crate) fn shared<T: 'static>(slot: Slot<T>) -> Locking<OwnedRwLockReadGuard<Option<T>>> {
-    match slot.clone().try_read_owned() {
+pub(crate) fn shared<T: 'static>(slot: &Slot<T>) -> Locking<OwnedRwLockReadGuard<Option<T>>> {
+    match Arc::clone(slot).try_read_owned() {
         Ok(guard) => Locking::Taken(Some(guard)),
-        Err(_) => Locking::Waiting(Box::pin(slot.read_owned())),
+        Err(_) => Locking::Waiting(Box::pin(Arc::clone(slot).read_owned())),
     }
 }
 
 /// Sole access to `slot`, as a `&mut self` or `self` method or a `Mut<T>` parameter takes it.
-pub(crate) fn exclusive<T: 'static>(slot: Slot<T>) -> Locking<OwnedRwLockWriteGuard<Option<T>>> {
-    match slot.clone().try_write_owned() {
+pub(crate) fn exclusive<T: 'static>(slot: &Slot<T>) -> Locking<OwnedRwLockWriteGuard<Option<T>>> {
+    match Arc::clone(slot).try_write_owned() {
         Ok(guard) => Locking::Taken(Some(guard)),
-        Err(_) => Locking::Waiting(Box::pin(slot.write_owned())),
+        Err(_) => Locking::Waiting(Box::pin(Arc::clone(slot).write_owned())),
     }
 }

@@ -231,6 +231,18 @@ impl ResourceTables {
         resource: &ResourceRef<T>,
         scope: &Arc<CallScope>,
     ) -> Result<Slot<T>, CallFailure> {
+        self.with_slot(resource, scope, Arc::clone)
+    }
+
+    /// `use_slot` applied to the slot of the resource `resource` refers to, for a call of the
+    /// script of `scope`, while the table lends it: a lock taken at once then costs no count
+    /// of the slot's own but the guard's.
+    pub(crate) fn with_slot<T: ScriptResource, R>(
+        &self,
+        resource: &ResourceRef<T>,
+        scope: &Arc<CallScope>,
+        use_slot: impl FnOnce(&Slot<T>) -> R,
+    ) -> Result<R, CallFailure> {
         let name = T::TYPE_NAME;
         let entries = self.entries.borrow();
         let entry = entries
@@ -238,10 +250,9 @@ impl ResourceTables {
             .filter(|entry| entry.owner == Arc::as_ptr(scope) as usize);
         match entry.map(|entry| &entry.state) {
             Some(EntryState::Open { typed, .. }) => typed
-                .clone()
-                .downcast::<OpenResource<T>>()
-                .map(|open| open.slot.clone())
-                .map_err(|_| {
+                .downcast_ref::<OpenResource<T>>()
+                .map(|open| use_slot(&open.slot))
+                .ok_or_else(|| {
                     CallFailure::new(
                         CallErrorKind::Argument,
                         format!("this value is not a {name}"),
