@@ -124,9 +124,41 @@ mod enabled {
         }
     }
 
-    /// `future`, run inside `span`.
-    pub(crate) fn instrument<F: Future>(future: F, span: Span) -> impl Future<Output = F::Output> {
-        future.instrument(span)
+    pin_project_lite::pin_project! {
+        /// A future run inside its span, or just the future when no subscriber wants the span:
+        /// entering and leaving a disabled span still costs its checks on every poll (and, with
+        /// `tracing`'s `log` feature on, which a dependency such as sqlx turns on, a look at the
+        /// logger each time), a few hundred instructions on every call the worker runs.
+        #[project = TracedProjection]
+        pub(crate) enum Traced<F> {
+            Plain { #[pin] future: F },
+            InSpan { #[pin] future: tracing::instrument::Instrumented<F> },
+        }
+    }
+
+    impl<F: Future> Future for Traced<F> {
+        type Output = F::Output;
+
+        fn poll(
+            self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<F::Output> {
+            match self.project() {
+                TracedProjection::Plain { future } => future.poll(cx),
+                TracedProjection::InSpan { future } => future.poll(cx),
+            }
+        }
+    }
+
+    /// `future`, run inside `span` if any subscriber wants it.
+    pub(crate) fn instrument<F: Future>(future: F, span: Span) -> Traced<F> {
+        if span.is_disabled() {
+            Traced::Plain { future }
+        } else {
+            Traced::InSpan {
+                future: future.instrument(span),
+            }
+        }
     }
 }
 
