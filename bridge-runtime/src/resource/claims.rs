@@ -5,7 +5,7 @@
 
 use crate::error::{CallErrorKind, CallFailure};
 use crate::resource::guards::{Mut, Ref};
-use crate::resource::locking;
+use crate::resource::slot_lock::{self, SharedValue};
 use crate::resource::table::ResourceTables;
 use crate::resource::token::ResourceRef;
 use crate::resource::value::ScriptResource;
@@ -17,7 +17,6 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
-use tokio::sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard};
 
 /// How a call takes one resource.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -30,7 +29,7 @@ enum Access {
     Consuming(&'static str),
 }
 
-/// A locked resource, type-erased: `Arc<OwnedRwLockReadGuard<..>>` (shared), `Mut<T>`
+/// A locked resource, type-erased: `Rc<SharedValue<T>>` (shared), `Mut<T>`
 /// (exclusive) or `T` (taken).
 type Held = Box<dyn Any>;
 
@@ -110,19 +109,21 @@ fn lock<T: ScriptResource>(
     Ok(Box::pin(async move {
         let held: Held = match access {
             Access::Shared => {
-                let guard =
-                    OwnedRwLockReadGuard::try_map(locking::shared(&slot).await, Option::as_ref)
-                        .map_err(|_| tables.taken(&resource))?;
-                Box::new(Arc::new(guard))
+                let guard = slot_lock::shared(&slot)
+                    .await
+                    .shared_value()
+                    .ok_or_else(|| tables.taken(&resource))?;
+                Box::new(Rc::new(guard))
             }
             Access::Exclusive => {
-                let guard =
-                    OwnedRwLockWriteGuard::try_map(locking::exclusive(&slot).await, Option::as_mut)
-                        .map_err(|_| tables.taken(&resource))?;
+                let guard = slot_lock::sole(&slot)
+                    .await
+                    .sole_value()
+                    .ok_or_else(|| tables.taken(&resource))?;
                 Box::new(Mut::new(guard))
             }
             Access::Consuming(method) => {
-                let mut guard = locking::exclusive(&slot).await;
+                let guard = slot_lock::sole(&slot).await;
                 let value = guard.take().ok_or_else(|| tables.taken(&resource))?;
                 tables.consume(&resource, method);
                 Box::new(value)
@@ -178,7 +179,7 @@ impl Claimed {
         let cell = self.cell(resource)?;
         let held = cell.borrow();
         held.as_ref()
-            .and_then(|held| held.downcast_ref::<Arc<OwnedRwLockReadGuard<Option<T>, T>>>())
+            .and_then(|held| held.downcast_ref::<Rc<SharedValue<T>>>())
             .map(|guard| Ref::new(guard.clone()))
             .ok_or_else(|| lost(resource))
     }
