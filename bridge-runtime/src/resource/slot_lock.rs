@@ -75,7 +75,9 @@ impl<T> SlotLock<T> {
         } else {
             self.readers.set(self.readers.get() - 1);
         }
-        self.grant_next();
+        if !self.waiting.borrow().is_empty() {
+            self.grant_next();
+        }
     }
 
     /// Hands the lock to the waiters at the head of the queue that can have it now: one sole
@@ -126,7 +128,8 @@ pub(crate) fn sole<T>(lock: &Rc<SlotLock<T>>) -> Acquire<T> {
 /// Waiting for a turn at a [`SlotLock`]. Dropped while waiting it leaves the queue; dropped
 /// after its turn came but before it was polled again, it hands the turn on.
 pub(crate) struct Acquire<T> {
-    lock: Rc<SlotLock<T>>,
+    /// Passed on to the turn when it comes.
+    lock: Option<Rc<SlotLock<T>>>,
     sole: bool,
     /// Taken at once when free: no waiter.
     state: AcquireState,
@@ -135,7 +138,7 @@ pub(crate) struct Acquire<T> {
 enum AcquireState {
     Taken,
     Queued(Rc<Waiter>),
-    /// Handed out as a guard.
+    /// Handed out as a turn (or, in a drop, being dropped).
     Done,
 }
 
@@ -153,7 +156,7 @@ impl<T> Acquire<T> {
             AcquireState::Queued(waiter)
         };
         Self {
-            lock: lock.clone(),
+            lock: Some(lock.clone()),
             sole,
             state,
         }
@@ -173,13 +176,13 @@ impl<T> Future for Acquire<T> {
                 return Poll::Pending;
             }
         }
-        if matches!(this.state, AcquireState::Done) {
+        let Some(lock) = this.lock.take() else {
             // The bridge awaits each acquire once; a second turn would be counted twice.
             panic!("a resource's lock was polled after it was had");
-        }
+        };
         this.state = AcquireState::Done;
         Poll::Ready(Held {
-            lock: this.lock.clone(),
+            lock,
             sole: this.sole,
         })
     }
@@ -187,17 +190,19 @@ impl<T> Future for Acquire<T> {
 
 impl<T> Drop for Acquire<T> {
     fn drop(&mut self) {
+        let Some(lock) = self.lock.take() else {
+            return;
+        };
         match std::mem::replace(&mut self.state, AcquireState::Done) {
             AcquireState::Done => {}
-            AcquireState::Taken => self.lock.release(self.sole),
-            AcquireState::Queued(waiter) if waiter.granted.get() => self.lock.release(self.sole),
+            AcquireState::Taken => lock.release(self.sole),
+            AcquireState::Queued(waiter) if waiter.granted.get() => lock.release(self.sole),
             AcquireState::Queued(waiter) => {
-                self.lock
-                    .waiting
+                lock.waiting
                     .borrow_mut()
                     .retain(|other| !Rc::ptr_eq(other, &waiter));
                 // A sole waiter at the head held back the shared ones behind it.
-                self.lock.grant_next();
+                lock.grant_next();
             }
         }
     }
