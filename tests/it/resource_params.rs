@@ -365,11 +365,10 @@ fn a_resource_returned_to_a_dropped_handle_is_closed_while_the_script_goes_on() 
     assert_eq!(value, true);
 }
 
-/// Keeps the account's guard in a task of its own that never ends: host code that leaks a lock
-/// (a guard stays on the worker thread, so the task is a local one).
+/// Keeps the account's guard in a task of its own that never ends: host code that leaks a lock.
 #[script_async]
 async fn rp_leak_guard(account: Mut<RpAccount>) {
-    tokio::task::spawn_local(async move {
+    tokio::spawn(async move {
         let _kept = account;
         std::future::pending::<()>().await;
     });

@@ -3,7 +3,7 @@
 
 use crate::error::{CallErrorKind, CallFailure};
 use crate::resource::claims::{self, Claim, Claimed};
-use crate::resource::slot_lock::{self, Acquire};
+use crate::resource::locking::{self, Locking};
 use crate::resource::table::{ResourceTables, Slot};
 use crate::resource::token::ResourceRef;
 use crate::resource::value::ScriptResource;
@@ -14,6 +14,7 @@ use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::rc::Rc;
 use std::sync::Arc;
+use tokio::sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard};
 
 /// What a call's dispatch can draw on besides its arguments: the bridge's state, the calling
 /// script's context, and the resources it holds. Passed to
@@ -77,11 +78,11 @@ impl CallEnv {
 
     /// The lock on the resource `resource` refers to, as `take` starts taking it, and what to
     /// report should its value be gone once the lock is had.
-    fn lock<T: ScriptResource>(
+    fn lock<T: ScriptResource, G>(
         &self,
         resource: &ResourceRef<T>,
-        take: fn(&Slot<T>) -> Acquire<Option<T>>,
-    ) -> Result<(Acquire<Option<T>>, Taken<T>), CallFailure> {
+        take: fn(&Slot<T>) -> Locking<G>,
+    ) -> Result<(Locking<G>, Taken<T>), CallFailure> {
         let (tables, scope) = self.tables().ok_or_else(|| {
             CallFailure::new(
                 CallErrorKind::Argument,
@@ -105,10 +106,10 @@ impl CallEnv {
         &self,
         resource: &ResourceRef<T>,
     ) -> impl Future<Output = Result<impl Deref<Target = T> + use<T>, CallFailure>> + use<T> {
-        let lock = self.lock(resource, slot_lock::shared);
+        let lock = self.lock(resource, locking::shared);
         async move {
             let (lock, taken) = lock?;
-            lock.await.shared_value().ok_or_else(|| taken.failure())
+            OwnedRwLockReadGuard::try_map(lock.await, Option::as_ref).map_err(|_| taken.failure())
         }
     }
 
@@ -119,10 +120,10 @@ impl CallEnv {
         resource: &ResourceRef<T>,
     ) -> impl Future<Output = Result<impl DerefMut<Target = T> + use<T>, CallFailure>> + use<T>
     {
-        let lock = self.lock(resource, slot_lock::sole);
+        let lock = self.lock(resource, locking::exclusive);
         async move {
             let (lock, taken) = lock?;
-            lock.await.sole_value().ok_or_else(|| taken.failure())
+            OwnedRwLockWriteGuard::try_map(lock.await, Option::as_mut).map_err(|_| taken.failure())
         }
     }
 
@@ -133,7 +134,7 @@ impl CallEnv {
         resource: &ResourceRef<T>,
         method: &'static str,
     ) -> impl Future<Output = Result<T, CallFailure>> + use<T> {
-        let lock = self.lock(resource, slot_lock::sole);
+        let lock = self.lock(resource, locking::exclusive);
         async move {
             let (lock, taken) = lock?;
             let value = lock.await.take().ok_or_else(|| taken.failure())?;

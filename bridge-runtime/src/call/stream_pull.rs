@@ -12,7 +12,6 @@ use crate::catch_unwind::CatchUnwind;
 use crate::convert::host_types;
 use crate::convert::size_limits::SizeLimits;
 use crate::error::{CallErrorKind, CallFailure};
-use crate::resource::slot_lock;
 use crate::resource::stream::{Batch, StreamEnd, StreamSource, StreamToken, STREAM_TYPE_NAME};
 use crate::resource::token::ResourceRef;
 use crate::sync::reply::CellSender;
@@ -203,7 +202,7 @@ impl CallPayload for NextBatch {
                 Err(failure) => return sender.send(Err(failure)),
             };
             let batch = std::pin::pin!(Some(CatchUnwind::new(async move {
-                let mut source = slot_lock::sole(&slot).await;
+                let mut source = slot.write().await;
                 let batch = match source.as_mut() {
                     Some(source) => Ok(source.next_batch(&limits).await),
                     None => Err(CallFailure::new(

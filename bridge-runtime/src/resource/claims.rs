@@ -5,7 +5,7 @@
 
 use crate::error::{CallErrorKind, CallFailure};
 use crate::resource::guards::{Mut, Ref};
-use crate::resource::slot_lock::{self, SharedValue};
+use crate::resource::locking;
 use crate::resource::table::ResourceTables;
 use crate::resource::token::ResourceRef;
 use crate::resource::value::ScriptResource;
@@ -17,6 +17,7 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
+use tokio::sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard};
 
 /// How a call takes one resource.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -29,7 +30,7 @@ enum Access {
     Consuming(&'static str),
 }
 
-/// A locked resource, type-erased: `Rc<SharedValue<T>>` (shared), `Mut<T>`
+/// A locked resource, type-erased: `Arc<OwnedRwLockReadGuard<..>>` (shared), `Mut<T>`
 /// (exclusive) or `T` (taken).
 type Held = Box<dyn Any>;
 
@@ -109,21 +110,19 @@ fn lock<T: ScriptResource>(
     Ok(Box::pin(async move {
         let held: Held = match access {
             Access::Shared => {
-                let guard = slot_lock::shared(&slot)
-                    .await
-                    .shared_value()
-                    .ok_or_else(|| tables.taken(&resource))?;
-                Box::new(Rc::new(guard))
+                let guard =
+                    OwnedRwLockReadGuard::try_map(locking::shared(&slot).await, Option::as_ref)
+                        .map_err(|_| tables.taken(&resource))?;
+                Box::new(Arc::new(guard))
             }
             Access::Exclusive => {
-                let guard = slot_lock::sole(&slot)
-                    .await
-                    .sole_value()
-                    .ok_or_else(|| tables.taken(&resource))?;
+                let guard =
+                    OwnedRwLockWriteGuard::try_map(locking::exclusive(&slot).await, Option::as_mut)
+                        .map_err(|_| tables.taken(&resource))?;
                 Box::new(Mut::new(guard))
             }
             Access::Consuming(method) => {
-                let guard = slot_lock::sole(&slot).await;
+                let mut guard = locking::exclusive(&slot).await;
                 let value = guard.take().ok_or_else(|| tables.taken(&resource))?;
                 tables.consume(&resource, method);
                 Box::new(value)
@@ -179,7 +178,7 @@ impl Claimed {
         let cell = self.cell(resource)?;
         let held = cell.borrow();
         held.as_ref()
-            .and_then(|held| held.downcast_ref::<Rc<SharedValue<T>>>())
+            .and_then(|held| held.downcast_ref::<Arc<OwnedRwLockReadGuard<Option<T>, T>>>())
             .map(|guard| Ref::new(guard.clone()))
             .ok_or_else(|| lost(resource))
     }

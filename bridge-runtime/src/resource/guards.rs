@@ -1,19 +1,16 @@
 //! [`Ref`] and [`Mut`]: a resource a script passes to a function as an argument, held by the call
 //! for as long as the function runs.
 
-use crate::resource::slot_lock::{SharedValue, SoleValue};
 use std::fmt;
 use std::ops::{Deref, DerefMut};
-use std::rc::Rc;
+use std::sync::Arc;
+use tokio::sync::{OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard};
 
 /// Shared access to a resource the script passed, for a parameter written `x: Ref<T>`.
 ///
 /// The call holds the resource's shared lock while the function runs, as a `&self` method does:
 /// calls taking it shared may overlap, calls taking it with [`Mut`] (or a `&mut self` method)
 /// wait. Dereferences to `T`.
-///
-/// Like the resource, it stays on the worker thread (it is not `Send`): a function that keeps it
-/// in a task of its own spawns that task with `tokio::task::spawn_local`.
 ///
 /// ```
 /// use bridge_runtime::{script_async, Bridge, Ref, Resource};
@@ -43,11 +40,11 @@ use std::rc::Rc;
 /// ```
 pub struct Ref<T: 'static> {
     // Shared among the parameters of one call that name the same resource.
-    guard: Rc<SharedValue<T>>,
+    guard: Arc<OwnedRwLockReadGuard<Option<T>, T>>,
 }
 
 impl<T> Ref<T> {
-    pub(crate) fn new(guard: Rc<SharedValue<T>>) -> Self {
+    pub(crate) fn new(guard: Arc<OwnedRwLockReadGuard<Option<T>, T>>) -> Self {
         Self { guard }
     }
 }
@@ -73,7 +70,7 @@ impl<T: fmt::Debug> fmt::Debug for Ref<T> {
 /// takes their locks in one fixed order (the order the resources were opened), so two started
 /// calls `transfer(a, b)` and `transfer(b, a)` queue rather than deadlock; passing one resource
 /// as two parameters of which one is `Mut` is a catchable argument error. Dereferences mutably
-/// to `T`. Like [`Ref`], it stays on the worker thread (it is not `Send`).
+/// to `T`.
 ///
 /// ```
 /// use bridge_runtime::{script_async, Bridge, Mut, Resource};
@@ -109,11 +106,11 @@ impl<T: fmt::Debug> fmt::Debug for Ref<T> {
 /// # Ok::<(), bridge_runtime::Error>(())
 /// ```
 pub struct Mut<T: 'static> {
-    guard: SoleValue<T>,
+    guard: OwnedRwLockMappedWriteGuard<Option<T>, T>,
 }
 
 impl<T> Mut<T> {
-    pub(crate) fn new(guard: SoleValue<T>) -> Self {
+    pub(crate) fn new(guard: OwnedRwLockMappedWriteGuard<Option<T>, T>) -> Self {
         Self { guard }
     }
 }

@@ -7,7 +7,6 @@
 use crate::catch_unwind::{catch_drop_panic, CatchUnwind};
 use crate::error::{CallErrorKind, CallFailure};
 use crate::resource::closes::Closes;
-use crate::resource::slot_lock::{self, SlotLock};
 use crate::resource::token::{NewResource, Releases, ResourceRef, TokenInner};
 use crate::resource::value::{CloseHook, Resource, ScriptResource};
 use crate::sync::control::CallScope;
@@ -20,11 +19,12 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::RwLock;
 
 /// A resource's value behind the lock its calls take: `&self` methods share it, `&mut self`
-/// and `self` methods take it alone, in the order asked (see `slot_lock`). `None` once a
+/// and `self` methods take it alone, in the order asked (tokio's lock is fair). `None` once a
 /// `self` method took the value.
-pub(crate) type Slot<T> = Rc<SlotLock<Option<T>>>;
+pub(crate) type Slot<T> = Arc<RwLock<Option<T>>>;
 
 /// The table's map: every call on a resource looks its id up, and ids are the bridge's own
 /// counter (no script picks one, so there is no flood of colliding keys to guard against), so
@@ -119,7 +119,7 @@ impl<T: 'static> Closing for OpenResource<T> {
             let slot = self.slot.clone();
             drop(self);
             let closing = CatchUnwind::new(async move {
-                let value = slot_lock::sole(&slot).await.take();
+                let value = slot.write().await.take();
                 // The last call on it may still hold the slot: it drops the value then.
                 drop(slot);
                 let (Some(value), Some(hook)) = (value, hook) else {
@@ -171,7 +171,7 @@ impl ResourceTables {
         scope: &Arc<CallScope>,
     ) -> Result<NewResource<T>, CallFailure> {
         let open = Rc::new(OpenResource {
-            slot: SlotLock::new(Some(resource.value)),
+            slot: Arc::new(RwLock::new(Some(resource.value))),
             close: RefCell::new(resource.close),
         });
         let owner = Arc::as_ptr(scope) as usize;
@@ -231,7 +231,7 @@ impl ResourceTables {
         resource: &ResourceRef<T>,
         scope: &Arc<CallScope>,
     ) -> Result<Slot<T>, CallFailure> {
-        self.with_slot(resource, scope, Rc::clone)
+        self.with_slot(resource, scope, Arc::clone)
     }
 
     /// `use_slot` applied to the slot of the resource `resource` refers to, for a call of the
