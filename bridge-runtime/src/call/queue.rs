@@ -6,6 +6,7 @@
 //! wake the worker's runtime on every send, which is exactly the cost we avoid.
 
 use crate::call::command::Command;
+use crate::sync::wait::SpinGate;
 use crossbeam_channel::{Receiver, Sender};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -19,18 +20,22 @@ struct QueueShared {
     /// Set if it stopped because of a fault rather than shutdown.
     failed: AtomicBool,
     wake_worker: Notify,
+    /// Whose worker pulse a sender that wakes the worker marks as waking, so that spinning
+    /// waiters give it a wake-up's time.
+    spin_gate: Arc<SpinGate>,
     /// Kept here too so a late sender can drain what the stopped worker will never take.
     receiver: Receiver<Command>,
 }
 
 /// Creates the two ends of a command queue.
-pub(crate) fn command_queue() -> (CommandSender, CommandReceiver) {
+pub(crate) fn command_queue(spin_gate: Arc<SpinGate>) -> (CommandSender, CommandReceiver) {
     let (sender, receiver) = crossbeam_channel::unbounded();
     let shared = Arc::new(QueueShared {
         worker_parked: AtomicBool::new(false),
         closed: AtomicBool::new(false),
         failed: AtomicBool::new(false),
         wake_worker: Notify::new(),
+        spin_gate,
         receiver: receiver.clone(),
     });
     (
@@ -65,6 +70,7 @@ impl CommandSender {
         // Pairs with `CommandReceiver::park`: either the worker sees this command after marking
         // itself parked, or this sender sees the mark and wakes it.
         if self.shared.worker_parked.load(Ordering::SeqCst) {
+            self.shared.spin_gate.worker().woken();
             self.shared.wake_worker.notify_one();
         }
         if self.shared.closed.load(Ordering::SeqCst) {
@@ -122,7 +128,7 @@ mod tests {
 
     #[test]
     fn a_queue_closed_after_a_worker_fault_refuses_commands_saying_so() {
-        let (sender, receiver) = command_queue();
+        let (sender, receiver) = command_queue(SpinGate::disabled());
         receiver.close(true);
         let (cell_sender, _receiver) = crate::sync::reply::call_cell::<
             crate::call::command::PendingCall<crate::call::command::test_commands::Add>,

@@ -6,9 +6,10 @@
 //! spinner then burns the very core its peer needs. So each side publishes a pulse: the worker
 //! bumps a counter as it polls (and says when it runs a call or parks), a spinning waiter bumps
 //! one as it looks. A pulse that stops while its owner should be polling means the owner was
-//! descheduled; so does a gap between two of one's own looks far longer than a look. Either is
-//! evidence that the machine is crowded: then nobody spins for a spell (doubling while the
-//! evidence keeps coming), and waits park at once, as with `spin_wait(false)`.
+//! descheduled; so does a gap between two of one's own looks far longer than a look, and a
+//! worker that a sender woke still not polling after a wake-up's time. Each is evidence that
+//! the machine is crowded: then nobody spins for a spell (doubling while the evidence keeps
+//! coming), and waits park at once, as with `spin_wait(false)`.
 
 use crossbeam_utils::CachePadded;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,6 +19,12 @@ use std::time::{Duration, Instant};
 /// means the owner is off its CPU. The worker bumps its pulse about every microsecond while it
 /// polls; a spinner every few hundred nanoseconds.
 pub(crate) const STALL: Duration = Duration::from_micros(5);
+
+/// How long a worker that a sender woke may take to be polling again: a wake-up on a quiet
+/// virtual machine took 5-20 µs (tokio's driver leaves `epoll_wait`, the thread gets its CPU
+/// back), longer than [`STALL`]. A woken worker still not polling after this is waiting for a
+/// CPU.
+pub(crate) const WAKE_ALLOWANCE: Duration = Duration::from_micros(30);
 
 /// A gap this long between two looks of a spinning thread (normally a microsecond or two
 /// apart) means the thread itself was descheduled.
@@ -36,6 +43,8 @@ pub(crate) enum WorkerState {
     InCall = 1,
     /// Parked until a command wakes it.
     Parked = 2,
+    /// Parked, and a sender has woken it: it polls again as soon as it has a CPU.
+    Waking = 3,
 }
 
 const STATE_BITS: u64 = 0b11;
@@ -59,6 +68,22 @@ impl WorkerPulse {
             .store(((pulse | STATE_BITS) + 1) | state as u64, Ordering::Relaxed);
     }
 
+    /// Says that a sender has woken the parked worker. Called by senders (the one place other
+    /// threads write the pulse): only a parked worker's state changes, so a worker that is
+    /// already up is never said to be waking.
+    pub(crate) fn woken(&self) {
+        let pulse = self.0.load(Ordering::Relaxed);
+        if state_of(pulse) == WorkerState::Parked {
+            // Failing means the worker beat in between: it is up.
+            let _ = self.0.compare_exchange(
+                pulse,
+                pulse | WorkerState::Waking as u64,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            );
+        }
+    }
+
     fn read(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
     }
@@ -68,16 +93,19 @@ fn state_of(pulse: u64) -> WorkerState {
     match pulse & STATE_BITS {
         0 => WorkerState::Polling,
         1 => WorkerState::InCall,
-        _ => WorkerState::Parked,
+        2 => WorkerState::Parked,
+        _ => WorkerState::Waking,
     }
 }
 
 /// Why a spinning waiter should stop before its reply or its budget.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum StopSpinning {
-    /// The worker is parked and has not woken since: it will take a wake-up's time.
+    /// The worker is parked, and no sender has woken it (its calls are slow): the reply will
+    /// take longer than a spin should.
     WorkerParked,
-    /// The worker should be polling but its pulse stopped: it is off its CPU.
+    /// The worker should be polling (or was woken a while ago) but its pulse stopped: it is off
+    /// its CPU.
     WorkerDescheduled,
     /// This thread was off its CPU between two looks.
     Preempted,
@@ -129,15 +157,21 @@ impl WorkerWatch {
             self.pulse_since = now;
             return None;
         }
-        if now.saturating_duration_since(self.pulse_since) <= STALL {
-            return None;
-        }
+        let still = now.saturating_duration_since(self.pulse_since);
         match state_of(pulse) {
             // A call's poll may take long; the budget bounds that spin.
             WorkerState::InCall => None,
-            WorkerState::Polling => Some(StopSpinning::WorkerDescheduled),
-            WorkerState::Parked => Some(StopSpinning::WorkerParked),
+            WorkerState::Polling if still > STALL => Some(StopSpinning::WorkerDescheduled),
+            WorkerState::Parked if still > STALL => Some(StopSpinning::WorkerParked),
+            WorkerState::Waking if still > WAKE_ALLOWANCE => Some(StopSpinning::WorkerDescheduled),
+            _ => None,
         }
+    }
+
+    /// Whether the worker was last seen woken but not yet polling: the time it takes to get
+    /// up is not the call's.
+    pub(crate) fn worker_waking(&self) -> bool {
+        state_of(self.pulse) == WorkerState::Waking
     }
 }
 
@@ -299,6 +333,42 @@ mod tests {
             !verdict.is_crowding(),
             "a parked worker says nothing of the machine"
         );
+    }
+
+    #[test]
+    fn a_woken_worker_is_given_a_wake_ups_time_then_counted_off_its_cpu() {
+        let start = Instant::now();
+        let worker = WorkerPulse::new();
+        worker.beat(WorkerState::Parked);
+        worker.woken();
+        let mut watch = WorkerWatch::start(start, &worker);
+        assert!(watch.worker_waking());
+        let mut at = start;
+        while at - start <= WAKE_ALLOWANCE {
+            assert_eq!(watch.look_at(at, &worker), None, "at {:?}", at - start);
+            at += micros(2);
+        }
+        let verdict = watch.look_at(at, &worker).unwrap();
+        assert_eq!(verdict, StopSpinning::WorkerDescheduled);
+        assert!(verdict.is_crowding());
+    }
+
+    #[test]
+    fn only_a_parked_worker_is_said_to_be_waking() {
+        let worker = WorkerPulse::new();
+        for state in [WorkerState::Polling, WorkerState::InCall] {
+            worker.beat(state);
+            worker.woken();
+            assert_eq!(state_of(worker.read()), state);
+        }
+        worker.beat(WorkerState::Parked);
+        worker.woken();
+        assert_eq!(state_of(worker.read()), WorkerState::Waking);
+        let mut watch = WorkerWatch::start(Instant::now(), &worker);
+        worker.beat(WorkerState::Polling);
+        assert_eq!(state_of(worker.read()), WorkerState::Polling);
+        assert_eq!(watch.look_at(Instant::now(), &worker), None);
+        assert!(!watch.worker_waking(), "up again");
     }
 
     #[test]

@@ -9,8 +9,9 @@
 //! (after a spin in vain, because calls are slow or the machine is busy, the next waits park at
 //! once, more of them after each further failure), and only while fewer engine threads spin
 //! than there are cores to spare beside the worker: on a busy machine, spinning would take the
-//! CPU the reply needs. A spin also stops as soon as the worker is seen off its CPU or parked,
-//! and after any sign that the machine is crowded nobody spins for a while (see
+//! CPU the reply needs. A spin also stops as soon as the worker is seen off its CPU or parked
+//! (one that a sender has just woken gets a wake-up's time first, which the budget does not
+//! count), and after any sign that the machine is crowded nobody spins for a while (see
 //! [`crate::sync::pulse`]).
 
 use crate::fiber::coroutine::{self as fiber, Suspend};
@@ -330,6 +331,9 @@ fn spin_phase<T>(
     // From now, not from `started`: a wait that parked and spins again must not read the time
     // in between as its own preemption.
     let mut watch = WorkerWatch::start(Instant::now(), gate.worker());
+    // The budget runs from the wait's start, or from the last look that saw the worker still
+    // getting up after a sender woke it (bounded by `WAKE_ALLOWANCE` instead).
+    let mut budget_from = started;
     let mut outcome = None;
     let mut stopped = None;
     let mut looks = 0_u32;
@@ -349,15 +353,17 @@ fn spin_phase<T>(
         // The clock is read every 8 looks only: reading it costs about as much as a look.
         if outcome.is_none() && looks.is_multiple_of(8) {
             let now = Instant::now();
-            if now.saturating_duration_since(started) >= budget {
+            stopped = watch.look_at(now, gate.worker());
+            if stopped.is_some() {
+                break;
+            }
+            if watch.worker_waking() {
+                budget_from = now;
+            } else if now.saturating_duration_since(budget_from) >= budget {
                 break;
             }
             if spinning {
                 gate.spinner_beat();
-            }
-            stopped = watch.look_at(now, gate.worker());
-            if stopped.is_some() {
-                break;
             }
         }
     }
@@ -366,7 +372,7 @@ fn spin_phase<T>(
     }
     match (&outcome, stopped) {
         (Some(_), _) => {
-            spin.spin_succeeded(started.elapsed());
+            spin.spin_succeeded(budget_from.elapsed());
             gate.crowding.calm();
         }
         // Not the call's fault: crowding parks every waiter for a spell instead.

@@ -32,7 +32,7 @@ impl Worker {
             .enable_all()
             .build()
             .map_err(|e| Error::Startup(format!("tokio runtime: {e}")))?;
-        let (commands, received) = command_queue();
+        let (commands, received) = command_queue(spin_gate.clone());
         let handle = runtime.handle().clone();
         let (stop, stopped) = oneshot::channel();
         let thread = std::thread::Builder::new()
