@@ -432,3 +432,47 @@ fn resources_let_go_just_as_the_bridge_drops_are_closed_all_the_same() {
         );
     }
 }
+
+/// Whether the `HoCloseWatch` close hook has run to its end.
+static CLOSE_WATCH_CLOSED: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// A resource whose close hook waits on the worker's timer before it says so.
+pub struct HoCloseWatch;
+
+#[script_async]
+impl HoCloseWatch {}
+
+#[script_async]
+async fn ho_close_watch() -> Resource<HoCloseWatch> {
+    Resource::new(HoCloseWatch).on_close(|_| async {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        CLOSE_WATCH_CLOSED.store(true, Ordering::SeqCst);
+    })
+}
+
+/// Whether the `HoCloseWatch` close hook has ended.
+#[script_async]
+async fn ho_close_watched() -> bool {
+    CLOSE_WATCH_CLOSED.load(Ordering::SeqCst)
+}
+
+#[test]
+fn a_close_hook_runs_while_its_script_keeps_the_worker_busy_with_quick_calls() {
+    // The worker polls for this script's next call and never parks; its runtime must still get
+    // turns for the hook (and its timer) to run.
+    let calls = bridge_runtime::run(
+        r#"
+        let w = ho_close_watch();
+        w = ();
+        let calls = 0;
+        while !ho_close_watched() {
+            calls += 1;
+            if calls > 2_000_000 { throw "the close hook never ran"; }
+        }
+        calls
+        "#,
+    )
+    .unwrap();
+    assert!(calls.as_i64().unwrap() > 0, "{calls}");
+}

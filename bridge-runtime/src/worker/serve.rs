@@ -8,9 +8,11 @@ use crate::state::TypeMap;
 use crate::sync::pulse::{SpinnerWatch, SpinnersSeen, WorkerState};
 use crate::sync::wait::SpinGate;
 use crate::worker::call_threads::CallPoolRuntime;
+use std::cell::Cell;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
@@ -87,6 +89,12 @@ async fn settle(runtime: &tokio::runtime::Handle, limit: Duration) {
 /// How long a dropped bridge waits for blocking work of its calls that is still running.
 const BLOCKING_WORK_GRACE: Duration = Duration::from_secs(1);
 
+/// While no call is a task, a polling worker still gives the runtime a turn this often: the
+/// bridge's own tasks (releases, close hooks) run then. With a call pending it takes one after
+/// every look, since that call's wake-up may be waiting. A turn with nothing to run costs a
+/// system call (`epoll_wait`).
+const RUNTIME_TURN_INTERVAL: Duration = Duration::from_micros(50);
+
 /// After its last command the worker keeps polling this long, or as long as an engine thread is
 /// spinning on a reply and on its CPU (its next call follows within moments), but at most
 /// `WORKER_MAX_SPIN`. When every script is parked on long calls, a command is a wake-up away
@@ -102,10 +110,12 @@ async fn receive_commands(
     spin_gate: &SpinGate,
 ) {
     let mut last_command = Instant::now();
+    let mut last_runtime_turn = last_command;
     let mut inline_streak = 0_u32;
     let mut spinners = SpinnerWatch::new();
+    let pending = PendingCalls::default();
     loop {
-        match take_commands(received, worker, spin_gate).await {
+        match take_commands(received, worker, spin_gate, &pending).await {
             Taken::AllFinished if inline_streak < MAX_INLINE_STREAK => {
                 // Every call finished inline: nothing new for the runtime to run, so look for the
                 // next command at once (a trip through the scheduler costs a system call).
@@ -126,6 +136,12 @@ async fn receive_commands(
                     received.park().await;
                     spin_gate.worker().beat(WorkerState::Polling);
                     last_command = Instant::now();
+                    last_runtime_turn = last_command;
+                    continue;
+                }
+                if pending.none()
+                    && now.saturating_duration_since(last_runtime_turn) < RUNTIME_TURN_INTERVAL
+                {
                     continue;
                 }
             }
@@ -137,6 +153,7 @@ async fn receive_commands(
         spin_gate.worker().beat(WorkerState::InCall);
         tokio::task::yield_now().await;
         spin_gate.worker().beat(WorkerState::Polling);
+        last_runtime_turn = Instant::now();
     }
 }
 
@@ -162,6 +179,7 @@ async fn take_commands(
     received: &CommandReceiver,
     worker: &WorkerContext,
     spin_gate: &SpinGate,
+    pending: &PendingCalls,
 ) -> Taken {
     let pulse = spin_gate.worker();
     for attempt in 0..64 {
@@ -175,7 +193,7 @@ async fn take_commands(
                 Command::Call(call) => {
                     // Resources a script let go of are gone before its next call opens more.
                     worker.resources.release_dropped();
-                    start_call(call.into_future(worker)).await
+                    start_call(call.into_future(worker), pending).await
                 }
             };
             taken = match (taken, finished) {
@@ -191,10 +209,36 @@ async fn take_commands(
     Taken::Nothing
 }
 
+/// How many calls are local tasks that have not ended.
+#[derive(Default)]
+struct PendingCalls(Rc<Cell<usize>>);
+
+impl PendingCalls {
+    fn none(&self) -> bool {
+        self.0.get() == 0
+    }
+
+    /// Counts `call` until it ends (or is dropped with the local set).
+    fn track(&self, call: Pin<Box<dyn Future<Output = ()>>>) -> impl Future<Output = ()> {
+        struct Ended(Rc<Cell<usize>>);
+        impl Drop for Ended {
+            fn drop(&mut self) {
+                self.0.set(self.0.get() - 1);
+            }
+        }
+        self.0.set(self.0.get() + 1);
+        let ended = Ended(self.0.clone());
+        async move {
+            let _ended = ended;
+            call.await;
+        }
+    }
+}
+
 /// Polls `call` once inline; if it is not finished, hands it to the local set as a task (whose
-/// first poll registers the task's own waker, so the inline poll's waker is never relied on).
-/// Returns whether it finished inline.
-async fn start_call(mut call: Pin<Box<dyn Future<Output = ()>>>) -> bool {
+/// first poll registers the task's own waker, so the inline poll's waker is never relied on),
+/// counted in `pending` until it ends. Returns whether it finished inline.
+async fn start_call(mut call: Pin<Box<dyn Future<Output = ()>>>, pending: &PendingCalls) -> bool {
     // User code inside runs under `CatchUnwind`; this guards the worker against anything else.
     let first_poll = std::future::poll_fn(|cx| {
         Poll::Ready(catch_unwind(AssertUnwindSafe(|| {
@@ -209,7 +253,7 @@ async fn start_call(mut call: Pin<Box<dyn Future<Output = ()>>>) -> bool {
         }
         Ok(false) => {
             // tokio catches a panic inside a task, and drops the task's future quietly.
-            tokio::task::spawn_local(call);
+            tokio::task::spawn_local(pending.track(call));
             false
         }
         Err(payload) => {
