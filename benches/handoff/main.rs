@@ -216,6 +216,11 @@ fn round_trip(trips: usize) -> f64 {
     })
 }
 
+/// A ready call, then a Rhai loop of about 10 µs before the next (the `bridge_gap` row).
+const GAP_CALL: &str = "bench_ready(s, 1); let j = 0; while j < 50 { j += 1; }";
+/// The same with the eager function, which runs the ready call without a hand-off.
+const GAP_CALL_EAGER: &str = "bench_ready_eager(s, 1); let j = 0; while j < 50 { j += 1; }";
+
 /// A script with a little of everything and no call: what parsing and starting it cost shows
 /// beside evaluating it.
 const SMALL_SCRIPT: &str = r#"
@@ -410,6 +415,13 @@ fn handoff_table(
     let yielding = Pair::collect(rounds, direct_loop, || {
         bridge_loop(bridge, "bench_yield(s, 1)", calls)
     });
+    // A script that works between its calls (a Rhai loop of ~10 µs): through the hand-off,
+    // against the eager function in the same script (the same work, no hand-off).
+    let gap = Pair::collect(
+        rounds,
+        || bridge_loop(bridge, GAP_CALL_EAGER, config.work_calls),
+        || bridge_loop(bridge, GAP_CALL, config.work_calls),
+    );
     let work = Pair::collect(
         rounds,
         || engine_loop(engine, "bench_work(s, 1)", config.work_calls),
@@ -568,6 +580,17 @@ fn handoff_table(
             "adds {:.1} µs to the same work called directly ({:.1} µs) (target ≤ 10)",
             (work.second.median() - work.first.median()) / 1000.0,
             work.first.median() / 1000.0
+        ),
+    );
+    table.row(
+        "bridge_gap",
+        &gap.second,
+        format!(
+            "adds {:.2} µs to the same script with the eager function ({:.1} µs a call, ~10 µs \
+             of script work between calls); floor +{:.2} µs (one round trip)",
+            gap.difference() / 1000.0,
+            gap.first.median() / 1000.0,
+            trip.median() / 1000.0
         ),
     );
     let our_conversion = converting.difference();
