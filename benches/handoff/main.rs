@@ -552,7 +552,7 @@ fn handoff_table(
         "resource_method",
         &method.second,
         format!(
-            "{:.2}× bridge_ready in the same rounds (target ≤ 1.2): t.bench_add(1) on a Resource",
+            "{:.3}× bridge_ready in the same rounds (target ≤ 1.2): t.bench_add(1) on a Resource",
             method.ratio()
         ),
     );
