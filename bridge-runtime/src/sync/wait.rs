@@ -463,6 +463,7 @@ fn park(deadline: Option<Instant>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sync::pulse::WorkerState;
 
     fn policy() -> SpinPolicy {
         SpinPolicy::new(SpinGate::for_this_machine())
@@ -537,6 +538,31 @@ mod tests {
             !spin.budget().is_zero(),
             "calm again: a 30 µs reply is just a slow call"
         );
+    }
+
+    #[test]
+    fn a_spin_outlasts_its_budget_while_the_worker_it_woke_gets_up() {
+        // The worker takes 15 µs to be up after a sender woke it, then replies at once; the
+        // budget is 5 µs. Waiting for the wake-up is not the call's time, so the spin pays.
+        // Each attempt can fail if the test thread itself is preempted for 20 µs (a busy
+        // machine); without the allowance every attempt fails.
+        let paid = (0..5).any(|_| {
+            let spin = policy();
+            assert_eq!(spin.budget.get(), MIN_SPIN);
+            let worker = spin.gate.worker();
+            worker.beat(WorkerState::Parked);
+            worker.woken();
+            let started = Instant::now();
+            let outcome = spin_phase(&spin, started, &mut || {
+                if started.elapsed() < Duration::from_micros(15) {
+                    return None;
+                }
+                spin.gate.worker().beat(WorkerState::Polling);
+                Some(())
+            });
+            outcome.is_some()
+        });
+        assert!(paid, "every spin gave up on a worker still getting up");
     }
 
     #[test]
