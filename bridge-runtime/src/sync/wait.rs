@@ -16,7 +16,9 @@
 
 use crate::fiber::coroutine::{self as fiber, Suspend};
 use crate::sync::control::{ScriptControl, StopReason};
-use crate::sync::pulse::{Crowding, SpinnerWatch, SpinnersSeen, WorkerPulse, WorkerWatch};
+use crate::sync::pulse::{
+    Crowding, SpinnerWatch, SpinnersSeen, WorkerPulse, WorkerWatch, WAKE_ALLOWANCE,
+};
 use crossbeam_utils::CachePadded;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -331,9 +333,7 @@ fn spin_phase<T>(
     // From now, not from `started`: a wait that parked and spins again must not read the time
     // in between as its own preemption.
     let mut watch = WorkerWatch::start(Instant::now(), gate.worker());
-    // The budget runs from the wait's start, or from the last look that saw the worker still
-    // getting up after a sender woke it (bounded by `WAKE_ALLOWANCE` instead).
-    let mut budget_from = started;
+    let mut waking = WakeTime::new(Instant::now());
     let mut outcome = None;
     let mut stopped = None;
     let mut looks = 0_u32;
@@ -357,9 +357,8 @@ fn spin_phase<T>(
             if stopped.is_some() {
                 break;
             }
-            if watch.worker_waking() {
-                budget_from = now;
-            } else if now.saturating_duration_since(budget_from) >= budget {
+            let waited_for_wake = waking.look(now, watch.worker_waking());
+            if now.saturating_duration_since(started) >= budget + waited_for_wake {
                 break;
             }
             if spinning {
@@ -372,7 +371,7 @@ fn spin_phase<T>(
     }
     match (&outcome, stopped) {
         (Some(_), _) => {
-            spin.spin_succeeded(budget_from.elapsed());
+            spin.spin_succeeded(started.elapsed().saturating_sub(waking.total()));
             gate.crowding.calm();
         }
         // Not the call's fault: crowding parks every waiter for a spell instead.
@@ -382,6 +381,38 @@ fn spin_phase<T>(
         (None, None) => spin.spin_failed(),
     }
     outcome
+}
+
+/// How long a spin has seen the worker getting up after a sender woke it. That time is not the
+/// call's: the spin's budget is lengthened by it, but by [`WAKE_ALLOWANCE`] at most in all. Other
+/// scripts' calls may wake the worker again and again while this one's call is slow, and a spin
+/// must never outlast its budget by more than one wake-up's time.
+struct WakeTime {
+    total: Duration,
+    last_look: Instant,
+}
+
+impl WakeTime {
+    fn new(now: Instant) -> Self {
+        Self {
+            total: Duration::ZERO,
+            last_look: now,
+        }
+    }
+
+    /// A look at `now`, which saw the worker `waking` or not: the time to add to the budget.
+    fn look(&mut self, now: Instant, waking: bool) -> Duration {
+        if waking {
+            let since = now.saturating_duration_since(self.last_look);
+            self.total = (self.total + since).min(WAKE_ALLOWANCE);
+        }
+        self.last_look = now;
+        self.total
+    }
+
+    fn total(&self) -> Duration {
+        self.total
+    }
 }
 
 /// Spins until `ready()` or for `limit` at most; returns whether it became ready. For the short
@@ -563,6 +594,34 @@ mod tests {
             outcome.is_some()
         });
         assert!(paid, "every spin gave up on a worker still getting up");
+    }
+
+    #[test]
+    fn a_worker_woken_again_and_again_lengthens_a_spin_by_one_wake_up_at_most() {
+        // Other scripts' calls keep waking the worker while this wait's call is slow: every
+        // look for 10 ms sees it waking. The budget grows by one allowance, no more.
+        let start = Instant::now();
+        let mut waking = WakeTime::new(start);
+        let mut added = Duration::ZERO;
+        for step in 1..=5_000 {
+            added = waking.look(start + Duration::from_micros(2 * step), true);
+        }
+        assert_eq!(added, WAKE_ALLOWANCE);
+        // Looks that see it up add nothing; the time it was seen getting up counts once.
+        let mut waking = WakeTime::new(start);
+        assert_eq!(
+            waking.look(start + Duration::from_micros(4), true),
+            Duration::from_micros(4)
+        );
+        assert_eq!(
+            waking.look(start + Duration::from_micros(50), false),
+            Duration::from_micros(4)
+        );
+        assert_eq!(
+            waking.look(start + Duration::from_micros(53), true),
+            Duration::from_micros(7)
+        );
+        assert_eq!(waking.total(), Duration::from_micros(7));
     }
 
     #[test]
