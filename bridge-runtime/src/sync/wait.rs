@@ -332,8 +332,9 @@ fn spin_phase<T>(
     let spinning = gate.enter();
     // From now, not from `started`: a wait that parked and spins again must not read the time
     // in between as its own preemption.
-    let mut watch = WorkerWatch::start(Instant::now(), gate.worker());
-    let mut waking = WakeTime::new(Instant::now());
+    let spin_started = Instant::now();
+    let mut watch = WorkerWatch::start(spin_started, gate.worker());
+    let mut waking = WakeTime::new(spin_started);
     let mut outcome = None;
     let mut stopped = None;
     let mut looks = 0_u32;
@@ -376,7 +377,7 @@ fn spin_phase<T>(
         }
         // Not the call's fault: crowding parks every waiter for a spell instead.
         (None, Some(stop)) if stop.is_crowding() => gate.crowding.note(Instant::now()),
-        // The worker was parked: its wake-up takes longer than spinning should.
+        // The worker was parked and nobody had woken it: the call is slow, spinning won't pay.
         (None, Some(_)) => {}
         (None, None) => spin.spin_failed(),
     }
